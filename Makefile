@@ -1,0 +1,43 @@
+# minikubelet — the two commands a person needs are `make demo` and `make test`.
+# Every target is idempotent and quick when there is nothing to do.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install docker images lint test unit demo clean
+
+install: $(STAMP)
+
+# Re-install only when the project's metadata changes.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+# A Docker engine that answers `docker info` (installs and starts dockerd as root when none runs).
+docker:
+	@bash scripts/ensure-docker.sh
+
+# The local images the tests and the demo use (no registry is reachable).
+images: docker
+	@bash scripts/build-images.sh
+
+lint: install
+	$(BIN)/ruff check minikubelet tests benchmarks
+	$(BIN)/mypy --strict minikubelet
+
+# Fast tests that need no Docker engine.
+unit: install
+	$(BIN)/pytest -q -m "not docker"
+
+test: install docker images lint
+	$(BIN)/pytest -q
+
+demo: install
+	$(BIN)/minikubelet version
+	$(BIN)/minikubelet apply --dry-run=client -f manifests/
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

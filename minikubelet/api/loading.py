@@ -1,0 +1,458 @@
+"""Manifest text -> typed objects, with every error a person can act on.
+
+The pipeline mirrors the API server: parse (YAML or JSON) -> check apiVersion/kind -> decode strictly
+(unknown fields and wrong types are errors) -> default -> validate. Every error of a document is
+reported, not only the first: when decoding fails we drop the offending fields, decode again and run
+validation on what is left, so a user sees the misspelled `readinesProbe` and the negative
+`periodSeconds` in one go. Errors below a dropped field are not reported (they would only echo it).
+
+No I/O happens here; `minikubelet.manifest` reads files, directories and stdin.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from minikubelet.api.meta import K8sModel
+from minikubelet.api.pod import Pod
+from minikubelet.api.validation import validate_pod
+from minikubelet.errors import FieldError, FieldValueError, InvalidError, ManifestError
+
+__all__ = ["MAX_MANIFEST_BYTES", "LoadResult", "Loaded", "decode_pod", "load_text"]
+
+#: The API server refuses request bodies over 3 MiB; so do we, for any one manifest.
+MAX_MANIFEST_BYTES = 3 * 1024 * 1024
+#: Bounds that stop YAML alias bombs ("billion laughs") and absurd nesting before they cost anything.
+MAX_NODES = 500_000
+MAX_DEPTH = 100
+
+# Fields that are maps with free-form keys: their keys are written `[key]` in field paths.
+_MAP_FIELDS = frozenset({"labels", "annotations", "nodeSelector", "limits", "requests", "capacity", "allocatable"})
+_SERVED = {("v1", "Pod"): Pod}
+_LIST_KINDS = frozenset({"List", "PodList"})
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """One object read from a manifest, and where it came from."""
+
+    source: str
+    obj: Pod
+
+
+@dataclass(slots=True)
+class LoadResult:
+    objects: list[Loaded] = field(default_factory=list)
+    errors: list[ManifestError] = field(default_factory=list)
+
+    def extend(self, other: LoadResult) -> None:
+        self.objects.extend(other.objects)
+        self.errors.extend(other.errors)
+
+    def error_lines(self) -> list[str]:
+        return [line for error in self.errors for line in error.lines()]
+
+
+def load_text(text: str, source: str, *, fmt: Literal["yaml", "json"] = "yaml") -> LoadResult:
+    """Parse, decode and validate every document of one manifest."""
+    result = LoadResult()
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_MANIFEST_BYTES:
+        result.errors.append(ManifestError(source, [f"too large: {size} bytes, the limit is {MAX_MANIFEST_BYTES}"]))
+        return result
+    try:
+        documents = _parse_json(text) if fmt == "json" else _parse_yaml(text)
+    except _ParseError as exc:
+        result.errors.append(ManifestError(source, [str(exc)]))
+        return result
+    numbered = len(documents) > 1
+    for index, document in enumerate(documents, start=1):
+        where = f"document {index}: " if numbered else ""
+        problem = _check_bounds(document)
+        if problem:
+            result.errors.append(ManifestError(source, [where + problem]))
+            continue
+        for obj, messages in _decode_document(document):
+            if messages:
+                result.errors.append(ManifestError(source, [where + m if obj is None else m for m in messages]))
+            elif obj is not None:
+                result.objects.append(Loaded(source, obj))
+    return result
+
+
+def decode_pod(raw: dict[str, Any]) -> Pod:
+    """Decode and validate one Pod; raises InvalidError listing every problem."""
+    name = _raw_name(raw)
+    pod, causes = _decode(Pod, raw)
+    if pod is None or causes:
+        raise InvalidError("Pod", name, causes)
+    return pod
+
+
+# ---------------------------------------------------------------------------------------------- parsing
+
+
+class _ParseError(Exception):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML as Kubernetes reads it: timestamps stay strings, a key set twice in one map is an error."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, typing.Hashable):
+            raise yaml.constructor.ConstructorError(
+                None, None, "found a key that is not a string or number", key_node.start_mark
+            )
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} already set in map", key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+
+
+def _parse_yaml(text: str) -> list[Any]:
+    try:
+        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+    except yaml.MarkedYAMLError as exc:
+        raise _ParseError(_describe_yaml_error(exc)) from None
+    except yaml.YAMLError as exc:
+        raise _ParseError(f"error parsing YAML: {exc}") from None
+    except RecursionError:
+        raise _ParseError(f"error parsing YAML: nested more than {MAX_DEPTH} levels deep") from None
+
+
+def _describe_yaml_error(exc: yaml.MarkedYAMLError) -> str:
+    mark = exc.problem_mark or exc.context_mark
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = exc.problem or "invalid YAML"
+    text = f"error parsing YAML{where}: {problem}"
+    if "block" in problem or "indent" in problem:
+        text += " (check the indentation)"
+    if exc.context:
+        context_mark = exc.context_mark
+        context_at = f" (line {context_mark.line + 1}, column {context_mark.column + 1})" if context_mark else ""
+        text += f", {exc.context}{context_at}"
+    return text
+
+
+def _parse_json(text: str) -> list[Any]:
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise _ParseError(f'error parsing JSON: duplicate field "{key}"')
+            out[key] = value
+        return out
+
+    try:
+        document = json.loads(text, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise _ParseError(f"error parsing JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise _ParseError(f"error parsing JSON: nested more than {MAX_DEPTH} levels deep") from None
+    return [] if document is None else [document]
+
+
+def _check_bounds(document: Any) -> str:
+    """Walk the document once, counting every node reached (aliases included) and the depth."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    nodes = 0
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            return f"too many values (more than {MAX_NODES}, counting what YAML aliases repeat)"
+        if depth > MAX_DEPTH:
+            return f"nested more than {MAX_DEPTH} levels deep"
+        if isinstance(node, dict):
+            stack.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
+    return ""
+
+
+# --------------------------------------------------------------------------------------------- decoding
+
+
+def _decode_document(document: Any) -> Iterator[tuple[Pod | None, list[str]]]:
+    """Yield (object, []) for each good object and (None or partial, messages) for each bad one."""
+    if not isinstance(document, dict):
+        yield None, [f"unable to decode: expected an object (a mapping of fields), got {_type_name(document)}"]
+        return
+    api_version, kind = document.get("apiVersion"), document.get("kind")
+    missing = [f"{key} not set" for key, value in (("apiVersion", api_version), ("kind", kind)) if value in (None, "")]
+    if missing:
+        yield None, [f"error validating data: {', '.join(missing)}"]
+        return
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        yield None, ["error validating data: apiVersion and kind must be strings"]
+        return
+    if kind in _LIST_KINDS and api_version == "v1":
+        yield from _decode_list(document)
+        return
+    model = _SERVED.get((api_version, kind))
+    if model is None:
+        served = ", ".join(f"{k} ({v})" for v, k in _SERVED)
+        yield None, [f'no matches for kind "{kind}" in version "{api_version}": minikubelet serves {served}']
+        return
+    try:
+        yield decode_pod(document), []
+    except InvalidError as exc:
+        yield None, [line for line in exc.lines()]
+
+
+def _decode_list(document: dict[str, Any]) -> Iterator[tuple[Pod | None, list[str]]]:
+    items = document.get("items")
+    if items is None:
+        return
+    if not isinstance(items, list):
+        yield None, [f"items: must be a list, got {_type_name(items)}"]
+        return
+    for index, item in enumerate(items):
+        for obj, messages in _decode_document(item):
+            yield obj, [f"items[{index}]: {m}" if obj is None and not m.startswith("The ") else m for m in messages]
+
+
+M = typing.TypeVar("M", bound=K8sModel)
+
+
+def _decode(model: type[M], raw: dict[str, Any]) -> tuple[M | None, list[FieldError]]:
+    """Decode `raw` into `model` and validate it, collecting every decoding and validation error."""
+    work = copy.deepcopy(raw)
+    decode_errors: list[FieldError] = []
+    dropped: list[str] = []
+    for _ in range(8):
+        try:
+            obj = model.model_validate(work, by_alias=True, by_name=False)
+        except ValidationError as exc:
+            details = exc.errors(include_url=False)
+            decode_errors += [_field_error(err, raw, model) for err in details if _written(raw, err)]
+            for err in details:
+                dropped.append(_render_path(_key_loc(err)))
+                _drop(work, _key_loc(err), err["type"])
+            continue
+        causes = [e for e in validate_pod(obj) if not _under(e.field, dropped)] if isinstance(obj, Pod) else []
+        return obj, decode_errors + causes
+    return None, decode_errors
+
+
+def _written(raw: dict[str, Any], err: ErrorDetails) -> bool:
+    """False for errors about values the user did not write (copied there by defaulting)."""
+    if err["type"] in ("missing", "extra_forbidden"):
+        return True
+    return _raw_at(raw, _key_loc(err)) is not None
+
+
+def _key_loc(err: ErrorDetails) -> tuple[int | str, ...]:
+    loc = tuple(err["loc"])
+    return loc[:-1] if loc and loc[-1] == "[key]" else loc
+
+
+def _drop(data: Any, loc: tuple[int | str, ...], error_type: str) -> None:
+    """Remove the value at `loc` so decoding can go on without it."""
+    if not loc:
+        return
+    parent = data
+    for part in loc[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    last = loc[-1]
+    if isinstance(parent, dict):
+        parent.pop(last, None)
+    elif isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
+        if error_type in ("model_type", "dict_type", "model_attributes_type"):
+            parent[last] = {}
+        else:
+            del parent[last]
+
+
+def _under(path: str, prefixes: list[str]) -> bool:
+    return any(path == p or path.startswith((p + ".", p + "[")) for p in prefixes)
+
+
+def _render_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    previous: int | str | None = None
+    for part in loc:
+        if isinstance(part, int) or previous in _MAP_FIELDS:
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+        previous = part
+    return out
+
+
+def _field_error(err: ErrorDetails, raw: dict[str, Any], model: type[K8sModel]) -> FieldError:
+    """Translate one pydantic error into the API server's words."""
+    kind, value = err["type"], err["input"]
+    loc = tuple(err["loc"])
+    if loc and loc[-1] == "[key]":
+        return FieldError.invalid(_render_path(loc[:-1]), value, "map keys must be strings")
+    path = _render_path(loc)
+    if kind == "extra_forbidden":
+        return FieldError.unknown_field(path, _unknown_field_hint(raw, model, loc))
+    if kind == "literal_error":
+        supported = [s.strip("'") for s in _split_expected(str(err.get("ctx", {}).get("expected", "")))]
+        return FieldError.not_supported(path, value, supported)
+    if kind == "value_error":
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, FieldValueError):
+            return FieldError.invalid(path, cause.value, cause.detail)
+        return FieldError.invalid(path, value, str(cause or err["msg"]))
+    expected = _EXPECTED.get(kind)
+    if expected:
+        if kind == "string_type" and isinstance(value, int | float | bool):
+            expected += " (put it in quotes)"
+        return FieldError.invalid(path, value, expected)
+    if kind == "missing":
+        return FieldError.required(path)
+    return FieldError.invalid(path, value, err["msg"])
+
+
+_EXPECTED = {
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "int_from_float": "must be an integer",
+    "bool_type": "must be a boolean (true or false)",
+    "list_type": "must be a list",
+    "dict_type": "must be an object (a mapping of fields)",
+    "model_type": "must be an object (a mapping of fields)",
+    "model_attributes_type": "must be an object (a mapping of fields)",
+    "datetime_type": "must be an RFC 3339 date and time",
+    "datetime_parsing": "must be an RFC 3339 date and time",
+    "datetime_from_date_parsing": "must be an RFC 3339 date and time",
+}
+
+
+def _split_expected(expected: str) -> list[str]:
+    """pydantic writes literal choices as `'A', 'B' or 'C'`."""
+    parts = expected.replace(" or ", ", ").split(", ")
+    return [p for p in parts if p]
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else "null"
+
+
+def _raw_name(raw: dict[str, Any]) -> str:
+    metadata = raw.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) else ""
+
+
+# ------------------------------------------------------------------------------------------------ hints
+
+
+def _unknown_field_hint(raw: dict[str, Any], model: type[K8sModel], loc: tuple[int | str, ...]) -> str:
+    """Say what an unknown field probably meant: a mis-indented key, or a misspelled one."""
+    parent_loc, key = loc[:-1], loc[-1]
+    parent_model = _model_at(model, parent_loc)
+    parent_raw = _raw_at(raw, parent_loc)
+    if not isinstance(parent_model, type) or not isinstance(parent_raw, dict):
+        return ""
+    aliases = _aliases(parent_model)
+    # Mis-indentation: walk back over unknown keys to the nearest known one; if it is empty and
+    # `key` would be valid inside it, the user most likely meant it one level down.
+    keys = list(parent_raw)
+    position = keys.index(key) if key in keys else -1
+    for previous in reversed(keys[:position] if position > 0 else []):
+        if previous not in aliases:
+            continue
+        if parent_raw[previous] in (None, {}) and _accepts(parent_model, str(previous), key):
+            return f'"{previous}:" above it is empty, and "{key}" belongs inside it: indent "{key}" one level more'
+
+        break
+    if isinstance(key, str):
+        close = difflib.get_close_matches(key, sorted(aliases), n=1, cutoff=0.75)
+        if close:
+            return f'did you mean "{close[0]}"?'
+    return ""
+
+
+def _aliases(model: type[BaseModel]) -> set[str]:
+    return {info.alias or name for name, info in model.model_fields.items()}
+
+
+def _accepts(model: type[BaseModel], field_alias: str, key: Any) -> bool:
+    target = _field_type(model, field_alias)
+    if target is dict:
+        return isinstance(key, str)
+    return isinstance(target, type) and issubclass(target, BaseModel) and key in _aliases(target)
+
+
+def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> Any:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue  # list items share their list's item type, already unwrapped
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        current = _field_type(current, part)
+    return current
+
+
+def _field_type(model: type[BaseModel], alias: str) -> Any:
+    """The model (or `dict` for maps) a field holds, looking through Optional and list."""
+    for name, info in model.model_fields.items():
+        if (info.alias or name) == alias:
+            return _unwrap(info.annotation)
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _unwrap(members[0]) if len(members) == 1 else None
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin is list:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin is dict:
+        return dict
+    return annotation
+
+
+def _raw_at(raw: Any, loc: tuple[int | str, ...]) -> Any:
+    current = raw
+    for part in loc:
+        try:
+            current = current[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return current

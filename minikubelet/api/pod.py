@@ -1,0 +1,194 @@
+"""The Pod and what it is made of: PodSpec, Container, ports, env, resources, volumes.
+
+Fields follow core/v1. A few fields minikubelet does not act on are accepted so that manifests written
+for a real cluster (or printed by `kubectl create --dry-run=client -o yaml`) load unchanged; they are
+listed in docs/differences.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from minikubelet.api.images import default_pull_policy
+from minikubelet.api.meta import Bool, Int32, Int64, K8sModel, ListMeta, ObjectMeta, Str, StringMap
+from minikubelet.api.probe import Lifecycle, Probe
+from minikubelet.api.quantity import Quantity
+from minikubelet.api.status import PodStatus
+
+__all__ = [
+    "Container",
+    "ContainerPort",
+    "EmptyDirVolumeSource",
+    "EnvVar",
+    "EnvVarSource",
+    "HostPathVolumeSource",
+    "ObjectFieldSelector",
+    "Pod",
+    "PodList",
+    "PodSpec",
+    "ResourceRequirements",
+    "Volume",
+    "VolumeMount",
+]
+
+RestartPolicy = Literal["Always", "OnFailure", "Never"]
+PullPolicy = Literal["Always", "IfNotPresent", "Never"]
+Protocol = Literal["SCTP", "TCP", "UDP"]
+DNSPolicy = Literal["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]
+HostPathType = Literal[
+    "", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate", "File", "FileOrCreate", "Socket"
+]
+
+
+class ContainerPort(K8sModel):
+    _zero_means_default: ClassVar[frozenset[str]] = frozenset({"protocol"})
+
+    name: Str = ""
+    container_port: Int32 = 0
+    protocol: Protocol = "TCP"
+    host_port: Int32 = 0
+    host_ip: Str = Field(default="", alias="hostIP")
+
+
+class ObjectFieldSelector(K8sModel):
+    _zero_means_default: ClassVar[frozenset[str]] = frozenset({"apiVersion"})
+
+    api_version: Str = "v1"
+    field_path: Str = ""
+
+
+class EnvVarSource(K8sModel):
+    field_ref: ObjectFieldSelector | None = None
+    # Known to Kubernetes, refused by validation: minikubelet serves no ConfigMaps or Secrets.
+    resource_field_ref: dict[str, Any] | None = None
+    config_map_key_ref: dict[str, Any] | None = None
+    secret_key_ref: dict[str, Any] | None = None
+
+
+class EnvVar(K8sModel):
+    name: Str = ""
+    value: Str = ""
+    value_from: EnvVarSource | None = None
+
+
+class ResourceRequirements(K8sModel):
+    limits: dict[Str, Quantity] = Field(default_factory=dict)
+    requests: dict[Str, Quantity] = Field(default_factory=dict)
+
+    @classmethod
+    def _default_raw(cls, data: dict[Any, Any]) -> dict[Any, Any]:
+        # SetDefaults_Pod: a resource with a limit and no request requests its limit.
+        limits, requests = data.get("limits"), data.get("requests")
+        if isinstance(limits, dict) and (requests is None or isinstance(requests, dict)):
+            merged = dict(limits)
+            merged.update(requests or {})
+            if merged:
+                data["requests"] = merged
+        return data
+
+
+class VolumeMount(K8sModel):
+    name: Str = ""
+    mount_path: Str = ""
+    read_only: Bool = False
+    sub_path: Str = ""
+
+
+class EmptyDirVolumeSource(K8sModel):
+    medium: Literal["", "Memory"] = ""
+    size_limit: Quantity | None = None
+
+
+class HostPathVolumeSource(K8sModel):
+    path: Str = ""
+    type: HostPathType = ""
+
+
+class Volume(K8sModel):
+    name: Str = ""
+    empty_dir: EmptyDirVolumeSource | None = None
+    host_path: HostPathVolumeSource | None = None
+
+
+class Container(K8sModel):
+    _zero_means_default: ClassVar[frozenset[str]] = frozenset({"terminationMessagePath", "terminationMessagePolicy"})
+
+    name: Str = ""
+    image: Str = ""
+    image_pull_policy: PullPolicy = "IfNotPresent"
+    command: list[Str] = Field(default_factory=list)
+    args: list[Str] = Field(default_factory=list)
+    working_dir: Str = ""
+    ports: list[ContainerPort] = Field(default_factory=list)
+    env: list[EnvVar] = Field(default_factory=list)
+    resources: ResourceRequirements = Field(default_factory=ResourceRequirements)
+    volume_mounts: list[VolumeMount] = Field(default_factory=list)
+    liveness_probe: Probe | None = None
+    readiness_probe: Probe | None = None
+    startup_probe: Probe | None = None
+    lifecycle: Lifecycle | None = None
+    termination_message_path: Str = "/dev/termination-log"
+    termination_message_policy: Literal["File", "FallbackToLogsOnError"] = "File"
+    stdin: Bool = False
+    stdin_once: Bool = False
+    tty: Bool = False
+    # Only init containers may set it, to "Always" (a sidecar).
+    restart_policy: Str | None = None
+    # Accepted, not acted on (docs/differences.md).
+    security_context: dict[str, Any] | None = None
+
+    @classmethod
+    def _default_raw(cls, data: dict[Any, Any]) -> dict[Any, Any]:
+        image = data.get("image")
+        if data.get("imagePullPolicy") in (None, "") and isinstance(image, str):
+            data["imagePullPolicy"] = default_pull_policy(image)
+        return data
+
+
+class PodSpec(K8sModel):
+    _zero_means_default: ClassVar[frozenset[str]] = frozenset({"restartPolicy", "dnsPolicy", "schedulerName"})
+
+    containers: list[Container] = Field(default_factory=list)
+    init_containers: list[Container] = Field(default_factory=list)
+    volumes: list[Volume] = Field(default_factory=list)
+    restart_policy: RestartPolicy = "Always"
+    termination_grace_period_seconds: Int64 = 30
+    active_deadline_seconds: Int64 | None = None
+    node_name: Str = ""
+    node_selector: StringMap = Field(default_factory=dict)
+    hostname: Str = ""
+    subdomain: Str = ""
+    scheduler_name: Str = "default-scheduler"
+    dns_policy: DNSPolicy = "ClusterFirst"
+    # Accepted, not acted on (docs/differences.md).
+    service_account_name: Str = ""
+    service_account: Str = ""
+    automount_service_account_token: Bool | None = None
+    enable_service_links: Bool | None = None
+    priority: Int32 | None = None
+    priority_class_name: Str = ""
+    tolerations: list[dict[str, Any]] = Field(default_factory=list)
+    affinity: dict[str, Any] | None = None
+    security_context: dict[str, Any] | None = None
+    image_pull_secrets: list[dict[str, Any]] = Field(default_factory=list)
+
+    def all_containers(self) -> list[Container]:
+        """Init containers, then regular containers, in spec order."""
+        return [*self.init_containers, *self.containers]
+
+
+class Pod(K8sModel):
+    api_version: Literal["v1"] = "v1"
+    kind: Literal["Pod"] = "Pod"
+    metadata: ObjectMeta = Field(default_factory=ObjectMeta)
+    spec: PodSpec = Field(default_factory=PodSpec)
+    status: PodStatus | None = None
+
+
+class PodList(K8sModel):
+    api_version: Literal["v1"] = "v1"
+    kind: Literal["PodList"] = "PodList"
+    metadata: ListMeta = Field(default_factory=ListMeta)
+    items: list[Pod] = Field(default_factory=list)

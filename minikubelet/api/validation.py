@@ -1,0 +1,443 @@
+"""Validation of decoded, defaulted objects, as `pkg/apis/core/validation/validation.go` does it.
+
+Every check returns all the errors it finds (never only the first), each a `FieldError` whose field path
+and message are the API server's. Decoding problems (unknown fields, wrong types) are found earlier, by
+the models; see `loading.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+from minikubelet.api import names
+from minikubelet.api.meta import ObjectMeta
+from minikubelet.api.pod import Container, ContainerPort, EnvVar, Pod, PodSpec, ResourceRequirements, Volume
+from minikubelet.api.probe import HTTPGetAction, LifecycleHandler, Probe, TCPSocketAction
+from minikubelet.errors import FieldError
+
+__all__ = ["validate_object_meta", "validate_pod"]
+
+Errors = list[FieldError]
+NameCheck = Callable[[str], list[str]]
+
+_NONNEGATIVE = "must be greater than or equal to 0"
+_ANNOTATIONS_MAX_BYTES = 256 * 1024
+_NOT_FOR_INIT = "may not be set for init containers without restartPolicy=Always"
+_DOWNWARD_ENV_FIELDS = (
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "spec.nodeName",
+    "spec.serviceAccountName",
+    "status.hostIP",
+    "status.hostIPs",
+    "status.podIP",
+    "status.podIPs",
+)
+_STANDARD_CONTAINER_RESOURCES = ("cpu", "memory", "ephemeral-storage")
+
+
+def validate_pod(pod: Pod) -> Errors:
+    """All validation errors of a Pod about to be created."""
+    errors = validate_object_meta(pod.metadata, path="metadata", name_check=names.is_dns1123_subdomain)
+    errors += _validate_pod_spec(pod.spec, "spec")
+    return errors
+
+
+def validate_object_meta(meta: ObjectMeta, *, path: str, name_check: NameCheck, namespaced: bool = True) -> Errors:
+    errors: Errors = []
+    if meta.generate_name:
+        for msg in name_check(_mask_trailing_dash(meta.generate_name)):
+            errors.append(FieldError.invalid(f"{path}.generateName", meta.generate_name, msg))
+    if not meta.name:
+        if not meta.generate_name:
+            errors.append(FieldError.required(f"{path}.name", "name or generateName is required"))
+    else:
+        errors += [FieldError.invalid(f"{path}.name", meta.name, msg) for msg in name_check(meta.name)]
+    if namespaced and meta.namespace:
+        errors += [
+            FieldError.invalid(f"{path}.namespace", meta.namespace, msg)
+            for msg in names.is_dns1123_label(meta.namespace)
+        ]
+    if not namespaced and meta.namespace:
+        errors.append(FieldError.forbidden(f"{path}.namespace", "not allowed on this type"))
+    errors += validate_labels(meta.labels, f"{path}.labels")
+    errors += _validate_annotations(meta.annotations, f"{path}.annotations")
+    return errors
+
+
+def validate_labels(labels: Mapping[str, str], path: str) -> Errors:
+    errors: Errors = []
+    for key, value in labels.items():
+        errors += [FieldError.invalid(path, key, msg) for msg in names.is_qualified_name(key)]
+        errors += [FieldError.invalid(path, value, msg) for msg in names.is_label_value(value)]
+    return errors
+
+
+def _validate_annotations(annotations: Mapping[str, str], path: str) -> Errors:
+    errors: Errors = []
+    size = 0
+    for key, value in annotations.items():
+        errors += [FieldError.invalid(path, key, msg) for msg in names.is_qualified_name(key.lower())]
+        size += len(key.encode()) + len(value.encode())
+    if size > _ANNOTATIONS_MAX_BYTES:
+        errors.append(FieldError.too_long(path, f"must have at most {_ANNOTATIONS_MAX_BYTES} bytes"))
+    return errors
+
+
+def _mask_trailing_dash(name: str) -> str:
+    return name[:-1] + "a" if len(name) > 1 and name.endswith("-") else name
+
+
+def _validate_pod_spec(spec: PodSpec, path: str) -> Errors:
+    errors, volume_names = _validate_volumes(spec.volumes, f"{path}.volumes")
+    seen_names: set[str] = set()
+    for i, container in enumerate(spec.init_containers):
+        errors += _validate_container(
+            container, f"{path}.initContainers[{i}]", seen_names, volume_names, spec, init=True
+        )
+    if not spec.containers:
+        errors.append(FieldError.required(f"{path}.containers"))
+    for i, container in enumerate(spec.containers):
+        errors += _validate_container(container, f"{path}.containers[{i}]", seen_names, volume_names, spec, init=False)
+    errors += _validate_host_ports(spec)
+    errors += _nonnegative(spec.termination_grace_period_seconds, f"{path}.terminationGracePeriodSeconds")
+    if spec.active_deadline_seconds is not None and not 1 <= spec.active_deadline_seconds <= 2**31 - 1:
+        errors.append(
+            FieldError.invalid(
+                f"{path}.activeDeadlineSeconds",
+                spec.active_deadline_seconds,
+                "must be between 1 and 2147483647, inclusive",
+            )
+        )
+    errors += validate_labels(spec.node_selector, f"{path}.nodeSelector")
+    for field_name, value, check in (
+        ("hostname", spec.hostname, names.is_dns1123_label),
+        ("subdomain", spec.subdomain, names.is_dns1123_label),
+        ("nodeName", spec.node_name, names.is_dns1123_subdomain),
+        ("schedulerName", spec.scheduler_name, names.is_dns1123_subdomain),
+    ):
+        if value:
+            errors += [FieldError.invalid(f"{path}.{field_name}", value, msg) for msg in check(value)]
+    return errors
+
+
+def _validate_volumes(volumes: Iterable[Volume], path: str) -> tuple[Errors, set[str]]:
+    errors: Errors = []
+    seen: set[str] = set()
+    for i, volume in enumerate(volumes):
+        at = f"{path}[{i}]"
+        if not volume.name:
+            errors.append(FieldError.required(f"{at}.name"))
+        else:
+            errors += [FieldError.invalid(f"{at}.name", volume.name, m) for m in names.is_dns1123_label(volume.name)]
+        if volume.name and volume.name in seen:
+            errors.append(FieldError.duplicate(f"{at}.name", volume.name))
+        seen.add(volume.name)
+        sources = [name for name, src in (("emptyDir", volume.empty_dir), ("hostPath", volume.host_path)) if src]
+        if not sources:
+            errors.append(FieldError.required(at, "must specify a volume type"))
+        for extra in sources[1:]:
+            errors.append(FieldError.forbidden(f"{at}.{extra}", "may not specify more than 1 volume type"))
+        if volume.host_path is not None:
+            if not volume.host_path.path:
+                errors.append(FieldError.required(f"{at}.hostPath.path"))
+            elif ".." in volume.host_path.path.split("/"):
+                errors.append(FieldError.invalid(f"{at}.hostPath.path", volume.host_path.path, "must not contain '..'"))
+        size_limit = volume.empty_dir.size_limit if volume.empty_dir is not None else None
+        if size_limit is not None and size_limit.value < 0:
+            errors.append(FieldError.invalid(f"{at}.emptyDir.sizeLimit", str(size_limit), _NONNEGATIVE))
+    return errors, seen
+
+
+def _validate_container(
+    container: Container, path: str, seen_names: set[str], volume_names: set[str], spec: PodSpec, *, init: bool
+) -> Errors:
+    errors: Errors = []
+    if not container.name:
+        errors.append(FieldError.required(f"{path}.name"))
+    else:
+        errors += [
+            FieldError.invalid(f"{path}.name", container.name, m) for m in names.is_dns1123_label(container.name)
+        ]
+    if container.name in seen_names:
+        errors.append(FieldError.duplicate(f"{path}.name", container.name))
+    seen_names.add(container.name)
+    if not container.image:
+        errors.append(FieldError.required(f"{path}.image"))
+    elif container.image.strip() != container.image:
+        errors.append(
+            FieldError.invalid(f"{path}.image", container.image, "must not have leading or trailing whitespace")
+        )
+    errors += _validate_ports(container.ports, f"{path}.ports")
+    errors += _validate_env(container.env, f"{path}.env")
+    errors += _validate_resources(container.resources, f"{path}.resources")
+    errors += _validate_volume_mounts(container, f"{path}.volumeMounts", volume_names)
+    errors += _validate_restart_policy(container, path, init=init)
+    sidecar = init and container.restart_policy == "Always"
+    if init and not sidecar:
+        for field_name, value in (
+            ("lifecycle", container.lifecycle),
+            ("livenessProbe", container.liveness_probe),
+            ("readinessProbe", container.readiness_probe),
+            ("startupProbe", container.startup_probe),
+        ):
+            if value is not None:
+                errors.append(FieldError.forbidden(f"{path}.{field_name}", _NOT_FOR_INIT))
+        return errors
+    grace = spec.termination_grace_period_seconds
+    if container.lifecycle is not None:
+        for hook_name, hook in (
+            ("postStart", container.lifecycle.post_start),
+            ("preStop", container.lifecycle.pre_stop),
+        ):
+            if hook is not None:
+                errors += _validate_lifecycle_handler(hook, f"{path}.lifecycle.{hook_name}", grace)
+    errors += _validate_probe(container.liveness_probe, f"{path}.livenessProbe", success_must_be_one=True)
+    errors += _validate_probe(container.readiness_probe, f"{path}.readinessProbe", readiness=True)
+    errors += _validate_probe(container.startup_probe, f"{path}.startupProbe", success_must_be_one=True)
+    return errors
+
+
+def _validate_restart_policy(container: Container, path: str, *, init: bool) -> Errors:
+    if container.restart_policy is None:
+        return []
+    if not init:
+        return [FieldError.forbidden(f"{path}.restartPolicy", "may not be set for non-init containers")]
+    if container.restart_policy != "Always":
+        return [FieldError.not_supported(f"{path}.restartPolicy", container.restart_policy, ["Always"])]
+    return []
+
+
+def _validate_ports(ports: Iterable[ContainerPort], path: str) -> Errors:
+    errors: Errors = []
+    seen: set[str] = set()
+    for i, port in enumerate(ports):
+        at = f"{path}[{i}]"
+        if port.name:
+            messages = names.is_valid_port_name(port.name)
+            errors += [FieldError.invalid(f"{at}.name", port.name, msg) for msg in messages]
+            if not messages and port.name in seen:
+                errors.append(FieldError.duplicate(f"{at}.name", port.name))
+            seen.add(port.name)
+        if port.container_port == 0:
+            errors.append(FieldError.required(f"{at}.containerPort"))
+        else:
+            errors += [
+                FieldError.invalid(f"{at}.containerPort", port.container_port, msg)
+                for msg in names.is_valid_port_num(port.container_port)
+            ]
+        if port.host_port != 0:
+            errors += [
+                FieldError.invalid(f"{at}.hostPort", port.host_port, msg)
+                for msg in names.is_valid_port_num(port.host_port)
+            ]
+    return errors
+
+
+def _validate_host_ports(spec: PodSpec) -> Errors:
+    """A hostPort/protocol pair may be claimed once per pod (AccumulateUniqueHostPorts)."""
+    errors: Errors = []
+    claimed: set[str] = set()
+    for group, containers in (("initContainers", spec.init_containers), ("containers", spec.containers)):
+        for i, container in enumerate(containers):
+            for j, port in enumerate(container.ports):
+                if port.host_port == 0:
+                    continue
+                key = f"{port.host_port}/{port.protocol}"
+                if key in claimed:
+                    errors.append(FieldError.duplicate(f"spec.{group}[{i}].ports[{j}].hostPort", key))
+                claimed.add(key)
+    return errors
+
+
+def _validate_env(env: Iterable[EnvVar], path: str) -> Errors:
+    errors: Errors = []
+    for i, var in enumerate(env):
+        at = f"{path}[{i}]"
+        if not var.name:
+            errors.append(FieldError.required(f"{at}.name"))
+        else:
+            errors += [FieldError.invalid(f"{at}.name", var.name, msg) for msg in names.is_env_var_name(var.name)]
+        errors += _validate_env_source(var, f"{at}.valueFrom")
+    return errors
+
+
+def _validate_env_source(var: EnvVar, path: str) -> Errors:
+    source = var.value_from
+    if source is None:
+        return []
+    errors: Errors = []
+    kinds = [
+        (name, value)
+        for name, value in (
+            ("fieldRef", source.field_ref),
+            ("resourceFieldRef", source.resource_field_ref),
+            ("configMapKeyRef", source.config_map_key_ref),
+            ("secretKeyRef", source.secret_key_ref),
+        )
+        if value is not None
+    ]
+    if not kinds:
+        detail = "must specify one of: `configMapKeyRef`, `fieldRef`, `resourceFieldRef` or `secretKeyRef`"
+        return [FieldError.invalid(path, "", detail)]
+    if var.value:
+        errors.append(FieldError.invalid(path, "", "may not be specified when `value` is not empty"))
+    elif len(kinds) > 1:
+        errors.append(FieldError.invalid(path, "", "may not have more than one field specified at a time"))
+    for name, _ in kinds:
+        if name != "fieldRef":
+            errors.append(FieldError.forbidden(f"{path}.{name}", f"{name} is not supported by minikubelet"))
+    ref = source.field_ref
+    if ref is not None:
+        if not ref.field_path:
+            errors.append(FieldError.required(f"{path}.fieldRef.fieldPath"))
+        elif ref.api_version != "v1":
+            detail = f"error converting fieldPath: field label not supported: {ref.field_path}"
+            errors.append(FieldError.invalid(f"{path}.fieldRef.fieldPath", ref.field_path, detail))
+        elif not _is_downward_env_field(ref.field_path):
+            errors.append(FieldError.not_supported(f"{path}.fieldRef.fieldPath", ref.field_path, _DOWNWARD_ENV_FIELDS))
+    return errors
+
+
+def _is_downward_env_field(field_path: str) -> bool:
+    if field_path in _DOWNWARD_ENV_FIELDS:
+        return True
+    for prefix in ("metadata.labels['", "metadata.annotations['"):
+        if field_path.startswith(prefix) and field_path.endswith("']") and len(field_path) > len(prefix) + 2:
+            return True
+    return False
+
+
+def _validate_resources(resources: ResourceRequirements, path: str) -> Errors:
+    errors: Errors = []
+    for group, quantities in (("limits", resources.limits), ("requests", resources.requests)):
+        for name, quantity in quantities.items():
+            at = f"{path}.{group}[{name}]"
+            if not _is_container_resource_name(name):
+                errors.append(FieldError.invalid(at, name, "must be a standard resource type or fully qualified"))
+            if quantity.value < 0:
+                errors.append(FieldError.invalid(at, str(quantity), _NONNEGATIVE))
+    for name, request in resources.requests.items():
+        limit = resources.limits.get(name)
+        if limit is not None and request.value > limit.value:
+            detail = f"must be less than or equal to {name} limit of {limit}"
+            errors.append(FieldError.invalid(f"{path}.requests[{name}]", str(request), detail))
+    return errors
+
+
+def _is_container_resource_name(name: str) -> bool:
+    if name in _STANDARD_CONTAINER_RESOURCES or name.startswith("hugepages-"):
+        return True
+    # An extended resource: fully qualified, outside the kubernetes.io domain.
+    return "/" in name and not names.is_qualified_name(name) and "kubernetes.io/" not in name
+
+
+def _validate_volume_mounts(container: Container, path: str, volume_names: set[str]) -> Errors:
+    errors: Errors = []
+    mount_paths: set[str] = set()
+    for i, mount in enumerate(container.volume_mounts):
+        at = f"{path}[{i}]"
+        if not mount.name:
+            errors.append(FieldError.required(f"{at}.name"))
+        if mount.name not in volume_names:
+            errors.append(FieldError.not_found(f"{at}.name", mount.name))
+        if not mount.mount_path:
+            errors.append(FieldError.required(f"{at}.mountPath"))
+        elif mount.mount_path in mount_paths:
+            errors.append(FieldError.invalid(f"{at}.mountPath", mount.mount_path, "must be unique"))
+        mount_paths.add(mount.mount_path)
+        if mount.sub_path:
+            if mount.sub_path.startswith("/"):
+                errors.append(FieldError.invalid(f"{at}.subPath", mount.sub_path, "must be a relative path"))
+            if ".." in mount.sub_path.split("/"):
+                errors.append(FieldError.invalid(f"{at}.subPath", mount.sub_path, "must not contain '..'"))
+    return errors
+
+
+def _validate_probe(
+    probe: Probe | None, path: str, *, success_must_be_one: bool = False, readiness: bool = False
+) -> Errors:
+    if probe is None:
+        return []
+    handlers = (
+        ("exec", probe.exec),
+        ("httpGet", probe.http_get),
+        ("tcpSocket", probe.tcp_socket),
+        ("grpc", probe.grpc),
+    )
+    errors = _validate_handlers(handlers, path)
+    for field_name, value in (
+        ("initialDelaySeconds", probe.initial_delay_seconds),
+        ("timeoutSeconds", probe.timeout_seconds),
+        ("periodSeconds", probe.period_seconds),
+        ("successThreshold", probe.success_threshold),
+        ("failureThreshold", probe.failure_threshold),
+    ):
+        errors += _nonnegative(value, f"{path}.{field_name}")
+    grace = probe.termination_grace_period_seconds
+    if grace is not None and grace <= 0:
+        errors.append(FieldError.invalid(f"{path}.terminationGracePeriodSeconds", grace, "must be greater than 0"))
+    if success_must_be_one and probe.success_threshold != 1:
+        errors.append(FieldError.invalid(f"{path}.successThreshold", probe.success_threshold, "must be 1"))
+    if readiness and grace is not None:
+        errors.append(
+            FieldError.invalid(f"{path}.terminationGracePeriodSeconds", grace, "must not be set for readinessProbes")
+        )
+    return errors
+
+
+def _validate_lifecycle_handler(hook: LifecycleHandler, path: str, grace: int) -> Errors:
+    handlers = (("exec", hook.exec), ("httpGet", hook.http_get), ("tcpSocket", hook.tcp_socket), ("sleep", hook.sleep))
+    errors = _validate_handlers(handlers, path)
+    if hook.sleep is not None and not 0 < hook.sleep.seconds <= grace:
+        detail = f"must be greater than 0 and less than terminationGracePeriodSeconds ({grace})"
+        errors.append(FieldError.invalid(f"{path}.sleep.seconds", hook.sleep.seconds, detail))
+    return errors
+
+
+def _validate_handlers(handlers: Iterable[tuple[str, object]], path: str) -> Errors:
+    """Exactly one handler; the first one set is checked, any further one is forbidden (validateHandler)."""
+    errors: Errors = []
+    chosen = False
+    for name, handler in handlers:
+        if handler is None:
+            continue
+        if chosen:
+            errors.append(FieldError.forbidden(f"{path}.{name}", "may not specify more than 1 handler type"))
+            continue
+        chosen = True
+        errors += _validate_handler(name, handler, f"{path}.{name}")
+    if not chosen:
+        errors.append(FieldError.required(path, "must specify a handler type"))
+    return errors
+
+
+def _validate_handler(name: str, handler: object, path: str) -> Errors:
+    if isinstance(handler, HTTPGetAction):
+        errors = [] if handler.path else [FieldError.required(f"{path}.path")]
+        errors += _validate_port_num_or_name(handler.port, f"{path}.port")
+        for header in handler.http_headers:
+            errors += [
+                FieldError.invalid(f"{path}.httpHeaders", header.name, msg)
+                for msg in names.is_http_header_name(header.name)
+            ]
+        return errors
+    if isinstance(handler, TCPSocketAction):
+        return _validate_port_num_or_name(handler.port, f"{path}.port")
+    if name == "exec" and not getattr(handler, "command", None):
+        return [FieldError.required(f"{path}.command")]
+    if name == "grpc":
+        port = int(getattr(handler, "port", 0))
+        return [FieldError.invalid(f"{path}.port", port, msg) for msg in names.is_valid_port_num(port)]
+    return []
+
+
+def _validate_port_num_or_name(port: int | str, path: str) -> Errors:
+    if isinstance(port, int):
+        return [FieldError.invalid(path, port, msg) for msg in names.is_valid_port_num(port)]
+    return [FieldError.invalid(path, port, msg) for msg in names.is_valid_port_name(port)]
+
+
+def _nonnegative(value: int, path: str) -> Errors:
+    return [FieldError.invalid(path, value, _NONNEGATIVE)] if value < 0 else []

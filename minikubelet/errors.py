@@ -1,0 +1,173 @@
+"""The error tree of minikubelet.
+
+    MinikubeletError                     anything we raise on purpose; the CLI prints it and exits 1
+    ├── InvalidError(kind, name, causes)  an object failed validation   (API: 422 Invalid)
+    └── ManifestError(source, messages)   a manifest could not be read, decoded or validated
+
+Bugs stay builtins (ValueError, AssertionError, ...) and keep their tracebacks.
+
+A `FieldError` is data, rendered exactly as Kubernetes' apimachinery does
+(`k8s.io/apimachinery/pkg/util/validation/field`): `<field>: <Type>[: <value>][: <detail>]`, e.g.
+`spec.containers[0].livenessProbe.periodSeconds: Invalid value: -1: must be greater than or equal to 0`.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "NO_VALUE",
+    "FieldError",
+    "FieldValueError",
+    "InvalidError",
+    "ManifestError",
+    "MinikubeletError",
+    "render_value",
+]
+
+
+class ErrorType(enum.StrEnum):
+    """The `field.ErrorType` strings of apimachinery."""
+
+    NOT_FOUND = "Not found"
+    REQUIRED = "Required value"
+    DUPLICATE = "Duplicate value"
+    INVALID = "Invalid value"
+    NOT_SUPPORTED = "Unsupported value"
+    FORBIDDEN = "Forbidden"
+    TOO_LONG = "Too long"
+    TOO_MANY = "Too many"
+    INTERNAL = "Internal error"
+    UNKNOWN_FIELD = "Unknown field"
+
+
+class _NoValue:
+    def __repr__(self) -> str:
+        return "NO_VALUE"
+
+
+NO_VALUE = _NoValue()
+
+# Types whose rendering carries no value (as in apimachinery's ErrorBody).
+_VALUELESS = {ErrorType.REQUIRED, ErrorType.FORBIDDEN, ErrorType.TOO_LONG, ErrorType.INTERNAL, ErrorType.UNKNOWN_FIELD}
+
+
+def render_value(value: object) -> str:
+    """Render a bad value as Go's validation errors do: strings quoted, numbers and booleans bare."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One validation error at one field path."""
+
+    type: ErrorType
+    field: str
+    detail: str = ""
+    value: object = NO_VALUE
+
+    def body(self) -> str:
+        text = str(self.type)
+        if self.type not in _VALUELESS and self.value is not NO_VALUE:
+            text += f": {render_value(self.value)}"
+        if self.detail:
+            text += f": {self.detail}"
+        return text
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.body()}" if self.field else self.body()
+
+    # Constructors named as in apimachinery's field package.
+    @classmethod
+    def required(cls, path: str, detail: str = "") -> FieldError:
+        return cls(ErrorType.REQUIRED, path, detail)
+
+    @classmethod
+    def invalid(cls, path: str, value: object, detail: str) -> FieldError:
+        return cls(ErrorType.INVALID, path, detail, value)
+
+    @classmethod
+    def duplicate(cls, path: str, value: object) -> FieldError:
+        return cls(ErrorType.DUPLICATE, path, "", value)
+
+    @classmethod
+    def not_found(cls, path: str, value: object) -> FieldError:
+        return cls(ErrorType.NOT_FOUND, path, "", value)
+
+    @classmethod
+    def forbidden(cls, path: str, detail: str) -> FieldError:
+        return cls(ErrorType.FORBIDDEN, path, detail)
+
+    @classmethod
+    def too_long(cls, path: str, detail: str) -> FieldError:
+        return cls(ErrorType.TOO_LONG, path, detail)
+
+    @classmethod
+    def not_supported(cls, path: str, value: object, supported: Sequence[str]) -> FieldError:
+        detail = "supported values: " + ", ".join(json.dumps(s) for s in supported)
+        return cls(ErrorType.NOT_SUPPORTED, path, detail, value)
+
+    @classmethod
+    def unknown_field(cls, path: str, hint: str = "") -> FieldError:
+        return cls(ErrorType.UNKNOWN_FIELD, path, hint)
+
+
+class FieldValueError(ValueError):
+    """Raised by a field's own validator: the bad value and why (becomes `Invalid value: <v>: <detail>`)."""
+
+    def __init__(self, value: object, detail: str) -> None:
+        super().__init__(f"Invalid value: {render_value(value)}: {detail}")
+        self.value = value
+        self.detail = detail
+
+
+class MinikubeletError(Exception):
+    """Base of every error we raise on purpose. The CLI prints `str(err)` and exits 1."""
+
+
+@dataclass(eq=False)
+class InvalidError(MinikubeletError):
+    """An object failed validation: `The Pod "echo" is invalid: <cause>`, one line per cause."""
+
+    kind: str
+    name: str
+    causes: list[FieldError] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def lines(self) -> list[str]:
+        prefix = f"The {self.kind} {json.dumps(self.name)} is invalid: "
+        return [prefix + str(cause) for cause in self.causes] or [prefix.rstrip(": ")]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+@dataclass(eq=False)
+class ManifestError(MinikubeletError):
+    """A manifest (file, directory entry or stdin) that could not be used; every line names the source."""
+
+    source: str
+    messages: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def lines(self) -> list[str]:
+        return [f"{self.source}: {message}" for message in self.messages]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine answers `docker info`.
+# On a fresh machine (CI, a new session) no engine runs: as root we install Debian's docker.io when
+# dockerd is missing and start dockerd in the background; otherwise we say what is missing and fail.
+set -euo pipefail
+
+log=${DOCKERD_LOG:-/var/log/minikubelet-dockerd.log}
+wait_seconds=${DOCKERD_WAIT_SECONDS:-60}
+
+if docker info >/dev/null 2>&1; then
+  exit 0
+fi
+
+if [ "$(id -u)" != "0" ]; then
+  echo "error: no Docker engine answers 'docker info', and installing one needs root." >&2
+  echo "       Start a Docker engine (or run 'make docker' as root), then try again." >&2
+  exit 1
+fi
+
+if ! command -v dockerd >/dev/null 2>&1; then
+  echo "==> installing Docker engine (Debian docker.io)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq docker.io >&2
+fi
+
+if ! pgrep -x dockerd >/dev/null 2>&1; then
+  echo "==> starting dockerd in the background (log: $log)" >&2
+  mkdir -p "$(dirname "$log")"
+  nohup dockerd >"$log" 2>&1 </dev/null &
+fi
+
+for _ in $(seq 1 "$wait_seconds"); do
+  if docker info >/dev/null 2>&1; then
+    echo "==> Docker engine is ready" >&2
+    exit 0
+  fi
+  sleep 1
+done
+echo "error: dockerd did not answer within ${wait_seconds}s; last lines of $log:" >&2
+tail -n 20 "$log" >&2 || true
+exit 1

@@ -21,9 +21,7 @@ STDIN = "-"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def read_manifests(
-    filenames: Iterable[str], *, recursive: bool = False, stdin: TextIO | None = None
-) -> LoadResult:
+def read_manifests(filenames: Iterable[str], *, recursive: bool = False, stdin: TextIO | None = None) -> LoadResult:
     """Load every object named by `filenames`; problems are collected in the result, never raised."""
     result = LoadResult()
     for name in filenames:

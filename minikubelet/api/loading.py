@@ -39,7 +39,7 @@ MAX_DEPTH = 100
 
 # Fields that are maps with free-form keys: their keys are written `[key]` in field paths.
 _MAP_FIELDS = frozenset({"labels", "annotations", "nodeSelector", "limits", "requests", "capacity", "allocatable"})
-_SERVED = {("v1", "Pod"): Pod}
+_SERVED = {("v1", "Pod"): Pod}  # (apiVersion, kind) -> model; Pods are all a user applies
 _LIST_KINDS = frozenset({"List", "PodList"})
 
 
@@ -83,9 +83,12 @@ def load_text(text: str, source: str, *, fmt: Literal["yaml", "json"] = "yaml") 
         if problem:
             result.errors.append(ManifestError(source, [where + problem]))
             continue
-        for obj, messages in _decode_document(document):
-            if messages:
-                result.errors.append(ManifestError(source, [where + m if obj is None else m for m in messages]))
+        for obj, problems in _decode_document(document):
+            # An object's own errors name it ("The Pod "echo" is invalid"); others need the document.
+            if isinstance(problems, InvalidError):
+                result.errors.append(ManifestError(source, problems.lines()))
+            elif isinstance(problems, _Problem):
+                result.errors.append(ManifestError(source, [where + problems.text]))
             elif obj is not None:
                 result.objects.append(Loaded(source, obj))
     return result
@@ -199,43 +202,52 @@ def _check_bounds(document: Any) -> str:
 # --------------------------------------------------------------------------------------------- decoding
 
 
-def _decode_document(document: Any) -> Iterator[tuple[Pod | None, list[str]]]:
-    """Yield (object, []) for each good object and (None or partial, messages) for each bad one."""
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """A document-level problem: the object could not even be identified."""
+
+    text: str
+
+
+_Decoded = tuple[Pod | None, "_Problem | InvalidError | None"]
+
+
+def _decode_document(document: Any) -> Iterator[_Decoded]:
+    """Yield (object, None) for each good object and (None, problem) for each bad one."""
     if not isinstance(document, dict):
-        yield None, [f"unable to decode: expected an object (a mapping of fields), got {_type_name(document)}"]
+        yield None, _Problem(f"unable to decode: expected an object (a mapping of fields), got {_type_name(document)}")
         return
     api_version, kind = document.get("apiVersion"), document.get("kind")
     missing = [f"{key} not set" for key, value in (("apiVersion", api_version), ("kind", kind)) if value in (None, "")]
     if missing:
-        yield None, [f"error validating data: {', '.join(missing)}"]
+        yield None, _Problem(f"error validating data: {', '.join(missing)}")
         return
     if not isinstance(api_version, str) or not isinstance(kind, str):
-        yield None, ["error validating data: apiVersion and kind must be strings"]
+        yield None, _Problem("error validating data: apiVersion and kind must be strings")
         return
     if kind in _LIST_KINDS and api_version == "v1":
         yield from _decode_list(document)
         return
-    model = _SERVED.get((api_version, kind))
-    if model is None:
+    if (api_version, kind) not in _SERVED:
         served = ", ".join(f"{k} ({v})" for v, k in _SERVED)
-        yield None, [f'no matches for kind "{kind}" in version "{api_version}": minikubelet serves {served}']
+        yield None, _Problem(f'no matches for kind "{kind}" in version "{api_version}": minikubelet serves {served}')
         return
     try:
-        yield decode_pod(document), []
+        yield decode_pod(document), None
     except InvalidError as exc:
-        yield None, [line for line in exc.lines()]
+        yield None, exc
 
 
-def _decode_list(document: dict[str, Any]) -> Iterator[tuple[Pod | None, list[str]]]:
+def _decode_list(document: dict[str, Any]) -> Iterator[_Decoded]:
     items = document.get("items")
     if items is None:
         return
     if not isinstance(items, list):
-        yield None, [f"items: must be a list, got {_type_name(items)}"]
+        yield None, _Problem(f"items: must be a list, got {_type_name(items)}")
         return
     for index, item in enumerate(items):
-        for obj, messages in _decode_document(item):
-            yield obj, [f"items[{index}]: {m}" if obj is None and not m.startswith("The ") else m for m in messages]
+        for obj, problem in _decode_document(item):
+            yield obj, _Problem(f"items[{index}]: {problem.text}") if isinstance(problem, _Problem) else problem
 
 
 M = typing.TypeVar("M", bound=K8sModel)

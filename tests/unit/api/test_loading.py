@@ -38,20 +38,21 @@ def test_a_valid_pod_loads() -> None:
     ("text", "expected"),
     [
         pytest.param(
-            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: echo\nspec:\n  containers:\n    - name: app\n     image: x\n",
-            "pod.yml: error parsing YAML at line 8, column 6: expected <block end>, but found '<block mapping start>'"
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: echo\nspec:\n  containers:\n"
+            "    - name: app\n     image: x\n",
+            "pod.yml: error parsing YAML at line 8, column 6: did not find expected '-' indicator"
             " (check the indentation), while parsing a block collection (line 7, column 5)",
             id="mis-indented-list-item",
         ),
         pytest.param(
             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: echo: x\n",
-            "pod.yml: error parsing YAML at line 4, column 13: mapping values are not allowed here",
+            "pod.yml: error parsing YAML at line 4, column 13: mapping values are not allowed in this context",
             id="colon-in-value",
         ),
         pytest.param(
             "apiVersion: v1\nkind: Pod\nmetadata:\n\tname: echo\n",
-            "pod.yml: error parsing YAML at line 4, column 1: found character '\\t' that cannot start any token,"
-            " while scanning for the next token",
+            "pod.yml: error parsing YAML at line 4, column 1: found character that cannot start any token"
+            " (a tab: YAML is indented with spaces only), while scanning for the next token (line 4, column 1)",
             id="tab-indentation",
         ),
         pytest.param(

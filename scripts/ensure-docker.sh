@@ -24,7 +24,13 @@ if ! command -v dockerd >/dev/null 2>&1; then
   apt-get install -y -qq docker.io >&2
 fi
 
-if ! pgrep -x dockerd >/dev/null 2>&1; then
+dockerd_running() {
+  if command -v pgrep >/dev/null 2>&1; then pgrep -x dockerd >/dev/null 2>&1; else pidof dockerd >/dev/null 2>&1; fi
+}
+
+if ! dockerd_running; then
+  # A pid file left by a dockerd that died with its machine would stop a new one from starting.
+  rm -f /var/run/docker.pid
   echo "==> starting dockerd in the background (log: $log)" >&2
   mkdir -p "$(dirname "$log")"
   nohup dockerd >"$log" 2>&1 </dev/null &

@@ -27,6 +27,7 @@ images: docker
 lint: install
 	$(BIN)/ruff check minikubelet tests benchmarks
 	$(BIN)/mypy --strict minikubelet
+	$(BIN)/lint-imports
 
 # Fast tests that need no Docker engine.
 unit: install

@@ -6,7 +6,7 @@ This package does no I/O and imports nothing of ours but `minikubelet.errors`.
 from __future__ import annotations
 
 from minikubelet.api.event import Event, EventSource, ObjectReference
-from minikubelet.api.meta import K8sModel, ListMeta, ObjectMeta, OwnerReference
+from minikubelet.api.meta import K8sModel, ListMeta, ObjectMeta, OwnerReference, TypeMeta
 from minikubelet.api.node import Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo
 from minikubelet.api.pod import (
     Container,
@@ -91,6 +91,7 @@ __all__ = [
     "ResourceRequirements",
     "SleepAction",
     "TCPSocketAction",
+    "TypeMeta",
     "Volume",
     "VolumeMount",
 ]

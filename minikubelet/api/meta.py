@@ -50,6 +50,7 @@ __all__ = [
     "Str",
     "StringMap",
     "Time",
+    "TypeMeta",
     "format_time",
 ]
 
@@ -145,6 +146,15 @@ def _omitempty_keys(model: type[K8sModel]) -> frozenset[str]:
             if info.alias:
                 keys.add(info.alias)
     return frozenset(keys)
+
+
+class TypeMeta(K8sModel):
+    """What every object says it is; the pair picks the model that decodes the rest."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    api_version: Str = ""
+    kind: Str = ""
 
 
 class OwnerReference(K8sModel):

@@ -281,8 +281,16 @@ def _decode(model: type[M], raw: dict[str, Any]) -> tuple[M | None, list[FieldEr
                 _drop(work, _key_loc(err), err["type"])
             continue
         causes = [e for e in validate_pod(obj) if not _under(e.field, dropped)] if isinstance(obj, Pod) else []
-        return obj, decode_errors + causes
+        return obj, _unique(decode_errors + causes)
     return None, decode_errors
+
+
+def _unique(errors: list[FieldError]) -> list[FieldError]:
+    """Identical messages are reported once, as apimachinery's aggregate error does."""
+    unique: dict[str, FieldError] = {}
+    for error in errors:
+        unique.setdefault(str(error), error)
+    return list(unique.values())
 
 
 def _written(raw: dict[str, Any], err: ErrorDetails) -> bool:
@@ -342,6 +350,8 @@ def _field_error(err: ErrorDetails, raw: dict[str, Any], model: type[K8sModel]) 
     path = _render_path(loc)
     if kind == "extra_forbidden":
         return FieldError.unknown_field(path, _unknown_field_hint(raw, model, loc))
+    if kind == "literal_error" and not isinstance(value, str):
+        return FieldError.invalid(path, value, _EXPECTED["string_type"] + " (put it in quotes)" * _is_scalar(value))
     if kind == "literal_error":
         supported = [s.strip("'") for s in _split_expected(str(err.get("ctx", {}).get("expected", "")))]
         return FieldError.not_supported(path, value, supported)
@@ -352,7 +362,7 @@ def _field_error(err: ErrorDetails, raw: dict[str, Any], model: type[K8sModel]) 
         return FieldError.invalid(path, value, str(cause or err["msg"]))
     expected = _EXPECTED.get(kind)
     if expected:
-        if kind == "string_type" and isinstance(value, int | float | bool):
+        if kind == "string_type" and _is_scalar(value):
             expected += " (put it in quotes)"
         return FieldError.invalid(path, value, expected)
     if kind == "missing":
@@ -379,6 +389,10 @@ def _split_expected(expected: str) -> list[str]:
     """pydantic writes literal choices as `'A', 'B' or 'C'`."""
     parts = expected.replace(" or ", ", ").split(", ")
     return [p for p in parts if p]
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, int | float | bool)
 
 
 def _type_name(value: Any) -> str:
@@ -422,7 +436,9 @@ def _unknown_field_hint(raw: dict[str, Any], model: type[K8sModel], loc: tuple[i
 
         break
     if isinstance(key, str):
-        close = difflib.get_close_matches(key, sorted(aliases), n=1, cutoff=0.75)
+        folded = {alias.lower(): alias for alias in aliases}
+        close = [folded[k] for k in [key.replace("_", "").lower()] if k in folded]
+        close = close or difflib.get_close_matches(key, sorted(aliases), n=1, cutoff=0.75)
         if close:
             return f'did you mean "{close[0]}"?'
     return ""

@@ -61,6 +61,12 @@ def _int32(value: int) -> int:
     return value
 
 
+def _int64(value: int) -> int:
+    if not -(2**63) <= value < 2**63:
+        raise FieldValueError(value, "must fit in a 64-bit integer")
+    return value
+
+
 def _int_or_string(value: object) -> int | str:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise FieldValueError(value, "must be an integer or a string")
@@ -78,7 +84,7 @@ def _aware(value: datetime) -> datetime:
 
 Str = Annotated[str, Strict()]
 Bool = Annotated[bool, Strict()]
-Int64 = Annotated[int, Strict()]
+Int64 = Annotated[int, Strict(), AfterValidator(_int64)]
 Int32 = Annotated[int, Strict(), AfterValidator(_int32)]
 IntOrString = Annotated[int | str, PlainValidator(_int_or_string)]
 StringMap = dict[Str, Str]

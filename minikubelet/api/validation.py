@@ -13,6 +13,7 @@ from minikubelet.api import names
 from minikubelet.api.meta import ObjectMeta
 from minikubelet.api.pod import Container, ContainerPort, EnvVar, Pod, PodSpec, ResourceRequirements, Volume
 from minikubelet.api.probe import HTTPGetAction, LifecycleHandler, Probe, TCPSocketAction
+from minikubelet.api.quantity import Quantity
 from minikubelet.errors import FieldError
 
 __all__ = ["validate_object_meta", "validate_pod"]
@@ -34,7 +35,38 @@ _DOWNWARD_ENV_FIELDS = (
     "status.podIP",
     "status.podIPs",
 )
-_STANDARD_CONTAINER_RESOURCES = ("cpu", "memory", "ephemeral-storage")
+# What ConvertDownwardAPIFieldLabel knows (env vars may use only _DOWNWARD_ENV_FIELDS of it).
+_DOWNWARD_FIELD_LABELS = frozenset(
+    {
+        *_DOWNWARD_ENV_FIELDS,
+        "metadata.labels",
+        "metadata.annotations",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "status.phase",
+    }
+)
+_STANDARD_CONTAINER_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
+# helper.IsStandardResourceName: the container resources plus the quota ones.
+_STANDARD_RESOURCES = _STANDARD_CONTAINER_RESOURCES | {
+    "requests.cpu",
+    "requests.memory",
+    "requests.ephemeral-storage",
+    "requests.storage",
+    "limits.cpu",
+    "limits.memory",
+    "limits.ephemeral-storage",
+    "pods",
+    "services",
+    "replicationcontrollers",
+    "resourcequotas",
+    "secrets",
+    "configmaps",
+    "persistentvolumeclaims",
+    "storage",
+    "services.nodeports",
+    "services.loadbalancers",
+}
 
 
 def validate_pod(pod: Pod) -> Errors:
@@ -86,21 +118,23 @@ def _validate_annotations(annotations: Mapping[str, str], path: str) -> Errors:
 
 
 def _mask_trailing_dash(name: str) -> str:
-    return name[:-1] + "a" if len(name) > 1 and name.endswith("-") else name
+    """apimachinery's maskTrailingDash, which (sic) drops the last two characters, not one."""
+    return name[:-2] + "a" if len(name) > 1 and name.endswith("-") else name
 
 
 def _validate_pod_spec(spec: PodSpec, path: str) -> Errors:
     errors, volume_names = _validate_volumes(spec.volumes, f"{path}.volumes")
+    # Regular containers first, then init containers against all names so far (validatePodSpec's order).
     seen_names: set[str] = set()
-    for i, container in enumerate(spec.init_containers):
-        errors += _validate_container(
-            container, f"{path}.initContainers[{i}]", seen_names, volume_names, spec, init=True
-        )
     if not spec.containers:
         errors.append(FieldError.required(f"{path}.containers"))
     for i, container in enumerate(spec.containers):
         errors += _validate_container(container, f"{path}.containers[{i}]", seen_names, volume_names, spec, init=False)
-    errors += _validate_host_ports(spec)
+    for i, container in enumerate(spec.init_containers):
+        errors += _validate_container(
+            container, f"{path}.initContainers[{i}]", seen_names, volume_names, spec, init=True
+        )
+    errors += _validate_host_ports(spec, path)
     errors += _nonnegative(spec.termination_grace_period_seconds, f"{path}.terminationGracePeriodSeconds")
     if spec.active_deadline_seconds is not None and not 1 <= spec.active_deadline_seconds <= 2**31 - 1:
         errors.append(
@@ -146,7 +180,8 @@ def _validate_volumes(volumes: Iterable[Volume], path: str) -> tuple[Errors, set
                 errors.append(FieldError.invalid(f"{at}.hostPath.path", volume.host_path.path, "must not contain '..'"))
         size_limit = volume.empty_dir.size_limit if volume.empty_dir is not None else None
         if size_limit is not None and size_limit.value < 0:
-            errors.append(FieldError.invalid(f"{at}.emptyDir.sizeLimit", str(size_limit), _NONNEGATIVE))
+            detail = "SizeLimit field must be a valid resource quantity"
+            errors.append(FieldError.forbidden(f"{at}.emptyDir.sizeLimit", detail))
     return errors, seen
 
 
@@ -235,19 +270,26 @@ def _validate_ports(ports: Iterable[ContainerPort], path: str) -> Errors:
     return errors
 
 
-def _validate_host_ports(spec: PodSpec) -> Errors:
-    """A hostPort/protocol pair may be claimed once per pod (AccumulateUniqueHostPorts)."""
+def _validate_host_ports(spec: PodSpec, path: str) -> Errors:
+    """A protocol/hostIP/port triple may be claimed once among the regular containers, and once within
+    each init container (AccumulateUniqueHostPorts; init containers never run beside the others)."""
+    errors = _unique_host_ports(enumerate(spec.containers), f"{path}.containers")
+    for i, container in enumerate(spec.init_containers):
+        errors += _unique_host_ports([(i, container)], f"{path}.initContainers")
+    return errors
+
+
+def _unique_host_ports(containers: Iterable[tuple[int, Container]], path: str) -> Errors:
     errors: Errors = []
     claimed: set[str] = set()
-    for group, containers in (("initContainers", spec.init_containers), ("containers", spec.containers)):
-        for i, container in enumerate(containers):
-            for j, port in enumerate(container.ports):
-                if port.host_port == 0:
-                    continue
-                key = f"{port.host_port}/{port.protocol}"
-                if key in claimed:
-                    errors.append(FieldError.duplicate(f"spec.{group}[{i}].ports[{j}].hostPort", key))
-                claimed.add(key)
+    for i, container in containers:
+        for j, port in enumerate(container.ports):
+            if port.host_port == 0:
+                continue
+            key = f"{port.protocol}/{port.host_ip}/{port.host_port}"
+            if key in claimed:
+                errors.append(FieldError.duplicate(f"{path}[{i}].ports[{j}].hostPort", key))
+            claimed.add(key)
     return errors
 
 
@@ -279,7 +321,7 @@ def _validate_env_source(var: EnvVar, path: str) -> Errors:
         if value is not None
     ]
     if not kinds:
-        detail = "must specify one of: `configMapKeyRef`, `fieldRef`, `resourceFieldRef` or `secretKeyRef`"
+        detail = "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"
         return [FieldError.invalid(path, "", detail)]
     if var.value:
         errors.append(FieldError.invalid(path, "", "may not be specified when `value` is not empty"))
@@ -288,49 +330,87 @@ def _validate_env_source(var: EnvVar, path: str) -> Errors:
     for name, _ in kinds:
         if name != "fieldRef":
             errors.append(FieldError.forbidden(f"{path}.{name}", f"{name} is not supported by minikubelet"))
-    ref = source.field_ref
-    if ref is not None:
-        if not ref.field_path:
-            errors.append(FieldError.required(f"{path}.fieldRef.fieldPath"))
-        elif ref.api_version != "v1":
-            detail = f"error converting fieldPath: field label not supported: {ref.field_path}"
-            errors.append(FieldError.invalid(f"{path}.fieldRef.fieldPath", ref.field_path, detail))
-        elif not _is_downward_env_field(ref.field_path):
-            errors.append(FieldError.not_supported(f"{path}.fieldRef.fieldPath", ref.field_path, _DOWNWARD_ENV_FIELDS))
+    if source.field_ref is not None:
+        errors += _validate_field_ref(source.field_ref.api_version, source.field_ref.field_path, f"{path}.fieldRef")
     return errors
 
 
-def _is_downward_env_field(field_path: str) -> bool:
-    if field_path in _DOWNWARD_ENV_FIELDS:
-        return True
+def _validate_field_ref(api_version: str, field_path: str, path: str) -> Errors:
+    """validateObjectFieldSelector: convert the path as the downward API does, then check it is allowed."""
+    if not field_path:
+        return [FieldError.required(f"{path}.fieldPath")]
+    subscript = _subscript(field_path)
+    problem = ""
+    if api_version != "v1":
+        problem = f"unsupported pod version: {api_version}"
+    elif subscript is None and field_path not in _DOWNWARD_FIELD_LABELS:
+        problem = f"field label not supported: {field_path}"
+    if problem:
+        return [FieldError.invalid(f"{path}.fieldPath", field_path, f"error converting fieldPath: {problem}")]
+    if subscript is not None:
+        return [FieldError.invalid(f"{path}.fieldPath", subscript, m) for m in names.is_qualified_name(subscript)]
+    if field_path not in _DOWNWARD_ENV_FIELDS:
+        return [FieldError.not_supported(f"{path}.fieldPath", field_path, _DOWNWARD_ENV_FIELDS)]
+    return []
+
+
+def _subscript(field_path: str) -> str | None:
+    """The key of `metadata.labels['key']` or `metadata.annotations['key']`, else None."""
     for prefix in ("metadata.labels['", "metadata.annotations['"):
-        if field_path.startswith(prefix) and field_path.endswith("']") and len(field_path) > len(prefix) + 2:
-            return True
-    return False
+        if field_path.startswith(prefix) and field_path.endswith("']"):
+            return field_path[len(prefix) : -2]
+    return None
 
 
 def _validate_resources(resources: ResourceRequirements, path: str) -> Errors:
+    """ValidateContainerResourceRequirements: names, values, and requests against limits."""
     errors: Errors = []
-    for group, quantities in (("limits", resources.limits), ("requests", resources.requests)):
-        for name, quantity in quantities.items():
-            at = f"{path}.{group}[{name}]"
-            if not _is_container_resource_name(name):
-                errors.append(FieldError.invalid(at, name, "must be a standard resource type or fully qualified"))
-            if quantity.value < 0:
-                errors.append(FieldError.invalid(at, str(quantity), _NONNEGATIVE))
+    for name, quantity in resources.limits.items():
+        errors += _validate_resource(name, quantity, f"{path}.limits[{name}]")
     for name, request in resources.requests.items():
+        errors += _validate_resource(name, request, f"{path}.requests[{name}]")
         limit = resources.limits.get(name)
-        if limit is not None and request.value > limit.value:
-            detail = f"must be less than or equal to {name} limit of {limit}"
-            errors.append(FieldError.invalid(f"{path}.requests[{name}]", str(request), detail))
+        overcommit = _is_overcommit_allowed(name)
+        if limit is not None:
+            if request != limit and not overcommit:
+                detail = f"must be equal to {name} limit of {limit}"
+                errors.append(FieldError.invalid(f"{path}.requests", str(request), detail))
+            elif request.value > limit.value:
+                detail = f"must be less than or equal to {name} limit of {limit}"
+                errors.append(FieldError.invalid(f"{path}.requests", str(request), detail))
+        elif not overcommit:
+            errors.append(FieldError.required(f"{path}.limits", "Limit must be set for non overcommitable resources"))
     return errors
 
 
-def _is_container_resource_name(name: str) -> bool:
-    if name in _STANDARD_CONTAINER_RESOURCES or name.startswith("hugepages-"):
-        return True
-    # An extended resource: fully qualified, outside the kubernetes.io domain.
-    return "/" in name and not names.is_qualified_name(name) and "kubernetes.io/" not in name
+def _validate_resource(name: str, quantity: Quantity, path: str) -> Errors:
+    errors = [FieldError.invalid(path, name, msg) for msg in names.is_qualified_name(name)]
+    if not errors:
+        hugepages = name.startswith("hugepages-")
+        if "/" not in name:
+            if name not in _STANDARD_RESOURCES and not hugepages:
+                errors.append(FieldError.invalid(path, name, "must be a standard resource type or fully qualified"))
+            if name not in _STANDARD_CONTAINER_RESOURCES and not hugepages:
+                errors.append(FieldError.invalid(path, name, "must be a standard resource for containers"))
+        elif not _is_native(name) and not _is_extended(name):
+            errors.append(FieldError.invalid(path, name, "doesn't follow extended resource name standard"))
+    if quantity.value < 0:
+        errors.append(FieldError.invalid(path, str(quantity), _NONNEGATIVE))
+    if _is_extended(name) and quantity.value != quantity.value.to_integral_value():
+        errors.append(FieldError.invalid(path, str(quantity), "must be an integer"))
+    return errors
+
+
+def _is_native(name: str) -> bool:
+    return "/" not in name or "kubernetes.io/" in name
+
+
+def _is_extended(name: str) -> bool:
+    return not _is_native(name) and not name.startswith("requests.") and not names.is_qualified_name("requests." + name)
+
+
+def _is_overcommit_allowed(name: str) -> bool:
+    return _is_native(name) and not name.startswith("hugepages-")
 
 
 def _validate_volume_mounts(container: Container, path: str, volume_names: set[str]) -> Errors:
@@ -348,10 +428,11 @@ def _validate_volume_mounts(container: Container, path: str, volume_names: set[s
             errors.append(FieldError.invalid(f"{at}.mountPath", mount.mount_path, "must be unique"))
         mount_paths.add(mount.mount_path)
         if mount.sub_path:
+            # Reported without the mount's index, as upstream does (fldPath.Child("subPath")).
             if mount.sub_path.startswith("/"):
-                errors.append(FieldError.invalid(f"{at}.subPath", mount.sub_path, "must be a relative path"))
+                errors.append(FieldError.invalid(f"{path}.subPath", mount.sub_path, "must be a relative path"))
             if ".." in mount.sub_path.split("/"):
-                errors.append(FieldError.invalid(f"{at}.subPath", mount.sub_path, "must not contain '..'"))
+                errors.append(FieldError.invalid(f"{path}.subPath", mount.sub_path, "must not contain '..'"))
     return errors
 
 
@@ -392,7 +473,7 @@ def _validate_lifecycle_handler(hook: LifecycleHandler, path: str, grace: int) -
     errors = _validate_handlers(handlers, path)
     if hook.sleep is not None and not 0 < hook.sleep.seconds <= grace:
         detail = f"must be greater than 0 and less than terminationGracePeriodSeconds ({grace})"
-        errors.append(FieldError.invalid(f"{path}.sleep.seconds", hook.sleep.seconds, detail))
+        errors.append(FieldError.invalid(f"{path}.sleep", hook.sleep.seconds, detail))
     return errors
 
 

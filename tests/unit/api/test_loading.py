@@ -315,3 +315,24 @@ def test_binary_garbage_is_a_parse_error() -> None:
 def test_an_empty_manifest_has_no_objects_and_no_errors() -> None:
     result = load_text("# nothing here\n", "empty.yml")
     assert result.objects == [] and result.errors == []
+
+
+def test_a_number_in_an_enum_field_is_asked_to_be_a_string() -> None:
+    text = POD.format(name="echo") + "  restartPolicy: 1\n"
+    assert errors_of(text) == [
+        'pod.yml: The Pod "echo" is invalid: spec.restartPolicy: Invalid value: 1: must be a string (put it in quotes)'
+    ]
+
+
+def test_snake_case_names_suggest_the_wire_name_even_for_acronyms() -> None:
+    text = POD.format(name="echo") + "status:\n  pod_ip: 10.0.0.1\n"
+    assert errors_of(text) == [
+        'pod.yml: The Pod "echo" is invalid: status.pod_ip: Unknown field: did you mean "podIP"?'
+    ]
+
+
+def test_identical_errors_are_reported_once() -> None:
+    text = POD.format(name="echo") + "  volumes:\n    - name: d\n    - name: d\n"
+    lines = errors_of(text)
+    assert lines.count('pod.yml: The Pod "echo" is invalid: spec.volumes[1].name: Duplicate value: "d"') == 1
+    assert len(lines) == len(set(lines))

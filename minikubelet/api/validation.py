@@ -12,7 +12,14 @@ from collections.abc import Callable, Iterable, Mapping
 from minikubelet.api import names
 from minikubelet.api.meta import ObjectMeta
 from minikubelet.api.pod import Container, ContainerPort, EnvVar, Pod, PodSpec, ResourceRequirements, Volume
-from minikubelet.api.probe import HTTPGetAction, LifecycleHandler, Probe, TCPSocketAction
+from minikubelet.api.probe import (
+    ExecAction,
+    GRPCAction,
+    HTTPGetAction,
+    LifecycleHandler,
+    Probe,
+    TCPSocketAction,
+)
 from minikubelet.api.quantity import Quantity
 from minikubelet.errors import FieldError
 
@@ -161,10 +168,7 @@ def _validate_volumes(volumes: Iterable[Volume], path: str) -> tuple[Errors, set
     seen: set[str] = set()
     for i, volume in enumerate(volumes):
         at = f"{path}[{i}]"
-        if not volume.name:
-            errors.append(FieldError.required(f"{at}.name"))
-        else:
-            errors += [FieldError.invalid(f"{at}.name", volume.name, m) for m in names.is_dns1123_label(volume.name)]
+        errors += _check_name(volume.name, f"{at}.name", names.is_dns1123_label)
         if volume.name and volume.name in seen:
             errors.append(FieldError.duplicate(f"{at}.name", volume.name))
         seen.add(volume.name)
@@ -188,13 +192,7 @@ def _validate_volumes(volumes: Iterable[Volume], path: str) -> tuple[Errors, set
 def _validate_container(
     container: Container, path: str, seen_names: set[str], volume_names: set[str], spec: PodSpec, *, init: bool
 ) -> Errors:
-    errors: Errors = []
-    if not container.name:
-        errors.append(FieldError.required(f"{path}.name"))
-    else:
-        errors += [
-            FieldError.invalid(f"{path}.name", container.name, m) for m in names.is_dns1123_label(container.name)
-        ]
+    errors = _check_name(container.name, f"{path}.name", names.is_dns1123_label)
     if container.name in seen_names:
         errors.append(FieldError.duplicate(f"{path}.name", container.name))
     seen_names.add(container.name)
@@ -297,10 +295,7 @@ def _validate_env(env: Iterable[EnvVar], path: str) -> Errors:
     errors: Errors = []
     for i, var in enumerate(env):
         at = f"{path}[{i}]"
-        if not var.name:
-            errors.append(FieldError.required(f"{at}.name"))
-        else:
-            errors += [FieldError.invalid(f"{at}.name", var.name, msg) for msg in names.is_env_var_name(var.name)]
+        errors += _check_name(var.name, f"{at}.name", names.is_env_var_name)
         errors += _validate_env_source(var, f"{at}.valueFrom")
     return errors
 
@@ -488,13 +483,13 @@ def _validate_handlers(handlers: Iterable[tuple[str, object]], path: str) -> Err
             errors.append(FieldError.forbidden(f"{path}.{name}", "may not specify more than 1 handler type"))
             continue
         chosen = True
-        errors += _validate_handler(name, handler, f"{path}.{name}")
+        errors += _validate_handler(handler, f"{path}.{name}")
     if not chosen:
         errors.append(FieldError.required(path, "must specify a handler type"))
     return errors
 
 
-def _validate_handler(name: str, handler: object, path: str) -> Errors:
+def _validate_handler(handler: object, path: str) -> Errors:
     if isinstance(handler, HTTPGetAction):
         errors = [] if handler.path else [FieldError.required(f"{path}.path")]
         errors += _validate_port_num_or_name(handler.port, f"{path}.port")
@@ -506,18 +501,24 @@ def _validate_handler(name: str, handler: object, path: str) -> Errors:
         return errors
     if isinstance(handler, TCPSocketAction):
         return _validate_port_num_or_name(handler.port, f"{path}.port")
-    if name == "exec" and not getattr(handler, "command", None):
+    if isinstance(handler, ExecAction) and not handler.command:
         return [FieldError.required(f"{path}.command")]
-    if name == "grpc":
-        port = int(getattr(handler, "port", 0))
-        return [FieldError.invalid(f"{path}.port", port, msg) for msg in names.is_valid_port_num(port)]
-    return []
+    if isinstance(handler, GRPCAction):
+        return [FieldError.invalid(f"{path}.port", handler.port, m) for m in names.is_valid_port_num(handler.port)]
+    return []  # sleep: checked by the lifecycle handler, which knows the grace period
 
 
 def _validate_port_num_or_name(port: int | str, path: str) -> Errors:
     if isinstance(port, int):
         return [FieldError.invalid(path, port, msg) for msg in names.is_valid_port_num(port)]
     return [FieldError.invalid(path, port, msg) for msg in names.is_valid_port_name(port)]
+
+
+def _check_name(value: str, path: str, check: NameCheck) -> Errors:
+    """A required name that must also pass `check`."""
+    if not value:
+        return [FieldError.required(path)]
+    return [FieldError.invalid(path, value, msg) for msg in check(value)]
 
 
 def _nonnegative(value: int, path: str) -> Errors:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from minikubelet.api.loading import MAX_MANIFEST_BYTES, LoadResult, load_text
+from minikubelet.api.loading import MAX_MANIFEST_BYTES, LoadResult, load_text, too_large
 from minikubelet.errors import ManifestError
 
 __all__ = ["MANIFEST_SUFFIXES", "STDIN", "read_manifests"]
@@ -53,7 +53,7 @@ def _load_file(path: Path) -> LoadResult:
     try:
         size = path.stat().st_size
         if size > MAX_MANIFEST_BYTES:
-            return _failed(source, f"too large: {size} bytes, the limit is {MAX_MANIFEST_BYTES}")
+            return _failed(source, too_large(size))
         data = path.read_bytes()
     except OSError as exc:
         return _failed(source, f"cannot read: {exc.strerror or exc}")

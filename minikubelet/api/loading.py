@@ -69,7 +69,7 @@ def load_text(text: str, source: str, *, fmt: Literal["yaml", "json"] = "yaml") 
     result = LoadResult()
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_MANIFEST_BYTES:
-        result.errors.append(ManifestError(source, [f"too large: {size} bytes, the limit is {MAX_MANIFEST_BYTES}"]))
+        result.errors.append(ManifestError(source, [too_large(size)]))
         return result
     try:
         documents = _parse_json(text) if fmt == "json" else _parse_yaml(text)
@@ -92,6 +92,10 @@ def load_text(text: str, source: str, *, fmt: Literal["yaml", "json"] = "yaml") 
             elif obj is not None:
                 result.objects.append(Loaded(source, obj))
     return result
+
+
+def too_large(size: int) -> str:
+    return f"too large: {size} bytes, the limit is {MAX_MANIFEST_BYTES}"
 
 
 def decode_pod(raw: dict[str, Any]) -> Pod:

@@ -134,3 +134,14 @@ def test_apply_without_dry_run_exits_1_without_traceback() -> None:
     assert process.returncode == 1
     assert process.stderr.startswith("error: applying to a node needs the node daemon")
     assert "Traceback" not in process.stderr
+
+
+def test_a_huge_file_is_refused_without_reading_it(tmp_path: Path) -> None:
+    from minikubelet.api.loading import MAX_MANIFEST_BYTES
+
+    big = tmp_path / "big.yml"
+    with big.open("wb") as handle:
+        handle.truncate(MAX_MANIFEST_BYTES + 1)
+    result = runner.invoke(app, ["apply", "--dry-run=client", "-f", str(big)])
+    assert result.exit_code == 1
+    assert result.stderr == f"{big}: too large: {MAX_MANIFEST_BYTES + 1} bytes, the limit is {MAX_MANIFEST_BYTES}\n"

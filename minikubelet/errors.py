@@ -2,7 +2,15 @@
 
     MinikubeletError                     anything we raise on purpose; the CLI prints it and exits 1
     ├── InvalidError(kind, name, causes)  an object failed validation   (API: 422 Invalid)
-    └── ManifestError(source, messages)   a manifest could not be read, decoded or validated
+    ├── ManifestError(source, messages)   a manifest could not be read, decoded or validated
+    └── StatusError(code, reason, message) an API error, carried as a Kubernetes Status object
+        ├── BadRequestError                400 BadRequest
+        ├── UnauthorizedError              401 Unauthorized
+        ├── NotFoundError                  404 NotFound       pods "x" not found
+        ├── AlreadyExistsError             409 AlreadyExists  pods "x" already exists
+        ├── ConflictError                  409 Conflict       stale resourceVersion
+        ├── GoneError                      410 Expired        watch from a resourceVersion too old
+        └── UnavailableError               503 ServiceUnavailable (the node is not running, ...)
 
 Bugs stay builtins (ValueError, AssertionError, ...) and keep their tracebacks.
 
@@ -20,11 +28,19 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "NO_VALUE",
+    "AlreadyExistsError",
+    "BadRequestError",
+    "ConflictError",
     "FieldError",
     "FieldValueError",
+    "GoneError",
     "InvalidError",
     "ManifestError",
     "MinikubeletError",
+    "NotFoundError",
+    "StatusError",
+    "UnauthorizedError",
+    "UnavailableError",
     "render_value",
 ]
 
@@ -194,3 +210,111 @@ class ManifestError(MinikubeletError):
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
+
+
+class StatusError(MinikubeletError):
+    """An API error; `status()` is the Kubernetes Status object the API server answers with."""
+
+    code = 500
+    reason = "InternalError"
+
+    def __init__(self, message: str, *, kind: str = "", name: str = "", causes: list[dict[str, str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+        self.name = name
+        self.causes = causes or []
+
+    def status(self) -> dict[str, object]:
+        details: dict[str, object] = {}
+        if self.name:
+            details["name"] = self.name
+        if self.kind:
+            details["kind"] = self.kind
+        if self.causes:
+            details["causes"] = self.causes
+        body: dict[str, object] = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        }
+        if details:
+            body["details"] = details
+        return body
+
+    @classmethod
+    def from_status(cls, body: dict[str, object], code: int) -> StatusError:
+        """Rebuild the error a Status body describes (the client side of `status()`)."""
+        reason = str(body.get("reason", ""))
+        message = str(body.get("message", "")) or f"the server answered {code}"
+        details = body.get("details") if isinstance(body.get("details"), dict) else {}
+        assert isinstance(details, dict)
+        error_class = next((c for c in _STATUS_ERRORS if c.reason == reason and c.code == code), None)
+        error = (error_class or StatusError)(
+            message,
+            kind=str(details.get("kind", "")),
+            name=str(details.get("name", "")),
+            causes=list(details.get("causes", []) or []),
+        )
+        if error_class is None:
+            error.code, error.reason = code, reason or "Unknown"
+        return error
+
+
+class BadRequestError(StatusError):
+    code, reason = 400, "BadRequest"
+
+
+class UnauthorizedError(StatusError):
+    code, reason = 401, "Unauthorized"
+
+
+class NotFoundError(StatusError):
+    code, reason = 404, "NotFound"
+
+    @classmethod
+    def of(cls, resource: str, name: str) -> NotFoundError:
+        return cls(f'{resource} "{name}" not found', kind=resource, name=name)
+
+
+class AlreadyExistsError(StatusError):
+    code, reason = 409, "AlreadyExists"
+
+    @classmethod
+    def of(cls, resource: str, name: str) -> AlreadyExistsError:
+        return cls(f'{resource} "{name}" already exists', kind=resource, name=name)
+
+
+class ConflictError(StatusError):
+    code, reason = 409, "Conflict"
+
+    @classmethod
+    def of(cls, resource: str, name: str) -> ConflictError:
+        message = (
+            f'Operation cannot be fulfilled on {resource} "{name}": the object has been modified; '
+            "please apply your changes to the latest version and try again"
+        )
+        return cls(message, kind=resource, name=name)
+
+
+class GoneError(StatusError):
+    code, reason = 410, "Expired"
+
+
+class UnavailableError(StatusError):
+    code, reason = 503, "ServiceUnavailable"
+
+
+_STATUS_ERRORS: tuple[type[StatusError], ...] = (
+    BadRequestError,
+    UnauthorizedError,
+    NotFoundError,
+    AlreadyExistsError,
+    ConflictError,
+    GoneError,
+    UnavailableError,
+)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from minikubelet.api.event import Event, EventSource, ObjectReference
 from minikubelet.api.meta import K8sModel, ListMeta, ObjectMeta, OwnerReference, TypeMeta
+from minikubelet.api.namespace import Namespace, NamespaceSpec, NamespaceStatus
 from minikubelet.api.node import Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo
 from minikubelet.api.pod import (
     Container,
@@ -70,6 +71,9 @@ __all__ = [
     "Lifecycle",
     "LifecycleHandler",
     "ListMeta",
+    "Namespace",
+    "NamespaceSpec",
+    "NamespaceStatus",
     "Node",
     "NodeAddress",
     "NodeCondition",

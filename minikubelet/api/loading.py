@@ -49,6 +49,7 @@ class Loaded:
 
     source: str
     obj: Pod
+    raw: dict[str, Any] = field(default_factory=dict)  # the document as written (what `apply` sends)
 
 
 @dataclass(slots=True)
@@ -83,14 +84,14 @@ def load_text(text: str, source: str, *, fmt: Literal["yaml", "json"] = "yaml") 
         if problem:
             result.errors.append(ManifestError(source, [where + problem]))
             continue
-        for obj, problems in _decode_document(document):
+        for obj, problems, raw in _decode_document(document):
             # An object's own errors name it ("The Pod "echo" is invalid"); others need the document.
             if isinstance(problems, InvalidError):
                 result.errors.append(ManifestError(source, problems.lines()))
             elif isinstance(problems, _Problem):
                 result.errors.append(ManifestError(source, [where + problems.text]))
             elif obj is not None:
-                result.objects.append(Loaded(source, obj))
+                result.objects.append(Loaded(source, obj, raw))
     return result
 
 
@@ -134,9 +135,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, typing.Hashable):
-            raise yaml.constructor.ConstructorError(
-                None, None, "found a key that is not a string or number", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, "found a key that is not a string or number", key_node.start_mark)
         if key in mapping:
             raise yaml.constructor.ConstructorError(None, None, f"key {key!r} already set in map", key_node.start_mark)
         mapping[key] = loader.construct_object(value_node, deep=True)
@@ -225,33 +224,41 @@ class _Problem:
     text: str
 
 
-_Decoded = tuple[Pod | None, "_Problem | InvalidError | None"]
+_Decoded = tuple[Pod | None, "_Problem | InvalidError | None", dict[str, Any]]
 
 
 def _decode_document(document: Any) -> Iterator[_Decoded]:
     """Yield (object, None) for each good object and (None, problem) for each bad one."""
     if not isinstance(document, dict):
-        yield None, _Problem(f"unable to decode: expected an object (a mapping of fields), got {_type_name(document)}")
+        yield (
+            None,
+            _Problem(f"unable to decode: expected an object (a mapping of fields), got {_type_name(document)}"),
+            {},
+        )
         return
     api_version, kind = document.get("apiVersion"), document.get("kind")
     missing = [f"{key} not set" for key, value in (("apiVersion", api_version), ("kind", kind)) if value in (None, "")]
     if missing:
-        yield None, _Problem(f"error validating data: {', '.join(missing)}")
+        yield None, _Problem(f"error validating data: {', '.join(missing)}"), document
         return
     if not isinstance(api_version, str) or not isinstance(kind, str):
-        yield None, _Problem("error validating data: apiVersion and kind must be strings")
+        yield None, _Problem("error validating data: apiVersion and kind must be strings"), document
         return
     if kind in _LIST_KINDS and api_version == "v1":
         yield from _decode_list(document)
         return
     if (api_version, kind) not in _SERVED:
         served = ", ".join(f"{k} ({v})" for v, k in _SERVED)
-        yield None, _Problem(f'no matches for kind "{kind}" in version "{api_version}": minikubelet serves {served}')
+        yield (
+            None,
+            _Problem(f'no matches for kind "{kind}" in version "{api_version}": minikubelet serves {served}'),
+            document,
+        )
         return
     try:
-        yield decode_pod(document), None
+        yield decode_pod(document), None, document
     except InvalidError as exc:
-        yield None, exc
+        yield None, exc, document
 
 
 def _decode_list(document: dict[str, Any]) -> Iterator[_Decoded]:
@@ -259,34 +266,59 @@ def _decode_list(document: dict[str, Any]) -> Iterator[_Decoded]:
     if items is None:
         return
     if not isinstance(items, list):
-        yield None, _Problem(f"items: must be a list, got {_type_name(items)}")
+        yield None, _Problem(f"items: must be a list, got {_type_name(items)}"), document
         return
     for index, item in enumerate(items):
-        for obj, problem in _decode_document(item):
-            yield obj, _Problem(f"items[{index}]: {problem.text}") if isinstance(problem, _Problem) else problem
+        for obj, problem, raw in _decode_document(item):
+            yield obj, _Problem(f"items[{index}]: {problem.text}") if isinstance(problem, _Problem) else problem, raw
 
 
 M = typing.TypeVar("M", bound=K8sModel)
 
 
-def _decode(model: type[M], raw: dict[str, Any]) -> tuple[M | None, list[FieldError]]:
-    """Decode `raw` into `model` and validate it, collecting every decoding and validation error."""
+@dataclass(slots=True)
+class Decoded(typing.Generic[M]):
+    """The outcome of decoding one object, its errors sorted the way the API server reports them."""
+
+    obj: M | None
+    unknown: list[FieldError] = field(default_factory=list)  # unknown fields: 400 under Strict, warnings under Warn
+    malformed: list[FieldError] = field(default_factory=list)  # wrong types and the like: always 400
+    invalid: list[FieldError] = field(default_factory=list)  # validation: 422 Invalid
+
+    def all_errors(self) -> list[FieldError]:
+        return _unique(self.unknown + self.malformed + self.invalid)
+
+
+def decode(model: type[M], raw: dict[str, Any], *, validate: typing.Callable[[M], list[FieldError]]) -> Decoded[M]:
+    """Decode `raw` into `model` and validate it, collecting every decoding and validation error.
+
+    A field that fails to decode is dropped and decoding goes on, so validation still sees the rest;
+    validation errors below a dropped field are left out (they would only repeat it).
+    """
     work = copy.deepcopy(raw)
-    decode_errors: list[FieldError] = []
+    outcome: Decoded[M] = Decoded(None)
     dropped: list[str] = []
     for _ in range(8):
         try:
             obj = model.model_validate(work, by_alias=True, by_name=False)
         except ValidationError as exc:
             details = exc.errors(include_url=False)
-            decode_errors += [_field_error(err, raw, model) for err in details if _written(raw, err)]
             for err in details:
+                if _written(raw, err):
+                    target = outcome.unknown if err["type"] == "extra_forbidden" else outcome.malformed
+                    target.append(_field_error(err, raw, model))
                 dropped.append(_render_path(_key_loc(err)))
                 _drop(work, _key_loc(err), err["type"])
             continue
-        causes = [e for e in validate_pod(obj) if not _under(e.field, dropped)] if isinstance(obj, Pod) else []
-        return obj, _unique(decode_errors + causes)
-    return None, decode_errors
+        outcome.obj = obj
+        outcome.invalid = _unique([e for e in validate(obj) if not _under(e.field, dropped)])
+        return outcome
+    return outcome
+
+
+def _decode(model: type[M], raw: dict[str, Any]) -> tuple[M | None, list[FieldError]]:
+    outcome = decode(model, raw, validate=lambda obj: validate_pod(obj) if isinstance(obj, Pod) else [])
+    return outcome.obj, outcome.all_errors()
 
 
 def _unique(errors: list[FieldError]) -> list[FieldError]:

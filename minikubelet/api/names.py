@@ -106,9 +106,7 @@ def is_qualified_name(value: str) -> list[str]:
     elif len(name) > 63:
         errors.append("name part " + max_len_error(63))
     if not _QUALIFIED_NAME.match(name):
-        errors.append(
-            "name part " + regex_error(_QUALIFIED_NAME_MSG, _QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
-        )
+        errors.append("name part " + regex_error(_QUALIFIED_NAME_MSG, _QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc"))
     return errors
 
 

@@ -37,9 +37,7 @@ RestartPolicy = Literal["Always", "OnFailure", "Never"]
 PullPolicy = Literal["Always", "IfNotPresent", "Never"]
 Protocol = Literal["SCTP", "TCP", "UDP"]
 DNSPolicy = Literal["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]
-HostPathType = Literal[
-    "", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate", "File", "FileOrCreate", "Socket"
-]
+HostPathType = Literal["", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate", "File", "FileOrCreate", "Socket"]
 
 
 class ContainerPort(K8sModel):

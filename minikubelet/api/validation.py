@@ -94,10 +94,7 @@ def validate_object_meta(meta: ObjectMeta, *, path: str, name_check: NameCheck, 
     else:
         errors += [FieldError.invalid(f"{path}.name", meta.name, msg) for msg in name_check(meta.name)]
     if namespaced and meta.namespace:
-        errors += [
-            FieldError.invalid(f"{path}.namespace", meta.namespace, msg)
-            for msg in names.is_dns1123_label(meta.namespace)
-        ]
+        errors += [FieldError.invalid(f"{path}.namespace", meta.namespace, msg) for msg in names.is_dns1123_label(meta.namespace)]
     if not namespaced and meta.namespace:
         errors.append(FieldError.forbidden(f"{path}.namespace", "not allowed on this type"))
     errors += validate_labels(meta.labels, f"{path}.labels")
@@ -138,9 +135,7 @@ def _validate_pod_spec(spec: PodSpec, path: str) -> Errors:
     for i, container in enumerate(spec.containers):
         errors += _validate_container(container, f"{path}.containers[{i}]", seen_names, volume_names, spec, init=False)
     for i, container in enumerate(spec.init_containers):
-        errors += _validate_container(
-            container, f"{path}.initContainers[{i}]", seen_names, volume_names, spec, init=True
-        )
+        errors += _validate_container(container, f"{path}.initContainers[{i}]", seen_names, volume_names, spec, init=True)
     errors += _validate_host_ports(spec, path)
     errors += _nonnegative(spec.termination_grace_period_seconds, f"{path}.terminationGracePeriodSeconds")
     if spec.active_deadline_seconds is not None and not 1 <= spec.active_deadline_seconds <= 2**31 - 1:
@@ -199,9 +194,7 @@ def _validate_container(
     if not container.image:
         errors.append(FieldError.required(f"{path}.image"))
     elif container.image.strip() != container.image:
-        errors.append(
-            FieldError.invalid(f"{path}.image", container.image, "must not have leading or trailing whitespace")
-        )
+        errors.append(FieldError.invalid(f"{path}.image", container.image, "must not have leading or trailing whitespace"))
     errors += _validate_ports(container.ports, f"{path}.ports")
     errors += _validate_env(container.env, f"{path}.env")
     errors += _validate_resources(container.resources, f"{path}.resources")
@@ -262,8 +255,7 @@ def _validate_ports(ports: Iterable[ContainerPort], path: str) -> Errors:
             ]
         if port.host_port != 0:
             errors += [
-                FieldError.invalid(f"{at}.hostPort", port.host_port, msg)
-                for msg in names.is_valid_port_num(port.host_port)
+                FieldError.invalid(f"{at}.hostPort", port.host_port, msg) for msg in names.is_valid_port_num(port.host_port)
             ]
     return errors
 
@@ -431,9 +423,7 @@ def _validate_volume_mounts(container: Container, path: str, volume_names: set[s
     return errors
 
 
-def _validate_probe(
-    probe: Probe | None, path: str, *, success_must_be_one: bool = False, readiness: bool = False
-) -> Errors:
+def _validate_probe(probe: Probe | None, path: str, *, success_must_be_one: bool = False, readiness: bool = False) -> Errors:
     if probe is None:
         return []
     handlers = (
@@ -457,9 +447,7 @@ def _validate_probe(
     if success_must_be_one and probe.success_threshold != 1:
         errors.append(FieldError.invalid(f"{path}.successThreshold", probe.success_threshold, "must be 1"))
     if readiness and grace is not None:
-        errors.append(
-            FieldError.invalid(f"{path}.terminationGracePeriodSeconds", grace, "must not be set for readinessProbes")
-        )
+        errors.append(FieldError.invalid(f"{path}.terminationGracePeriodSeconds", grace, "must not be set for readinessProbes"))
     return errors
 
 
@@ -495,8 +483,7 @@ def _validate_handler(handler: object, path: str) -> Errors:
         errors += _validate_port_num_or_name(handler.port, f"{path}.port")
         for header in handler.http_headers:
             errors += [
-                FieldError.invalid(f"{path}.httpHeaders", header.name, msg)
-                for msg in names.is_http_header_name(header.name)
+                FieldError.invalid(f"{path}.httpHeaders", header.name, msg) for msg in names.is_http_header_name(header.name)
             ]
         return errors
     if isinstance(handler, TCPSocketAction):

@@ -1,13 +1,26 @@
-"""`minikubelet apply -f PATH`: validate manifests and (with the node) create or update their objects."""
+"""`minikubelet apply` and `create`: kubectl's client-side apply, with the last-applied annotation.
+
+apply: a new object is created carrying `kubectl.kubernetes.io/last-applied-configuration` (the manifest
+as written, in JSON); an existing one gets the three-way strategic merge patch of (last applied, manifest,
+live), or nothing at all when that patch is empty (`unchanged`). `--dry-run=client` only validates.
+"""
 
 from __future__ import annotations
 
+import copy
 import enum
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 import typer
 
-from minikubelet.errors import MinikubeletError
+from minikubelet.api.loading import Loaded
+from minikubelet.apiserver.patching import three_way_merge_patch
+from minikubelet.cli.common import connect, eprint, format_status_error
+from minikubelet.client import ApiClient, resource_path
+from minikubelet.errors import NotFoundError, StatusError
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 class DryRun(enum.StrEnum):
@@ -16,34 +29,127 @@ class DryRun(enum.StrEnum):
     SERVER = "server"
 
 
+FilenameOption = Annotated[
+    list[str], typer.Option("--filename", "-f", help="File, directory or '-' (stdin) holding the manifests.")
+]
+RecursiveOption = Annotated[bool, typer.Option("--recursive", "-R", help="Process directories under -f recursively.")]
+NamespaceOption = Annotated[str, typer.Option("--namespace", "-n", help="Namespace for objects that name none.")]
+DryRunOption = Annotated[DryRun, typer.Option("--dry-run", help="'client': only validate; 'server': validate on the node.")]
+
+
 def apply_command(
-    filenames: Annotated[
-        list[str],
-        typer.Option("--filename", "-f", help="File, directory or '-' (stdin) holding the manifests to apply."),
-    ],
-    dry_run: Annotated[
-        DryRun,
-        typer.Option("--dry-run", help="'client': only validate and print what would be applied; needs no node."),
-    ] = DryRun.NONE,
-    recursive: Annotated[
-        bool, typer.Option("--recursive", "-R", help="Process directories under -f recursively.")
-    ] = False,
+    filenames: FilenameOption,
+    dry_run: DryRunOption = DryRun.NONE,
+    recursive: RecursiveOption = False,
+    namespace: NamespaceOption = "default",
 ) -> None:
     """Apply a configuration to pods by file name or stdin (YAML or JSON)."""
+    _run(filenames, recursive, namespace, dry_run, create_only=False)
+
+
+def create_command(
+    filenames: FilenameOption,
+    dry_run: DryRunOption = DryRun.NONE,
+    recursive: RecursiveOption = False,
+    namespace: NamespaceOption = "default",
+) -> None:
+    """Create pods from manifests; an existing pod is an error (AlreadyExists)."""
+    _run(filenames, recursive, namespace, dry_run, create_only=True)
+
+
+def _run(filenames: list[str], recursive: bool, namespace: str, dry_run: DryRun, *, create_only: bool) -> None:
     from minikubelet.manifest import read_manifests
 
     result = read_manifests(filenames, recursive=recursive)
-    if dry_run is not DryRun.CLIENT and not result.errors:
-        raise MinikubeletError(
-            "applying to a node needs the node daemon, which this version does not have yet; "
-            "use --dry-run=client to validate manifests"
-        )
-    for loaded in result.objects:
-        typer.echo(f"pod/{loaded.obj.metadata.name or loaded.obj.metadata.generate_name} created (dry run)")
     for line in result.error_lines():
-        typer.echo(line, err=True)
-    if result.errors:
+        eprint(line)
+    failed = bool(result.errors)
+    if not result.objects and not failed:
+        eprint("error: no objects passed to " + ("create" if create_only else "apply"))
         raise typer.Exit(1)
-    if not result.objects:
-        typer.echo("error: no objects passed to apply", err=True)
+    if dry_run is DryRun.CLIENT:
+        for loaded in result.objects:
+            typer.echo(f"pod/{_name(loaded)} created (dry run)")
+    elif result.objects and not failed:
+        # Nothing is sent unless every document is valid: a bad manifest leaves nothing half-applied.
+        with connect() as client:
+            for loaded in result.objects:
+                try:
+                    verb = (
+                        _create(client, loaded, namespace, dry_run) if create_only else _apply(client, loaded, namespace, dry_run)
+                    )
+                except StatusError as exc:
+                    eprint(_with_context(format_status_error(exc), loaded, create_only))
+                    failed = True
+                    continue
+                suffix = " (server dry run)" if dry_run is DryRun.SERVER else ""
+                typer.echo(f"pod/{_name(loaded)} {verb}{suffix}")
+    if failed:
         raise typer.Exit(1)
+
+
+def _name(loaded: Loaded) -> str:
+    return loaded.obj.metadata.name or loaded.obj.metadata.generate_name
+
+
+def _with_context(message: str, loaded: Loaded, create_only: bool) -> str:
+    prefix = "Error from server ("
+    if message.startswith(prefix):
+        verb = "creating" if create_only else "applying patch to"
+        reason, rest = message[len(prefix) :].split("): ", 1)
+        return f'{prefix}{reason}): error when {verb} "{loaded.source}": {rest}'
+    return message
+
+
+def _params(dry_run: DryRun, manager: str) -> dict[str, Any]:
+    params: dict[str, Any] = {"fieldManager": manager, "fieldValidation": "Strict"}
+    if dry_run is DryRun.SERVER:
+        params["dryRun"] = "All"
+    return params
+
+
+def _namespace_of(loaded: Loaded, namespace: str) -> str:
+    return loaded.obj.metadata.namespace or namespace
+
+
+def _create(client: ApiClient, loaded: Loaded, namespace: str, dry_run: DryRun) -> str:
+    path = resource_path("pods", _namespace_of(loaded, namespace))
+    client.request("POST", path, params=_params(dry_run, "kubectl-create"), body=loaded.raw)
+    return "created"
+
+
+def _apply(client: ApiClient, loaded: Loaded, namespace: str, dry_run: DryRun) -> str:
+    ns = _namespace_of(loaded, namespace)
+    modified = _with_last_applied(loaded.raw, ns)
+    try:
+        current = client.get(resource_path("pods", ns, loaded.obj.metadata.name))
+    except NotFoundError:
+        client.request("POST", resource_path("pods", ns), params=_params(dry_run, "kubectl-client-side-apply"), body=modified)
+        return "created"
+    annotation = current.get("metadata", {}).get("annotations", {}).get(LAST_APPLIED)
+    original = json.loads(annotation) if annotation else None
+    patch = three_way_merge_patch(original, modified, current, "Pod")
+    if not patch:
+        return "unchanged"
+    client.request(
+        "PATCH",
+        resource_path("pods", ns, loaded.obj.metadata.name),
+        params=_params(dry_run, "kubectl-client-side-apply"),
+        body=patch,
+        content_type="application/strategic-merge-patch+json",
+    )
+    return "configured"
+
+
+def _with_last_applied(raw: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """The manifest, in its namespace, plus the annotation holding itself: byte for byte what kubectl
+    writes (sorted keys, `"annotations":{}` even when empty), so kubectl and we agree on "unchanged"."""
+    modified = copy.deepcopy(raw)
+    meta = modified.setdefault("metadata", {})
+    meta["namespace"] = namespace
+    annotations = dict(meta.get("annotations") or {})
+    annotations.pop(LAST_APPLIED, None)
+    meta["annotations"] = annotations
+    snapshot = json.dumps(modified, separators=(",", ":"), sort_keys=True, ensure_ascii=False) + "\n"
+    annotations[LAST_APPLIED] = snapshot
+    return modified

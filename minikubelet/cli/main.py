@@ -1,51 +1,87 @@
 """`minikubelet`: the typer app, its commands, and the one place errors become exit codes.
 
-Exit codes as kubectl: 0 success, 1 any error we raise on purpose (`MinikubeletError`, printed to
-stderr without a traceback), 2 usage errors (typer's own). Bugs keep their tracebacks.
+Exit codes as kubectl: 0 success, 1 any error we raise on purpose (printed to stderr in kubectl's words,
+without a traceback), 2 usage errors (typer's own). An unknown command gets kubectl's "Did you mean
+this?". Bugs keep their tracebacks.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
+import sys
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 
-from minikubelet.cli import apply, version
-from minikubelet.errors import InvalidError, ManifestError, MinikubeletError
+from minikubelet.cli import apply, delete, describe, get, node, reserved, run, version
+from minikubelet.cli.common import format_status_error
+from minikubelet.errors import InvalidError, ManifestError, MinikubeletError, StatusError
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
 
 app = typer.Typer(
     name="minikubelet",
     help="A single-node Kubernetes pod runtime on the local Docker engine, with the kubelet's exact semantics.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_show_locals=False,
 )
 
 
 def _exit_1_on_our_errors(command: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+    def run_command(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
         except (InvalidError, ManifestError) as exc:
             typer.echo(str(exc), err=True)  # already kubectl's words: 'The Pod "x" is invalid: ...'
-            raise typer.Exit(1) from None
+        except StatusError as exc:
+            typer.echo(format_status_error(exc), err=True)
         except MinikubeletError as exc:
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
+        raise typer.Exit(1)
 
-    return run
+    return run_command
 
 
-app.command("apply")(_exit_1_on_our_errors(apply.apply_command))
-app.command("version")(_exit_1_on_our_errors(version.version_command))
+def _register(name: str, command: Callable[..., Any], **settings: Any) -> None:
+    app.command(name, **settings)(_exit_1_on_our_errors(command))
+
+
+_register("apply", apply.apply_command)
+_register("create", apply.create_command)
+_register("run", run.run_command)
+_register("get", get.get_command)
+_register("describe", describe.describe_command)
+_register("delete", delete.delete_command)
+_register("logs", reserved.logs_command)
+_register("exec", reserved.exec_command)
+_register("up", node.up_command)
+_register("down", node.down_command)
+_register("status", node.status_command)
+_register("kubeconfig", node.kubeconfig_command)
+_register("version", version.version_command)
 
 
 def main() -> None:
     """Console entry point."""
+    _suggest_for_unknown_command(sys.argv[1:])
     app()
+
+
+def _suggest_for_unknown_command(argv: list[str]) -> None:
+    """kubectl's answer to a typo (`desribe` -> `Did you mean this? describe`), exit 1."""
+    name = argv[0] if argv else ""
+    commands = [c.name for c in app.registered_commands if c.name]
+    if not name or name.startswith("-") or name in commands:
+        return
+    close = difflib.get_close_matches(name, commands, n=1, cutoff=0.6)
+    hint = f"\n\nDid you mean this?\n\t{close[0]}\n" if close else "\n"
+    sys.stderr.write(f'error: unknown command "{name}" for "minikubelet"{hint}')
+    raise SystemExit(1)
+
+
+__all__ = ["app", "main"]

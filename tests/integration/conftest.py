@@ -97,9 +97,7 @@ def local_images(docker_client: docker.DockerClient) -> tuple[str, ...]:
 
 def remove_test_containers(client: docker.DockerClient) -> None:
     """Force-remove every container (running or not) labelled ``minikubelet.test=1``."""
-    containers: list[Container] = client.containers.list(
-        all=True, filters={"label": f"{TEST_LABEL_KEY}=1"}, ignore_removed=True
-    )
+    containers: list[Container] = client.containers.list(all=True, filters={"label": f"{TEST_LABEL_KEY}=1"}, ignore_removed=True)
     for container in containers:
         try:
             container.remove(force=True, v=True)

@@ -121,9 +121,7 @@ FIELD_DEFAULT_CASES = [
     pytest.param({"spec.restartPolicy": ""}, lambda p: p.spec.restart_policy, "Always", id="restartPolicy-empty"),
     pytest.param({"spec.restartPolicy": None}, lambda p: p.spec.restart_policy, "Always", id="restartPolicy-null"),
     pytest.param({"spec.restartPolicy": "Never"}, lambda p: p.spec.restart_policy, "Never", id="restartPolicy-kept"),
-    pytest.param(
-        {"spec.restartPolicy": "OnFailure"}, lambda p: p.spec.restart_policy, "OnFailure", id="restartPolicy-onfailure"
-    ),
+    pytest.param({"spec.restartPolicy": "OnFailure"}, lambda p: p.spec.restart_policy, "OnFailure", id="restartPolicy-onfailure"),
     # spec.terminationGracePeriodSeconds: a pointer, so only nil is defaulted
     pytest.param({}, lambda p: p.spec.termination_grace_period_seconds, 30, id="tgps-absent-30"),
     pytest.param(
@@ -149,17 +147,13 @@ FIELD_DEFAULT_CASES = [
     pytest.param({"spec.dnsPolicy": ""}, lambda p: p.spec.dns_policy, "ClusterFirst", id="dnsPolicy-empty"),
     pytest.param({"spec.dnsPolicy": "Default"}, lambda p: p.spec.dns_policy, "Default", id="dnsPolicy-kept"),
     pytest.param({}, lambda p: p.spec.scheduler_name, "default-scheduler", id="schedulerName-absent"),
-    pytest.param(
-        {"spec.schedulerName": ""}, lambda p: p.spec.scheduler_name, "default-scheduler", id="schedulerName-empty"
-    ),
+    pytest.param({"spec.schedulerName": ""}, lambda p: p.spec.scheduler_name, "default-scheduler", id="schedulerName-empty"),
     pytest.param(
         {"spec.schedulerName": "my-scheduler"}, lambda p: p.spec.scheduler_name, "my-scheduler", id="schedulerName-kept"
     ),
     pytest.param({}, lambda p: p.spec.active_deadline_seconds, None, id="activeDeadlineSeconds-unset"),
     # container termination message
-    pytest.param(
-        {}, lambda p: _c0(p).termination_message_path, "/dev/termination-log", id="terminationMessagePath-absent"
-    ),
+    pytest.param({}, lambda p: _c0(p).termination_message_path, "/dev/termination-log", id="terminationMessagePath-absent"),
     pytest.param(
         {"spec.containers[0].terminationMessagePath": ""},
         lambda p: _c0(p).termination_message_path,

@@ -38,8 +38,7 @@ def test_a_valid_pod_loads() -> None:
     ("text", "expected"),
     [
         pytest.param(
-            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: echo\nspec:\n  containers:\n"
-            "    - name: app\n     image: x\n",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: echo\nspec:\n  containers:\n    - name: app\n     image: x\n",
             "pod.yml: error parsing YAML at line 8, column 6: did not find expected '-' indicator"
             " (check the indentation), while parsing a block collection (line 7, column 5)",
             id="mis-indented-list-item",
@@ -223,16 +222,14 @@ def test_no_indentation_hint_when_the_key_would_not_fit_below() -> None:
 def test_misspelled_fields_get_a_suggestion() -> None:
     text = POD.format(name="echo") + "      imagePulPolicy: Never\n"
     assert errors_of(text) == [
-        'pod.yml: The Pod "echo" is invalid: spec.containers[0].imagePulPolicy: Unknown field: did you mean'
-        ' "imagePullPolicy"?'
+        'pod.yml: The Pod "echo" is invalid: spec.containers[0].imagePulPolicy: Unknown field: did you mean "imagePullPolicy"?'
     ]
 
 
 def test_snake_case_field_names_are_unknown_fields() -> None:
     text = POD.format(name="echo") + "      image_pull_policy: Never\n"
     assert errors_of(text) == [
-        'pod.yml: The Pod "echo" is invalid: spec.containers[0].image_pull_policy: Unknown field: did you mean'
-        ' "imagePullPolicy"?'
+        'pod.yml: The Pod "echo" is invalid: spec.containers[0].image_pull_policy: Unknown field: did you mean "imagePullPolicy"?'
     ]
 
 
@@ -258,11 +255,9 @@ def test_every_error_of_a_document_is_listed() -> None:
         [
             prefix + 'spec.containers[0].readinesProbe: Unknown field: did you mean "readinessProbe"?',
             prefix + 'spec.containers[0].ports[0].containerPort: Invalid value: "3000": must be an integer',
-            prefix
-            + 'spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"',
+            prefix + 'spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"',
             prefix + "spec.containers[0].image: Required value",
-            prefix
-            + "spec.containers[0].livenessProbe.periodSeconds: Invalid value: -1: must be greater than or equal to 0",
+            prefix + "spec.containers[0].livenessProbe.periodSeconds: Invalid value: -1: must be greater than or equal to 0",
         ]
     )
 
@@ -270,9 +265,7 @@ def test_every_error_of_a_document_is_listed() -> None:
 def test_errors_under_a_field_that_failed_to_decode_are_not_repeated() -> None:
     # `containers` is not a list: only that is reported, not "spec.containers: Required value" as well.
     text = "apiVersion: v1\nkind: Pod\nmetadata: {name: echo}\nspec:\n  containers: app\n"
-    assert errors_of(text) == [
-        'pod.yml: The Pod "echo" is invalid: spec.containers: Invalid value: "app": must be a list'
-    ]
+    assert errors_of(text) == ['pod.yml: The Pod "echo" is invalid: spec.containers: Invalid value: "app": must be a list']
 
 
 def test_yaml_alias_bombs_are_refused_cheaply() -> None:
@@ -326,9 +319,7 @@ def test_a_number_in_an_enum_field_is_asked_to_be_a_string() -> None:
 
 def test_snake_case_names_suggest_the_wire_name_even_for_acronyms() -> None:
     text = POD.format(name="echo") + "status:\n  pod_ip: 10.0.0.1\n"
-    assert errors_of(text) == [
-        'pod.yml: The Pod "echo" is invalid: status.pod_ip: Unknown field: did you mean "podIP"?'
-    ]
+    assert errors_of(text) == ['pod.yml: The Pod "echo" is invalid: status.pod_ip: Unknown field: did you mean "podIP"?']
 
 
 def test_identical_errors_are_reported_once() -> None:

@@ -157,6 +157,4 @@ def test_valid_pods_always_load_with_defaults(
     assert probe is not None
     assert probe.period_seconds == (period or 10)
     assert probe.failure_threshold == (threshold or 3)
-    assert (
-        loaded.obj.spec.containers[0].resources.requests["cpu"] == loaded.obj.spec.containers[0].resources.limits["cpu"]
-    )
+    assert loaded.obj.spec.containers[0].resources.requests["cpu"] == loaded.obj.spec.containers[0].resources.limits["cpu"]

@@ -101,18 +101,10 @@ METADATA_CASES = [
     pytest.param(
         {"metadata.name": DELETE}, ["metadata.name: Required value: name or generateName is required"], id="name-absent"
     ),
-    pytest.param(
-        {"metadata.name": ""}, ["metadata.name: Required value: name or generateName is required"], id="name-empty"
-    ),
-    pytest.param(
-        {"metadata.name": "Echo"}, [f'metadata.name: Invalid value: "Echo": {SUBDOMAIN}'], id="name-uppercase"
-    ),
-    pytest.param(
-        {"metadata.name": "echo_1"}, [f'metadata.name: Invalid value: "echo_1": {SUBDOMAIN}'], id="name-underscore"
-    ),
-    pytest.param(
-        {"metadata.name": "echo-"}, [f'metadata.name: Invalid value: "echo-": {SUBDOMAIN}'], id="name-trailing-dash"
-    ),
+    pytest.param({"metadata.name": ""}, ["metadata.name: Required value: name or generateName is required"], id="name-empty"),
+    pytest.param({"metadata.name": "Echo"}, [f'metadata.name: Invalid value: "Echo": {SUBDOMAIN}'], id="name-uppercase"),
+    pytest.param({"metadata.name": "echo_1"}, [f'metadata.name: Invalid value: "echo_1": {SUBDOMAIN}'], id="name-underscore"),
+    pytest.param({"metadata.name": "echo-"}, [f'metadata.name: Invalid value: "echo-": {SUBDOMAIN}'], id="name-trailing-dash"),
     pytest.param(
         {"metadata.name": "a" * 254},
         [f'metadata.name: Invalid value: "{"a" * 254}": must be no more than 253 characters'],
@@ -238,9 +230,7 @@ CONTAINER_CASES = [
     pytest.param({f"{C0}.name": ""}, [f"{C0}.name: Required value"], id="name-empty"),
     pytest.param({f"{C0}.name": "App"}, [f'{C0}.name: Invalid value: "App": {LABEL}'], id="name-uppercase"),
     pytest.param({f"{C0}.name": "my_app"}, [f'{C0}.name: Invalid value: "my_app": {LABEL}'], id="name-underscore"),
-    pytest.param(
-        {f"{C0}.name": "my.app"}, [f'{C0}.name: Invalid value: "my.app": must not contain dots'], id="name-dots"
-    ),
+    pytest.param({f"{C0}.name": "my.app"}, [f'{C0}.name: Invalid value: "my.app": must not contain dots'], id="name-dots"),
     pytest.param(
         {f"{C0}.name": "a" * 64},
         [f'{C0}.name: Invalid value: "{"a" * 64}": must be no more than 63 characters'],
@@ -280,10 +270,7 @@ CONTAINER_CASES = [
     ),
     pytest.param(
         {f"{C0}.terminationMessagePolicy": "Stdout"},
-        [
-            f'{C0}.terminationMessagePolicy: Unsupported value: "Stdout": '
-            'supported values: "File", "FallbackToLogsOnError"'
-        ],
+        [f'{C0}.terminationMessagePolicy: Unsupported value: "Stdout": supported values: "File", "FallbackToLogsOnError"'],
         id="terminationMessagePolicy-unsupported",
     ),
 ]
@@ -1269,9 +1256,7 @@ ACCEPTED_CASES = [
     ),
     pytest.param({"spec.terminationGracePeriodSeconds": 0}, id="terminationGracePeriodSeconds-0"),
     pytest.param({"spec.activeDeadlineSeconds": 2**31 - 1}, id="activeDeadlineSeconds-max"),
-    pytest.param(
-        {"spec.nodeName": "node-1.example.com", "spec.hostname": "h", "spec.subdomain": "s"}, id="host-fields"
-    ),
+    pytest.param({"spec.nodeName": "node-1.example.com", "spec.hostname": "h", "spec.subdomain": "s"}, id="host-fields"),
 ]
 
 

@@ -1,0 +1,3 @@
+"""The Kubernetes-shaped HTTP API: routes, tables, patches, auth."""
+
+from __future__ import annotations

@@ -1,0 +1,383 @@
+"""The HTTP face of the API server: Kubernetes REST paths over starlette, as kubectl 1.32 uses them.
+
+Routing, content negotiation (JSON or a server-side Table), watch streams (newline-delimited JSON held
+open until the client leaves or `timeoutSeconds` passes), bearer-token auth, and Status-shaped errors.
+What happens to objects is the registry's business (`registry.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import yaml
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from minikubelet.apiserver import discovery
+from minikubelet.apiserver.registry import (
+    RESOURCES,
+    FieldValidation,
+    PatchType,
+    Registry,
+    Resource,
+    invalid_status,
+)
+from minikubelet.errors import BadRequestError, InvalidError, NotFoundError, StatusError, UnauthorizedError
+from minikubelet.printing import tables
+
+__all__ = ["MAX_BODY_BYTES", "build_app"]
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 3 * 1024 * 1024
+_OPEN_PATHS = frozenset({"/readyz", "/livez", "/healthz", "/version"})
+_PATCH_TYPES: dict[str, PatchType] = {
+    "application/strategic-merge-patch+json": "strategic",
+    "application/merge-patch+json": "merge",
+    "application/json-patch+json": "json",
+    "application/apply-patch+yaml": "apply",
+}
+_TABLES: dict[str, Callable[..., dict[str, Any]]] = {
+    "pods": tables.pod_table,
+    "events": tables.event_table,
+    "nodes": tables.node_table,
+    "namespaces": tables.namespace_table,
+}
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def build_app(registry: Registry, *, token: str) -> ASGIApp:
+    """The ASGI application serving `registry`, guarded by `token`."""
+    api = _Api(registry)
+    routes = [
+        Route("/version", api.version),
+        Route("/readyz", api.ok),
+        Route("/livez", api.ok),
+        Route("/healthz", api.ok),
+        Route("/api", api.api_versions),
+        Route("/apis", api.api_groups),
+        Route("/api/v1", api.api_resources),
+        Route("/openapi/v3", api.openapi_root),
+        Route("/openapi/v3/api/v1", api.openapi_v1),
+        Route("/api/v1/namespaces/{namespace}/{resource}", api.collection, methods=["GET", "POST"]),
+        Route("/api/v1/namespaces/{namespace}/pods/{name}/status", api.status, methods=["GET", "PUT", "PATCH"]),
+        Route("/api/v1/namespaces/{namespace}/pods/{name}/binding", api.binding, methods=["POST"]),
+        Route("/api/v1/namespaces/{namespace}/{resource}/{name}", api.item, methods=["GET", "PUT", "PATCH", "DELETE"]),
+        Route("/api/v1/{resource}", api.collection, methods=["GET", "POST"]),
+        Route("/api/v1/{resource}/{name}", api.item, methods=["GET", "PUT", "PATCH", "DELETE"]),
+    ]
+    app = Starlette(routes=routes)
+    return _BearerAuth(app, token)
+
+
+class _BearerAuth:
+    """Every path but health and /version needs `Authorization: Bearer <token>` (401 Status otherwise)."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in _OPEN_PATHS:
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                response = _status_response(UnauthorizedError("Unauthorized").status(), 401)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(data, status_code=status, media_type="application/json", headers=headers)
+
+
+def _status_response(body: dict[str, Any], code: int) -> Response:
+    return _json(body, code)
+
+
+def _warning_headers(warnings: list[str]) -> dict[str, str]:
+    # Starlette joins a dict into one header; kubectl splits `299 - "..."` entries on commas as Go does.
+    return {"Warning": ", ".join(f'299 - "{w.replace(chr(34), chr(92) + chr(34))}"' for w in warnings)} if warnings else {}
+
+
+def _errors(handler: Handler) -> Handler:
+    """Turn our errors into Status responses; anything else is a 500 with the traceback in the log."""
+
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except InvalidError as exc:
+            return _status_response(invalid_status(exc), 422)
+        except StatusError as exc:
+            return _status_response(exc.status(), exc.code)
+        except Exception:
+            log.exception("%s %s failed", request.method, request.url.path)
+            body = {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Failure",
+                "message": "Internal error; see the node's daemon.log",
+                "reason": "InternalError",
+                "code": 500,
+            }
+            return _status_response(body, 500)
+
+    return run
+
+
+class _Api:
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        for name in ("collection", "item", "status", "binding"):
+            setattr(self, name, _errors(getattr(self, name)))
+
+    # ---------------------------------------------------------------------------------------- discovery
+
+    async def version(self, request: Request) -> Response:
+        return _json(discovery.version())
+
+    async def ok(self, request: Request) -> Response:
+        return Response(b"ok", media_type="text/plain")
+
+    async def api_versions(self, request: Request) -> Response:
+        return _json(discovery.api_versions())
+
+    async def api_groups(self, request: Request) -> Response:
+        return _json(discovery.api_group_list())
+
+    async def api_resources(self, request: Request) -> Response:
+        return _json(discovery.api_resource_list())
+
+    async def openapi_root(self, request: Request) -> Response:
+        return _json(discovery.openapi_root())
+
+    async def openapi_v1(self, request: Request) -> Response:
+        return _json(discovery.openapi_v1())
+
+    # ------------------------------------------------------------------------------------------- objects
+
+    async def collection(self, request: Request) -> Response:
+        resource, namespace = _resource(request)
+        if request.method == "POST":
+            body = await _read_json(request)
+            obj, warnings = self.registry.create(
+                resource, namespace, body, validation=_field_validation(request), dry_run=_dry_run(request)
+            )
+            return _json(obj, 201, _warning_headers(warnings))
+        query = request.query_params
+        if query.get("watch") in ("true", "1"):
+            return self._watch(request, resource, namespace)
+        items, rv = self.registry.store.list(
+            resource.kind,
+            namespace if resource.namespaced else None,
+            label_selector=query.get("labelSelector", ""),
+            field_selector=query.get("fieldSelector", ""),
+        )
+        if _wants_table(request):
+            return _json(self._table(request, resource, items, rv))
+        listing = {
+            "kind": f"{resource.kind}List",
+            "apiVersion": "v1",
+            "metadata": {"resourceVersion": rv},
+            "items": items,
+        }
+        return _json(listing)
+
+    async def item(self, request: Request) -> Response:
+        resource, namespace = _resource(request)
+        name = request.path_params["name"]
+        if request.method == "GET":
+            obj = self.registry.get(resource, namespace, name)
+            if _wants_table(request):
+                return _json(self._table(request, resource, [obj], obj["metadata"].get("resourceVersion", "")))
+            return _json(obj)
+        if request.method == "PUT":
+            body = await _read_json(request)
+            obj, warnings = self.registry.update(resource, namespace, name, body, validation=_field_validation(request))
+            return _json(obj, 200, _warning_headers(warnings))
+        if request.method == "PATCH":
+            return await self._patch(request, resource, namespace, name)
+        return await self._delete(request, resource, namespace, name)
+
+    async def status(self, request: Request) -> Response:
+        resource = RESOURCES["pods"]
+        namespace, name = request.path_params["namespace"], request.path_params["name"]
+        if request.method == "GET":
+            return _json(self.registry.get(resource, namespace, name))
+        if request.method == "PUT":
+            return _json(self.registry.update_status(resource, namespace, name, await _read_json(request)))
+        return await self._patch(request, resource, namespace, name, subresource="status")
+
+    async def binding(self, request: Request) -> Response:
+        namespace, name = request.path_params["namespace"], request.path_params["name"]
+        self.registry.bind(namespace, name, await _read_json(request))
+        return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}, 201)
+
+    async def _patch(self, request: Request, resource: Resource, namespace: str, name: str, *, subresource: str = "") -> Response:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip()
+        patch_type = _PATCH_TYPES.get(content_type)
+        if patch_type is None:
+            body = {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Failure",
+                "code": 415,
+                "reason": "UnsupportedMediaType",
+                "message": f"the body of the request was in an unknown format - "
+                f"accepted media types include: {', '.join(_PATCH_TYPES)}",
+            }
+            return _status_response(body, 415)
+        patch = await _read_body(request, yaml_ok=patch_type == "apply")
+        obj, warnings, created = self.registry.patch(
+            resource, namespace, name, patch_type, patch, validation=_field_validation(request), subresource=subresource
+        )
+        return _json(obj, 201 if created else 200, _warning_headers(warnings))
+
+    async def _delete(self, request: Request, resource: Resource, namespace: str, name: str) -> Response:
+        options = await _read_json(request, default={})
+        grace = request.query_params.get("gracePeriodSeconds", options.get("gracePeriodSeconds"))
+        preconditions = options.get("preconditions") or {}
+        try:
+            grace_seconds = None if grace is None else int(grace)
+        except (TypeError, ValueError):
+            raise BadRequestError(f"invalid gracePeriodSeconds: {grace}") from None
+        obj = self.registry.delete(
+            resource,
+            namespace,
+            name,
+            grace_period=grace_seconds,
+            uid=preconditions.get("uid"),
+            resource_version=preconditions.get("resourceVersion"),
+        )
+        return _json(obj)
+
+    # ------------------------------------------------------------------------------------------ tables
+
+    def _table(self, request: Request, resource: Resource, items: list[dict[str, Any]], rv: str) -> dict[str, Any]:
+        include = request.query_params.get("includeObject", "Metadata")
+        return _TABLES[resource.plural](items, now=datetime.now(UTC), include_object=include, resource_version=rv)
+
+    # ------------------------------------------------------------------------------------------- watch
+
+    def _watch(self, request: Request, resource: Resource, namespace: str) -> Response:
+        query = request.query_params
+        kind_ns = namespace if resource.namespaced else None
+        selectors = {"label_selector": query.get("labelSelector", ""), "field_selector": query.get("fieldSelector", "")}
+        rv = query.get("resourceVersion", "")
+        store = self.registry.store
+        initial: list[dict[str, Any]] = []
+        if rv in ("", "0"):
+            initial, rv = store.list(resource.kind, kind_ns, **selectors)
+        watch = store.watch(resource.kind, kind_ns, resource_version=rv, **selectors)  # GoneError surfaces here
+        table = _wants_table(request)
+        timeout = _float(query.get("timeoutSeconds"))
+
+        async def events() -> AsyncIterator[bytes]:
+            first = True
+
+            def encode(kind: str, obj: dict[str, Any]) -> bytes:
+                nonlocal first
+                payload: dict[str, Any] = obj
+                if table:
+                    payload = self._table(request, resource, [obj], obj["metadata"].get("resourceVersion", ""))
+                    if not first:
+                        payload["columnDefinitions"] = []
+                    first = False
+                return json.dumps({"type": kind, "object": payload}, separators=(",", ":")).encode() + b"\n"
+
+            try:
+                for obj in initial:
+                    yield encode("ADDED", obj)
+                async with contextlib.AsyncExitStack() as stack:
+                    if timeout is not None:
+                        await stack.enter_async_context(asyncio.timeout(timeout))
+                    async for kind, obj in watch:
+                        yield encode(kind, obj)
+            except TimeoutError:
+                return
+            finally:
+                watch.close()
+
+        return StreamingResponse(events(), media_type="application/json")
+
+
+def _resource(request: Request) -> tuple[Resource, str]:
+    plural = request.path_params["resource"]
+    resource = RESOURCES.get(plural)
+    namespace = request.path_params.get("namespace", "")
+    if resource is None:
+        raise NotFoundError("the server could not find the requested resource", kind=plural)
+    if resource.namespaced is ("namespace" not in request.path_params) and request.method != "GET":
+        raise NotFoundError("the server could not find the requested resource", kind=plural)
+    return resource, namespace
+
+
+def _wants_table(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    first = accept.split(",")[0]
+    return "as=Table" in first and "g=meta.k8s.io" in first
+
+
+def _field_validation(request: Request) -> FieldValidation:
+    value = request.query_params.get("fieldValidation", "Strict")
+    if value not in ("Strict", "Warn", "Ignore"):
+        raise BadRequestError(f'fieldValidation "{value}" is invalid: must be one of Strict, Warn or Ignore')
+    return value  # type: ignore[return-value]
+
+
+def _dry_run(request: Request) -> bool:
+    values = request.query_params.getlist("dryRun")
+    if any(v != "All" for v in values):
+        raise BadRequestError("dryRun may only be All")
+    return bool(values)
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except ValueError:
+        raise BadRequestError(f"invalid number: {value}") from None
+
+
+async def _read_body(request: Request, *, yaml_ok: bool = False) -> Any:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _TooLarge()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _TooLarge()
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    if not data.strip():
+        return None
+    try:
+        return yaml.load(data, Loader=yaml.CSafeLoader) if yaml_ok else json.loads(data)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise BadRequestError(f"couldn't decode the request body: {exc}") from None
+
+
+async def _read_json(request: Request, *, default: Any = None) -> Any:
+    body = await _read_body(request)
+    return default if body is None else body
+
+
+class _TooLarge(StatusError):
+    code, reason = 413, "RequestEntityTooLarge"
+
+    def __init__(self) -> None:
+        super().__init__(f"the request body is larger than {MAX_BODY_BYTES} bytes")

@@ -1,0 +1,687 @@
+"""The patch formats of the Kubernetes API, on plain JSON values (the wire format, not our models).
+
+Why this exists: kubectl rarely sends a whole object to change one. `kubectl patch` sends one of three patch types,
+and the default `kubectl apply` (client-side) computes a strategic merge patch from three documents and PATCHes it
+(see /work/shared/kubectl-api.md, item 6). If the server merges that patch differently from a real API server,
+`apply` silently drops containers, env vars or finalizers, so the strategic merge follows
+k8s.io/apimachinery/pkg/util/strategicpatch step by step, including its list-ordering rules.
+
+- `json_merge_patch`       RFC 7386, `application/merge-patch+json`.
+- `json_patch`             RFC 6902, `application/json-patch+json`.
+- `strategic_merge_patch`  `application/strategic-merge-patch+json` (upstream `StrategicMergeMapPatch`).
+- `three_way_merge_patch`  the patch kubectl's client-side apply sends (upstream `CreateThreeWayMergePatch`,
+                           overwrite=true).
+
+A strategic merge needs to know, per field, whether a list is merged (and by which key) or replaced. Upstream reads the
+`patchStrategy`/`patchMergeKey` struct tags of k8s.io/api/core/v1; `_SCHEMAS` spells them out for the kinds we serve.
+Fields not listed there merge as maps and replace as lists, which is what their (absent) tags mean upstream.
+
+Nothing here mutates its arguments. A malformed patch raises `BadRequestError`; an unknown kind is a bug (ValueError).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from minikubelet.errors import BadRequestError
+
+__all__ = ["json_merge_patch", "json_patch", "strategic_merge_patch", "three_way_merge_patch"]
+
+
+# --- JSON values ---------------------------------------------------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    """The JSON type of a decoded value; bool is not a number, and 1 and 1.0 are the same number (as in Go)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return f"<{type(value).__name__}>"
+
+
+def _equal(left: Any, right: Any) -> bool:
+    """JSON equality: Python's `==` would call `True == 1`."""
+    kind = _kind(left)
+    if kind != _kind(right):
+        return False
+    if kind == "object":
+        return left.keys() == right.keys() and all(_equal(left[key], right[key]) for key in left)
+    if kind == "array":
+        return len(left) == len(right) and all(_equal(a, b) for a, b in zip(left, right, strict=True))
+    return bool(left == right)
+
+
+def _contains(values: list[Any], wanted: Any) -> bool:
+    return any(_equal(value, wanted) for value in values)
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    result: list[Any] = []
+    for value in values:
+        if not _contains(result, value):
+            result.append(value)
+    return result
+
+
+# --- RFC 7386: JSON merge patch ------------------------------------------------------------------------------------
+
+
+def json_merge_patch(original: dict[str, Any], patch: Any) -> Any:
+    """Apply an RFC 7386 merge patch: objects merge recursively, `null` deletes, anything else replaces."""
+    return _merge_patch_into(copy.deepcopy(original), patch)
+
+
+def _merge_patch_into(target: Any, patch: Any) -> Any:
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    if not isinstance(target, dict):
+        target = {}
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = _merge_patch_into(target.get(key), value)
+    return target
+
+
+# --- RFC 6902: JSON patch ------------------------------------------------------------------------------------------
+
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
+_BAD_ESCAPE = re.compile(r"~(?![01])")
+
+
+def json_patch(original: Any, operations: list[Any]) -> Any:
+    """Apply an RFC 6902 patch (add, remove, replace, move, copy, test), all or nothing."""
+    if not isinstance(operations, list):
+        raise BadRequestError("a JSON patch must be a JSON array of operations")
+    document = copy.deepcopy(original)
+    for operation in operations:
+        document = _apply_operation(document, operation)
+    return document
+
+
+def _apply_operation(document: Any, operation: Any) -> Any:
+    if not isinstance(operation, dict):
+        raise BadRequestError(f"a JSON patch operation must be a JSON object, not {_kind(operation)}")
+    op = operation.get("op")
+    handler = _OPERATIONS.get(op) if isinstance(op, str) else None
+    if handler is None:
+        raise BadRequestError(f"Unexpected kind: {op}")
+    return handler(document, operation, _member(operation, "path"))
+
+
+def _member(operation: dict[str, Any], name: str) -> Any:
+    """A required member of an operation (`path`, `from` and `value`); pointers must be strings."""
+    if name not in operation or (name != "value" and not isinstance(operation[name], str)):
+        raise BadRequestError(f'jsonpatch {operation["op"]} operation is missing a valid "{name}"')
+    return operation[name]
+
+
+def _missing(op: str, path: str, what: str = "path") -> BadRequestError:
+    return BadRequestError(f'jsonpatch {op} operation does not apply: doc is missing {what}: "{path}"')
+
+
+def _pointer(path: str) -> list[str]:
+    """The reference tokens of an RFC 6901 JSON pointer, unescaped (`~1` is `/`, `~0` is `~`)."""
+    if path == "":
+        return []
+    if not path.startswith("/") or _BAD_ESCAPE.search(path):
+        raise BadRequestError(f'invalid JSON pointer: "{path}"')
+    return [token.replace("~1", "/").replace("~0", "~") for token in path[1:].split("/")]
+
+
+def _array_index(array: list[Any], token: str, op: str, path: str, *, insert: bool = False) -> int:
+    """An array index token; `-` (and len) only where a value is being inserted."""
+    if insert and token == "-":
+        return len(array)
+    if not _ARRAY_INDEX.fullmatch(token) or int(token) > len(array) - (0 if insert else 1):
+        raise _missing(op, path)
+    return int(token)
+
+
+def _resolve(document: Any, tokens: list[str], op: str, path: str, what: str = "path") -> Any:
+    """The value `tokens` points at, or a "doc is missing path" error."""
+    value = document
+    for token in tokens:
+        if isinstance(value, dict) and token in value:
+            value = value[token]
+        elif isinstance(value, list) and token != "-":
+            value = value[_array_index(value, token, op, path)]
+        else:
+            raise _missing(op, path, what)
+    return value
+
+
+def _put(document: Any, path: str, value: Any, op: str, *, insert: bool) -> Any:
+    """Add (insert=True) or replace the value at `path`; returns the new document."""
+    tokens = _pointer(path)
+    if not tokens:
+        return value
+    parent = _resolve(document, tokens[:-1], op, path)
+    last = tokens[-1]
+    if isinstance(parent, dict) and (insert or last in parent):
+        parent[last] = value
+    elif isinstance(parent, list):
+        index = _array_index(parent, last, op, path, insert=insert)
+        parent[index : index + (0 if insert else 1)] = [value]
+    else:
+        raise _missing(op, path)
+    return document
+
+
+def _take(document: Any, path: str, op: str, what: str = "path") -> Any:
+    """Remove the value at `path` and return it."""
+    tokens = _pointer(path)
+    if not tokens:
+        raise BadRequestError(f"jsonpatch {op} operation does not apply: cannot remove the whole document")
+    parent = _resolve(document, tokens[:-1], op, path, what)
+    last = tokens[-1]
+    if isinstance(parent, dict) and last in parent:
+        return parent.pop(last)
+    if isinstance(parent, list) and last != "-":
+        return parent.pop(_array_index(parent, last, op, path))
+    raise _missing(op, path, what)
+
+
+def _op_add(document: Any, operation: dict[str, Any], path: str) -> Any:
+    return _put(document, path, copy.deepcopy(_member(operation, "value")), "add", insert=True)
+
+
+def _op_remove(document: Any, operation: dict[str, Any], path: str) -> Any:
+    _take(document, path, "remove")
+    return document
+
+
+def _op_replace(document: Any, operation: dict[str, Any], path: str) -> Any:
+    return _put(document, path, copy.deepcopy(_member(operation, "value")), "replace", insert=False)
+
+
+def _op_move(document: Any, operation: dict[str, Any], path: str) -> Any:
+    source = _member(operation, "from")
+    if path.startswith(source + "/"):
+        raise BadRequestError(f'jsonpatch move operation does not apply: "{source}" is a prefix of "{path}"')
+    if source == path:
+        _resolve(document, _pointer(path), "move", path, "from path")
+        return document
+    return _put(document, path, _take(document, source, "move", "from path"), "move", insert=True)
+
+
+def _op_copy(document: Any, operation: dict[str, Any], path: str) -> Any:
+    source = _member(operation, "from")
+    value = _resolve(document, _pointer(source), "copy", source, "from path")
+    return _put(document, path, copy.deepcopy(value), "copy", insert=True)
+
+
+def _op_test(document: Any, operation: dict[str, Any], path: str) -> Any:
+    if not _equal(_resolve(document, _pointer(path), "test", path), _member(operation, "value")):
+        raise BadRequestError(f"testing value {path} failed")
+    return document
+
+
+_OPERATIONS: dict[str, Callable[[Any, dict[str, Any], str], Any]] = {
+    "add": _op_add,
+    "remove": _op_remove,
+    "replace": _op_replace,
+    "move": _op_move,
+    "copy": _op_copy,
+    "test": _op_test,
+}
+
+
+# --- Patch metadata of the kinds we serve (the struct tags of k8s.io/api/core/v1) ----------------------------------
+
+
+@dataclass(frozen=True)
+class _Field:
+    """How one field merges: `merge` lists are merged (by `merge_key` for lists of objects), others replaced."""
+
+    merge: bool = False
+    merge_key: str = ""
+    retain_keys: bool = False
+    children: Mapping[str, _Field] = field(default_factory=dict)  # of the object, or of the list's elements
+
+
+Schema = Mapping[str, _Field]
+_PLAIN = _Field()
+
+
+def _by(merge_key: str, children: Schema | None = None, *, retain_keys: bool = False) -> _Field:
+    """A list merged by key: `patchStrategy:"merge" patchMergeKey:"<merge_key>"`."""
+    return _Field(merge=True, merge_key=merge_key, retain_keys=retain_keys, children=children or {})
+
+
+def _object(children: Schema) -> _Field:
+    return _Field(children=children)
+
+
+_PRIMITIVE_SET = _Field(merge=True)  # `patchStrategy:"merge"` on a list of strings: a set union
+_METADATA = _object({"finalizers": _PRIMITIVE_SET, "ownerReferences": _by("uid")})
+_CONDITIONS = _by("type")
+_CONTAINER: Schema = {
+    "ports": _by("containerPort"),
+    "env": _by("name"),
+    "volumeMounts": _by("mountPath"),
+    "volumeDevices": _by("devicePath"),
+}
+_POD_SPEC: Schema = {
+    "containers": _by("name", _CONTAINER),
+    "initContainers": _by("name", _CONTAINER),
+    "ephemeralContainers": _by("name", _CONTAINER),
+    "volumes": _by("name", retain_keys=True),
+    "imagePullSecrets": _by("name"),
+    "hostAliases": _by("ip"),
+    "topologySpreadConstraints": _by("topologyKey"),
+    "schedulingGates": _by("name"),
+    "resourceClaims": _by("name", retain_keys=True),
+}
+_POD_STATUS: Schema = {
+    "conditions": _CONDITIONS,
+    "podIPs": _by("ip"),
+    "hostIPs": _by("ip"),
+    "resourceClaimStatuses": _by("name", retain_keys=True),
+}
+_SCHEMAS: dict[str, Schema] = {
+    "Pod": {"metadata": _METADATA, "spec": _object(_POD_SPEC), "status": _object(_POD_STATUS)},
+    "Node": {
+        "metadata": _METADATA,
+        "spec": _object({"podCIDRs": _PRIMITIVE_SET}),
+        "status": _object({"conditions": _CONDITIONS, "addresses": _by("type")}),
+    },
+    "Namespace": {"metadata": _METADATA, "status": _object({"conditions": _CONDITIONS})},
+    "Event": {"metadata": _METADATA},
+}
+
+
+def _schema(kind: str) -> Schema:
+    if kind not in _SCHEMAS:
+        raise ValueError(f"no strategic merge patch metadata for kind {kind!r} (known: {', '.join(_SCHEMAS)})")
+    return _SCHEMAS[kind]
+
+
+def _lookup(schema: Schema, key: str) -> _Field:
+    return schema.get(key, _PLAIN)
+
+
+# --- Strategic merge patch: the directives -------------------------------------------------------------------------
+
+_DIRECTIVE = "$patch"
+_REPLACE, _DELETE, _MERGE = "replace", "delete", "merge"
+_RETAIN_KEYS = "$retainKeys"
+_ORDER_PREFIX = "$setElementOrder/"
+_DELETE_PREFIX = "$deleteFromPrimitiveList/"
+_ABSENT = object()
+
+
+def _identity(item: Any, merge_key: str) -> Any:
+    """What identifies a list element: its merge key's value, or the element itself in a list of primitives."""
+    if not merge_key:
+        return item
+    return item.get(merge_key, _ABSENT) if isinstance(item, dict) else _ABSENT
+
+
+def _position(order: list[Any], item: Any, merge_key: str) -> int:
+    wanted = _identity(item, merge_key)
+    if wanted is _ABSENT:
+        return -1
+    return next((i for i, other in enumerate(order) if _equal(_identity(other, merge_key), wanted)), -1)
+
+
+def _find(items: list[Any], merge_key: str, value: Any) -> int | None:
+    if value is _ABSENT:
+        return None
+    return next((i for i, item in enumerate(items) if _equal(_identity(item, merge_key), value)), None)
+
+
+def _require_key(item: dict[str, Any], merge_key: str) -> Any:
+    if merge_key not in item:
+        raise BadRequestError(f"map: {item} does not contain declared merge key: {merge_key}")
+    return item[merge_key]
+
+
+def _is_delete(item: Any) -> bool:
+    return isinstance(item, dict) and item.get(_DIRECTIVE) == _DELETE
+
+
+def _elements_kind(*lists: list[Any]) -> str:
+    """The JSON type shared by all elements ("" if there are none): lists must not mix types or nest lists."""
+    kinds = {_kind(item) for items in lists for item in items}
+    if "array" in kinds:
+        raise BadRequestError("lists of lists are not supported")
+    if len(kinds) > 1:
+        raise BadRequestError(f"list element types are not identical: {sorted(kinds)}")
+    return kinds.pop() if kinds else ""
+
+
+def _sorted_by(items: list[Any], order: list[Any], merge_key: str) -> list[Any]:
+    """Stable sort by position in `order`; unknown items next, `$patch: delete` entries last (upstream)."""
+
+    def rank(item: Any) -> tuple[int, int]:
+        if merge_key and _is_delete(item):
+            return (2, 0)
+        position = _position(order, item, merge_key)
+        return (0, position) if position >= 0 else (1, 0)
+
+    return sorted(items, key=rank)
+
+
+def _interleave(left: list[Any], right: list[Any], server_order: list[Any], merge_key: str) -> list[Any]:
+    """Upstream `mergeSortedSlice`: server-only items (left) go before a patch item (right) only if they came
+    before it in the live list; so new items land before the server-only items that follow them."""
+    result: list[Any] = []
+    i = j = 0
+    while i < len(left) and j < len(right):
+        left_at = _position(server_order, left[i], merge_key)
+        right_at = _position(server_order, right[j], merge_key)
+        if 0 <= left_at < right_at:
+            result.append(left[i])
+            i += 1
+        else:
+            result.append(right[j])
+            j += 1
+    return result + left[i:] + right[j:]
+
+
+def _order(merged: list[Any], patch_order: list[Any], server_order: list[Any], merge_key: str) -> list[Any]:
+    """Upstream `normalizeElementOrder`: items named by the patch in the patch's order, the rest in live order."""
+    in_patch = [item for item in merged if _position(patch_order, item, merge_key) >= 0]
+    server_only = [item for item in merged if _position(patch_order, item, merge_key) < 0]
+    return _interleave(
+        _sorted_by(server_only, server_order, merge_key),
+        _sorted_by(in_patch, patch_order, merge_key),
+        server_order,
+        merge_key,
+    )
+
+
+# --- Strategic merge patch: applying -------------------------------------------------------------------------------
+
+
+def strategic_merge_patch(original: dict[str, Any], patch: dict[str, Any], kind: str = "Pod") -> dict[str, Any]:
+    """Apply a strategic merge patch to an object of `kind` (Pod, Node, Namespace or Event), as the API server does."""
+    schema = _schema(kind)
+    if not isinstance(patch, dict):
+        raise BadRequestError(f"a strategic merge patch must be a JSON object, not {_kind(patch)}")
+    return _merge_map(copy.deepcopy(original), copy.deepcopy(patch), schema)
+
+
+def _merge_map(original: dict[str, Any], patch: dict[str, Any], schema: Schema) -> dict[str, Any]:
+    """Merge `patch` into `original` (both ours to change): upstream `mergeMap` with MergeParallelList."""
+    directive = patch.pop(_DIRECTIVE, _MERGE)
+    if directive == _REPLACE:
+        return _merge_map({}, patch, schema)
+    if directive == _DELETE:
+        return {}
+    if directive != _MERGE:
+        raise BadRequestError(f"unknown patch type: {directive} in map: {patch}")
+    _apply_retain_keys(original, patch)
+    _apply_element_orders(original, patch, schema)
+    deletions = {key: patch.pop(key) for key in list(patch) if key.startswith(_DELETE_PREFIX)}
+    for key, value in patch.items():
+        _merge_field(original, key, value, _lookup(schema, key))
+    for key, values in deletions.items():
+        _delete_from_primitive_list(original, key.removeprefix(_DELETE_PREFIX), values)
+    return original
+
+
+def _merge_field(original: dict[str, Any], key: str, value: Any, meta: _Field) -> None:
+    current = original.get(key)
+    if value is None:
+        original.pop(key, None)
+    elif isinstance(current, dict) and isinstance(value, dict):
+        original[key] = _merge_map(current, value, meta.children)
+    elif isinstance(current, list) and isinstance(value, list) and meta.merge:
+        original[key] = _merge_list(current, value, meta)
+    else:
+        original[key] = _fresh(value, meta)
+
+
+def _fresh(value: Any, meta: _Field) -> Any:
+    """A patch value that replaces (or creates) a field, with its directives applied and its nulls dropped."""
+    if isinstance(value, dict):
+        return _merge_map({}, value, meta.children)
+    if isinstance(value, list) and meta.merge:
+        return _merge_list([], value, meta)
+    return value
+
+
+def _merge_list(original: list[Any], patch: list[Any], meta: _Field) -> list[Any]:
+    """Upstream `mergeSlice`: a set union for primitives, a merge by key for objects; then the order rules."""
+    if not original and not patch:
+        return original
+    if _elements_kind(original, patch) != "object":
+        return _order(_unique(original + patch), patch, original, "")
+    if not meta.merge_key:
+        raise BadRequestError("cannot merge lists of objects without a merge key")
+    original, patch = _apply_list_directives(original, patch, meta.merge_key)
+    merged = list(original)
+    for item in patch:
+        index = _find(merged, meta.merge_key, _require_key(item, meta.merge_key))
+        if index is None:
+            merged.append(_merge_map({}, item, meta.children))
+        else:
+            merged[index] = _merge_map(merged[index], item, meta.children)
+    return _order(merged, patch, original, meta.merge_key)
+
+
+def _apply_list_directives(original: list[Any], patch: list[Any], merge_key: str) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Handle `{"$patch": "delete", key: v}` and `{"$patch": "replace"}` elements; returns (original, patch)."""
+    plain: list[dict[str, Any]] = []
+    replace_all = False
+    for item in patch:
+        directive = item.get(_DIRECTIVE)
+        if directive == _DELETE:
+            value = _require_key(item, merge_key)
+            original = [other for other in original if not _equal(_identity(other, merge_key), value)]
+        elif directive == _REPLACE:
+            replace_all = True
+        elif directive is None or (directive == _MERGE and merge_key in item):
+            plain.append(item)
+        elif directive != _MERGE:
+            raise BadRequestError(f"unknown patch type: {directive} in map: {item}")
+    return ([], plain) if replace_all else (original, plain)
+
+
+def _apply_retain_keys(original: dict[str, Any], patch: dict[str, Any]) -> None:
+    """`$retainKeys`: drop the original's keys not listed; the patch itself may only set listed keys."""
+    if _RETAIN_KEYS not in patch:
+        return
+    keep = patch.pop(_RETAIN_KEYS)
+    if not isinstance(keep, list) or not all(isinstance(key, str) for key in keep):
+        raise BadRequestError("invalid patch format of retainKeys")
+    for key, value in patch.items():
+        if value is not None and not key.startswith("$") and key not in keep:
+            raise BadRequestError(f"patch content doesn't match retainKeys list: {key!r} is not in {keep}")
+    for key in [key for key in original if key not in keep]:
+        del original[key]
+
+
+def _apply_element_orders(original: dict[str, Any], patch: dict[str, Any], schema: Schema) -> None:
+    """`$setElementOrder/<list>`: merge that list now and put it in the given order (upstream
+    `mergePatchIntoOriginal`): listed items in that order, unlisted live items where they were."""
+    for directive in [key for key in patch if key.startswith(_ORDER_PREFIX)]:
+        order = patch.pop(directive)
+        name = directive.removeprefix(_ORDER_PREFIX)
+        meta = _lookup(schema, name)
+        if not isinstance(order, list):
+            raise BadRequestError("invalid patch format of setElementOrder list")
+        base = original.get(name) if isinstance(original.get(name), list) else None
+        incoming = patch.get(name)
+        if not meta.merge or not isinstance(incoming, list | None) or (base is None and incoming is None):
+            continue
+        patch.pop(name, None)
+        _check_order(incoming or [], order, meta.merge_key)
+        merged = _merge_list(list(base or []), incoming or [], meta)
+        original[name] = _order(merged, order, base or [], meta.merge_key)
+
+
+def _check_order(patch_list: list[Any], order: list[Any], merge_key: str) -> None:
+    """The patch list's items must appear in `$setElementOrder` and in the same relative order."""
+    pending = [item for item in patch_list if not (isinstance(item, dict) and _DIRECTIVE in item)]
+    matched = 0
+    for entry in order:
+        if matched < len(pending) and _equal(_identity(pending[matched], merge_key), _identity(entry, merge_key)):
+            matched += 1
+    if order and matched < len(pending):
+        raise BadRequestError(f"The order in patch list: {patch_list} doesn't match $setElementOrder list: {order}")
+
+
+def _delete_from_primitive_list(original: dict[str, Any], name: str, values: Any) -> None:
+    if not isinstance(values, list):
+        raise BadRequestError("invalid patch format of primitive list")
+    current = original.get(name)
+    if isinstance(current, list):
+        original[name] = [item for item in current if not _contains(values, item)]
+
+
+# --- Three-way merge patch (kubectl's client-side apply) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _DiffOptions:
+    ignore_changes: bool = False  # leave additions and changes out (the deletions half)
+    ignore_deletions: bool = False  # leave deletions out (the changes half)
+    retain_keys: bool = False  # add `$retainKeys` (the elements of `volumes` and `resourceClaims`)
+
+
+def three_way_merge_patch(
+    original: dict[str, Any] | None, modified: dict[str, Any], current: dict[str, Any], kind: str = "Pod"
+) -> dict[str, Any]:
+    """The strategic merge patch `kubectl apply` sends: deletions from `original` (the last-applied configuration,
+    None on first apply) to `modified` (the new manifest), plus every change from `current` (the live object) to
+    `modified`. Fields only in `current` (defaults, status) are left alone; `{}` means unchanged."""
+    schema = _schema(kind)
+    deletions = _diff_maps(original or {}, modified, schema, _DiffOptions(ignore_changes=True))
+    changes = _diff_maps(current, modified, schema, _DiffOptions(ignore_deletions=True))
+    return _combine(deletions, changes, schema)
+
+
+def _diff_maps(original: dict[str, Any], modified: dict[str, Any], schema: Schema, options: _DiffOptions) -> dict[str, Any]:
+    """Upstream `diffMaps`: a patch taking `original` to `modified` (minus what `options` leave out)."""
+    patch: dict[str, Any] = {}
+    for key, new in modified.items():
+        if key not in original:
+            if not options.ignore_changes:
+                patch[key] = copy.deepcopy(new)
+        else:
+            _diff_field(patch, key, original[key], new, _lookup(schema, key), options)
+    if not options.ignore_deletions:
+        patch.update({key: None for key in original if key not in modified})
+    retained = sorted(key for key, value in modified.items() if value is not None)
+    if options.retain_keys and retained and (patch or _has_extra_field(original, modified)):
+        patch[_RETAIN_KEYS] = retained
+    return patch
+
+
+def _has_extra_field(original: dict[str, Any], modified: dict[str, Any]) -> bool:
+    return any(value is not None and key not in modified for key, value in original.items())
+
+
+def _diff_field(patch: dict[str, Any], key: str, old: Any, new: Any, meta: _Field, options: _DiffOptions) -> None:
+    nested = replace(options, retain_keys=meta.retain_keys)
+    if isinstance(old, dict) and isinstance(new, dict):
+        if sub := _diff_maps(old, new, meta.children, nested):
+            patch[key] = sub
+    elif isinstance(old, list) and isinstance(new, list) and meta.merge:
+        changes, deletions, order = _diff_lists(old, new, meta, nested)
+        if changes:
+            patch[key] = changes
+        if deletions:
+            patch[_DELETE_PREFIX + key] = deletions
+        if order:
+            patch[_ORDER_PREFIX + key] = order
+    elif not options.ignore_changes and not _equal(old, new):
+        patch[key] = copy.deepcopy(new)
+
+
+def _diff_lists(old: list[Any], new: list[Any], meta: _Field, options: _DiffOptions) -> tuple[list[Any], list[Any], list[Any]]:
+    """Upstream `diffLists` of a merge list: (patch list, `$deleteFromPrimitiveList`, `$setElementOrder`)."""
+    if not old:
+        return ([] if options.ignore_changes else copy.deepcopy(new)), [], []
+    if _elements_kind(old, new) == "object":
+        return _diff_lists_of_maps(old, new, meta, options)
+    return _diff_lists_of_scalars(old, new, options)
+
+
+def _diff_lists_of_scalars(old: list[Any], new: list[Any], options: _DiffOptions) -> tuple[list[Any], list[Any], list[Any]]:
+    additions = [] if options.ignore_changes else _unique([value for value in new if not _contains(old, value)])
+    deletions = [] if options.ignore_deletions else _unique([value for value in old if not _contains(new, value)])
+    wants_order = (not options.ignore_deletions and deletions) or (not options.ignore_changes and not _equal(old, new))
+    return additions, sorted(deletions, key=str), copy.deepcopy(new) if wants_order else []
+
+
+def _diff_lists_of_maps(
+    old: list[Any], new: list[Any], meta: _Field, options: _DiffOptions
+) -> tuple[list[Any], list[Any], list[Any]]:
+    key = meta.merge_key
+    if not key:
+        raise BadRequestError("cannot merge lists of objects without a merge key")
+    for item in old + new:
+        _require_key(item, key)
+    patch_list = _changed_elements(old, new, meta, options)
+    if not options.ignore_deletions:
+        gone = [item[key] for item in old if _find(new, key, item[key]) is None]
+        patch_list += [{key: value, _DIRECTIVE: _DELETE} for value in sorted(gone, key=str)]
+    same_order = len(old) == len(new) and all(_equal(a[key], b[key]) for a, b in zip(old, new, strict=True))
+    wants_order = (not options.ignore_changes and (patch_list or not same_order)) or (not options.ignore_deletions and patch_list)
+    return patch_list, [], [{key: copy.deepcopy(item[key])} for item in new] if wants_order else []
+
+
+def _changed_elements(old: list[Any], new: list[Any], meta: _Field, options: _DiffOptions) -> list[Any]:
+    """The added elements whole, the changed ones as their merge key plus the changed fields, in `new`'s order."""
+    key = meta.merge_key
+    changes: list[Any] = []
+    for item in new:
+        index = _find(old, key, item[key])
+        if index is None:
+            if not options.ignore_changes:
+                changes.append(copy.deepcopy(item))
+        elif sub := _diff_maps(old[index], item, meta.children, options):
+            sub[key] = copy.deepcopy(item[key])
+            changes.append(sub)
+    return changes
+
+
+def _combine(base: dict[str, Any], patch: dict[str, Any], schema: Schema) -> dict[str, Any]:
+    """Merge the changes half into the deletions half, keeping directives and nulls (upstream `mergeMap` without
+    MergeParallelList). Directives that both halves carry are equal: both are computed from `modified`."""
+    for key, value in patch.items():
+        meta = _lookup(schema, key)
+        old = base.get(key)
+        if key.startswith("$") or old is None:
+            base[key] = value
+        elif isinstance(old, dict) and isinstance(value, dict):
+            base[key] = _combine(old, value, meta.children)
+        elif isinstance(old, list) and isinstance(value, list) and meta.merge:
+            order = patch.get(_ORDER_PREFIX + key) or base.get(_ORDER_PREFIX + key) or value
+            base[key] = _combine_lists(old, value, meta, order)
+        else:
+            base[key] = value
+    return base
+
+
+def _combine_lists(base: list[Any], patch: list[Any], meta: _Field, order: list[Any]) -> list[Any]:
+    """Both halves' entries for one merge list: merged by key, in `modified`'s order, deletions last."""
+    if _elements_kind(base, patch) != "object":
+        return _unique(base + patch)
+    key = meta.merge_key
+    merged = list(base)
+    for item in patch:
+        index = _find(merged, key, item.get(key, _ABSENT))
+        if index is None:
+            merged.append(item)
+        else:
+            merged[index] = _combine(merged[index], item, meta.children)
+    return _sorted_by(merged, order, key)

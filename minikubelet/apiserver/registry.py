@@ -1,0 +1,421 @@
+"""What the API server does with objects, apart from HTTP: decode, default, validate, store.
+
+This is the Kubernetes "registry" layer (pkg/registry/core/pod): strict decoding with the three
+`fieldValidation` modes, the pod create/update strategies (status reset on create, kept on update,
+immutable spec), graceful deletion, binding and the status subresource. `app.py` only maps HTTP onto
+these methods, so the daemon's own loops and the tests can use them without a socket.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from minikubelet.api import Event, Namespace, Node, Pod
+from minikubelet.api.loading import decode
+from minikubelet.api.meta import K8sModel, format_time
+from minikubelet.api.names import is_dns1123_label, is_dns1123_subdomain
+from minikubelet.api.validation import validate_object_meta, validate_pod
+from minikubelet.apiserver import patching
+from minikubelet.errors import (
+    BadRequestError,
+    ConflictError,
+    ErrorType,
+    FieldError,
+    InvalidError,
+    NotFoundError,
+)
+from minikubelet.store import Store
+
+__all__ = [
+    "LAST_APPLIED",
+    "RESOURCES",
+    "FieldValidation",
+    "PatchType",
+    "Registry",
+    "Resource",
+    "apply_patch",
+    "invalid_status",
+    "qos_class",
+    "set_condition",
+]
+
+FieldValidation = Literal["Strict", "Warn", "Ignore"]
+PatchType = Literal["strategic", "merge", "json", "apply"]
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_IMMUTABLE_POD_SPEC = (
+    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,"
+    "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
+)
+
+
+def _validate_meta_only(check: Callable[[str], list[str]], namespaced: bool) -> Callable[[Any], list[FieldError]]:
+    def validate(obj: Any) -> list[FieldError]:
+        return validate_object_meta(obj.metadata, path="metadata", name_check=check, namespaced=namespaced)
+
+    return validate
+
+
+@dataclass(frozen=True)
+class Resource:
+    plural: str
+    kind: str
+    model: type[K8sModel]
+    namespaced: bool
+    validate: Callable[[Any], list[FieldError]]
+
+
+RESOURCES: dict[str, Resource] = {
+    "pods": Resource("pods", "Pod", Pod, True, validate_pod),
+    "events": Resource("events", "Event", Event, True, _validate_meta_only(is_dns1123_subdomain, True)),
+    "nodes": Resource("nodes", "Node", Node, False, _validate_meta_only(is_dns1123_subdomain, False)),
+    "namespaces": Resource("namespaces", "Namespace", Namespace, False, _validate_meta_only(is_dns1123_label, False)),
+}
+
+_CAUSE_REASONS = {
+    ErrorType.REQUIRED: "FieldValueRequired",
+    ErrorType.INVALID: "FieldValueInvalid",
+    ErrorType.NOT_SUPPORTED: "FieldValueNotSupported",
+    ErrorType.DUPLICATE: "FieldValueDuplicate",
+    ErrorType.FORBIDDEN: "FieldValueForbidden",
+    ErrorType.NOT_FOUND: "FieldValueNotFound",
+    ErrorType.TOO_LONG: "FieldValueTooLong",
+    ErrorType.TOO_MANY: "FieldValueTooMany",
+    ErrorType.INTERNAL: "InternalError",
+    ErrorType.UNKNOWN_FIELD: "FieldValueInvalid",
+}
+
+
+def invalid_status(error: InvalidError) -> dict[str, Any]:
+    """The 422 Status body of apimachinery's errors.NewInvalid."""
+    causes = [{"reason": _CAUSE_REASONS[c.type], "message": c.body(), "field": c.field} for c in error.causes]
+    texts = list(dict.fromkeys(str(c) for c in error.causes))
+    aggregate = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": f'{error.kind} "{error.name}" is invalid: {aggregate}',
+        "reason": "Invalid",
+        "details": {
+            "name": error.name,
+            "kind": error.kind,
+            "causes": causes,
+        },
+        "code": 422,
+    }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Registry:
+    """Create, read, update, patch and delete API objects with the API server's semantics."""
+
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = _now) -> None:
+        self.store = store
+        self.clock = clock
+
+    # ------------------------------------------------------------------------------------------ decoding
+
+    def decode(
+        self, resource: Resource, body: Any, *, namespace: str, name: str = "", validation: FieldValidation = "Strict"
+    ) -> tuple[dict[str, Any], list[str]]:
+        """Decode, default and validate a request body; returns the object in wire form and any warnings."""
+        if not isinstance(body, dict):
+            raise BadRequestError(
+                f'{resource.kind} in version "v1" cannot be handled as a {resource.kind}: the request body must be a JSON object'
+            )
+        raw = dict(body)
+        raw.setdefault("apiVersion", "v1")
+        raw.setdefault("kind", resource.kind)
+        if raw["apiVersion"] != "v1" or raw["kind"] != resource.kind:
+            raise BadRequestError(
+                f"the API version in the data ({raw['apiVersion']}) and kind ({raw['kind']}) do not match "
+                f"the request ({resource.kind} v1)"
+            )
+        metadata = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+        raw["metadata"] = dict(metadata or {})
+        if resource.namespaced:
+            given = raw["metadata"].get("namespace")
+            if given not in (None, "", namespace):
+                raise BadRequestError("the namespace of the provided object does not match the namespace sent on the request")
+            raw["metadata"]["namespace"] = namespace
+        if name and raw["metadata"].get("name") not in (None, name):
+            raise BadRequestError(
+                f"the name of the object ({raw['metadata'].get('name')}) does not match the name on the URL ({name})"
+            )
+        if name:
+            raw["metadata"]["name"] = name
+        outcome = decode(resource.model, raw, validate=resource.validate)
+        prefix = f'{resource.kind} in version "v1" cannot be handled as a {resource.kind}: '
+        if outcome.malformed:
+            raise BadRequestError(prefix + "; ".join(str(e) for e in outcome.malformed))
+        unknown = [f'unknown field "{e.field}"' for e in outcome.unknown]
+        if unknown and validation == "Strict":
+            raise BadRequestError(prefix + "strict decoding error: " + ", ".join(unknown))
+        if outcome.invalid or outcome.obj is None:
+            raise InvalidError(resource.kind, str(raw["metadata"].get("name") or ""), outcome.invalid)
+        warnings = unknown if validation == "Warn" else []
+        return outcome.obj.to_dict(), warnings
+
+    # ------------------------------------------------------------------------------------------- verbs
+
+    def create(
+        self,
+        resource: Resource,
+        namespace: str,
+        body: Any,
+        *,
+        validation: FieldValidation = "Strict",
+        dry_run: bool = False,
+    ) -> tuple[dict[str, Any], list[str]]:
+        meta = body.get("metadata") if isinstance(body, dict) else None
+        if isinstance(meta, dict) and not meta.get("name") and meta.get("generateName"):
+            body = copy.deepcopy(body)
+            body["metadata"]["name"] = str(meta["generateName"]) + _random_suffix()
+        obj, warnings = self.decode(resource, body, namespace=namespace, validation=validation)
+        obj["metadata"].pop("deletionTimestamp", None)
+        obj["metadata"].pop("deletionGracePeriodSeconds", None)
+        for key in ("uid", "resourceVersion", "creationTimestamp"):
+            obj["metadata"].pop(key, None)
+        if resource.kind == "Pod":
+            obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj)}
+        if resource.kind == "Namespace":
+            obj["status"] = {"phase": "Active"}
+        if resource.namespaced:
+            self._require_namespace(namespace)
+        if dry_run:
+            obj["metadata"].setdefault("creationTimestamp", format_time(self.clock()))
+            return obj, warnings
+        return self.store.create(obj), warnings
+
+    def get(self, resource: Resource, namespace: str, name: str) -> dict[str, Any]:
+        return self.store.get(resource.kind, namespace if resource.namespaced else "", name)
+
+    def update(
+        self, resource: Resource, namespace: str, name: str, body: Any, *, validation: FieldValidation = "Strict"
+    ) -> tuple[dict[str, Any], list[str]]:
+        ns = namespace if resource.namespaced else ""
+        obj, warnings = self.decode(resource, body, namespace=ns, name=name, validation=validation)
+        requested_rv = obj["metadata"].get("resourceVersion", "")
+
+        def mutate(current: dict[str, Any]) -> dict[str, Any]:
+            if requested_rv and requested_rv != current["metadata"].get("resourceVersion"):
+                raise ConflictError.of(resource.plural, name)
+            return self._prepare_update(resource, current, obj)
+
+        return self.store.update_with(resource.kind, ns, name, mutate), warnings
+
+    def patch(
+        self,
+        resource: Resource,
+        namespace: str,
+        name: str,
+        patch_type: PatchType,
+        patch: Any,
+        *,
+        validation: FieldValidation = "Strict",
+        subresource: str = "",
+    ) -> tuple[dict[str, Any], list[str], bool]:
+        """Apply a patch; an apply-patch of an absent object creates it. Returns (object, warnings, created)."""
+        ns = namespace if resource.namespaced else ""
+        try:
+            current = self.store.get(resource.kind, ns, name)
+        except NotFoundError:
+            if patch_type != "apply":
+                raise
+            created, warnings = self.create(resource, namespace, patch, validation=validation)
+            return created, warnings, True
+        patched = apply_patch(current, patch_type, patch, resource.kind)
+        if subresource == "status":
+            return self.update_status(resource, namespace, name, patched), [], False
+        obj, warnings = self.decode(resource, patched, namespace=ns, name=name, validation=validation)
+        expected_rv = current["metadata"].get("resourceVersion")
+
+        def mutate(latest: dict[str, Any]) -> dict[str, Any]:
+            if latest["metadata"].get("resourceVersion") != expected_rv:
+                raise ConflictError.of(resource.plural, name)
+            return self._prepare_update(resource, latest, obj)
+
+        return self.store.update_with(resource.kind, ns, name, mutate), warnings, False
+
+    def update_status(self, resource: Resource, namespace: str, name: str, body: Any) -> dict[str, Any]:
+        """The status subresource: only `status` changes (and the resourceVersion precondition holds)."""
+        if not isinstance(body, dict):
+            raise BadRequestError("the request body must be a JSON object")
+        ns = namespace if resource.namespaced else ""
+        requested_rv = (body.get("metadata") or {}).get("resourceVersion", "")
+
+        def mutate(current: dict[str, Any]) -> dict[str, Any]:
+            if requested_rv and requested_rv != current["metadata"].get("resourceVersion"):
+                raise ConflictError.of(resource.plural, name)
+            candidate = copy.deepcopy(current)
+            candidate["status"] = body.get("status") or {}
+            obj, _ = self.decode(resource, candidate, namespace=ns, name=name, validation="Strict")
+            current["status"] = obj.get("status", {})
+            return current
+
+        return self.store.update_with(resource.kind, ns, name, mutate)
+
+    def delete(
+        self,
+        resource: Resource,
+        namespace: str,
+        name: str,
+        *,
+        grace_period: int | None = None,
+        uid: str | None = None,
+        resource_version: str | None = None,
+    ) -> dict[str, Any]:
+        """Delete; a running pod is only marked (deletionTimestamp) and the kubelet finishes the job."""
+        ns = namespace if resource.namespaced else ""
+        current = self.store.get(resource.kind, ns, name)
+        if resource.kind != "Pod" or not _graceful(current, grace_period):
+            return self.store.delete(resource.kind, ns, name, uid=uid, resource_version=resource_version)
+        grace = grace_period if grace_period is not None else int(current["spec"].get("terminationGracePeriodSeconds", 30))
+        deadline = format_time(self.clock() + timedelta(seconds=grace))
+
+        def mark(pod: dict[str, Any]) -> dict[str, Any] | None:
+            if uid and pod["metadata"].get("uid") != uid:
+                raise ConflictError.of(resource.plural, name)
+            meta = pod["metadata"]
+            if "deletionTimestamp" in meta and meta.get("deletionGracePeriodSeconds", grace) <= grace:
+                return None  # already terminating at least as fast
+            meta["deletionTimestamp"] = deadline
+            meta["deletionGracePeriodSeconds"] = grace
+            return pod
+
+        return self.store.update_with(resource.kind, ns, name, mark)
+
+    def bind(self, namespace: str, name: str, body: Any) -> dict[str, Any]:
+        """pods/binding: assign a pod to a node once, and mark it PodScheduled."""
+        target = body.get("target") if isinstance(body, dict) else None
+        node = target.get("name") if isinstance(target, dict) else None
+        if not isinstance(node, str) or not node:
+            raise BadRequestError("binding target name is required")
+        now = format_time(self.clock())
+
+        def assign(pod: dict[str, Any]) -> dict[str, Any]:
+            spec = pod.setdefault("spec", {})
+            if spec.get("nodeName"):
+                raise ConflictError(f'pod {name} is already assigned to node "{spec["nodeName"]}"', kind="pods", name=name)
+            if pod["metadata"].get("deletionTimestamp"):
+                raise ConflictError(f"pod {name} is being deleted, cannot be assigned to a host", kind="pods", name=name)
+            spec["nodeName"] = node
+            set_condition(pod, {"type": "PodScheduled", "status": "True"}, now=now)
+            return pod
+
+        return self.store.update_with("Pod", namespace, name, assign)
+
+    # ------------------------------------------------------------------------------------------ helpers
+
+    def _require_namespace(self, namespace: str) -> None:
+        try:
+            self.store.get("Namespace", "", namespace)
+        except NotFoundError:
+            raise NotFoundError.of("namespaces", namespace) from None
+
+    def _prepare_update(self, resource: Resource, current: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        """PrepareForUpdate + ValidateUpdate: status is kept, server-set metadata too, pod specs are immutable."""
+        result = copy.deepcopy(new)
+        meta, old_meta = result["metadata"], current["metadata"]
+        for key in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"):
+            if key in old_meta:
+                meta[key] = old_meta[key]
+            else:
+                meta.pop(key, None)
+        meta["resourceVersion"] = old_meta.get("resourceVersion", "")
+        if "status" in current:
+            result["status"] = current["status"]
+        if resource.kind == "Pod":
+            _check_pod_spec_update(current, result)
+        return result
+
+
+def apply_patch(current: dict[str, Any], patch_type: PatchType, patch: Any, kind: str) -> dict[str, Any]:
+    if patch_type == "json":
+        if not isinstance(patch, list):
+            raise BadRequestError("json patch must be a list of operations")
+        result = patching.json_patch(current, patch)
+    elif patch_type == "merge":
+        result = patching.json_merge_patch(current, patch)
+    elif not isinstance(patch, dict):
+        raise BadRequestError("the patch must be a JSON object")
+    else:  # strategic, and apply as a strategic merge of the applied configuration
+        result = patching.strategic_merge_patch(current, patch, kind)
+    if not isinstance(result, dict):
+        raise BadRequestError("the patched object is not a JSON object")
+    return result
+
+
+def _check_pod_spec_update(current: dict[str, Any], new: dict[str, Any]) -> None:
+    old_spec, new_spec = current.get("spec", {}), copy.deepcopy(new.get("spec", {}))
+    for group in ("containers", "initContainers"):
+        old_list, new_list = old_spec.get(group, []), new_spec.get(group, [])
+        if len(old_list) == len(new_list):
+            for old_c, new_c in zip(old_list, new_list, strict=True):
+                if "image" in old_c:
+                    new_c["image"] = old_c["image"]
+    for key in ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds"):
+        if key in old_spec:
+            new_spec[key] = old_spec[key]
+        else:
+            new_spec.pop(key, None)
+    if json.dumps(new_spec, sort_keys=True) != json.dumps(old_spec, sort_keys=True):
+        name = new["metadata"].get("name", "")
+        raise InvalidError("Pod", name, [FieldError.forbidden("spec", _IMMUTABLE_POD_SPEC)])
+
+
+def _graceful(pod: dict[str, Any], grace_period: int | None) -> bool:
+    """Kubernetes deletes at once a pod that never ran on a node, a finished one, or with grace 0."""
+    if grace_period == 0:
+        return False
+    if not pod.get("spec", {}).get("nodeName"):
+        return False
+    return pod.get("status", {}).get("phase") not in ("Succeeded", "Failed")
+
+
+def qos_class(pod: dict[str, Any]) -> str:
+    """BestEffort without any request or limit; Guaranteed when every container limits cpu and memory and
+    requests exactly that; Burstable otherwise (spec §4.4)."""
+    containers = [*pod["spec"].get("initContainers", []), *pod["spec"].get("containers", [])]
+    resources = [c.get("resources", {}) for c in containers]
+    if not any(r.get("limits") or r.get("requests") for r in resources):
+        return "BestEffort"
+    for r in resources:
+        limits, requests = r.get("limits", {}), r.get("requests", {})
+        if not all(k in limits for k in ("cpu", "memory")) or any(requests.get(k) != limits[k] for k in ("cpu", "memory")):
+            return "Burstable"
+    return "Guaranteed"
+
+
+def set_condition(obj: dict[str, Any], condition: dict[str, Any], *, now: str) -> bool:
+    """Insert or update a condition by type; lastTransitionTime changes only with the status. True if changed."""
+    conditions: list[dict[str, Any]] = obj.setdefault("status", {}).setdefault("conditions", [])
+    for existing in conditions:
+        if existing.get("type") == condition["type"]:
+            merged = {**existing, **condition}
+            if existing.get("status") != condition["status"]:
+                merged["lastTransitionTime"] = now
+            if merged == existing:
+                return False
+            existing.clear()
+            existing.update(merged)
+            return True
+    conditions.append({"lastProbeTime": None, "lastTransitionTime": now, **condition})
+    return True
+
+
+def _random_suffix() -> str:
+    alphabet = "bcdfghjklmnpqrstvwxz2456789"
+    return "".join(secrets.choice(alphabet) for _ in range(5))

@@ -1,0 +1,103 @@
+"""What every command that talks to the node shares: finding (or starting) the node, resource names,
+namespaces, and printing errors in kubectl's words."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import typer
+
+from minikubelet.client import ApiClient
+from minikubelet.errors import StatusError
+from minikubelet.node.kubeconfig import read_connection
+from minikubelet.node.paths import NodePaths
+from minikubelet.node.process import is_running, spawn_daemon, wait_until_ready
+
+__all__ = ["RESOURCE_ALIASES", "Target", "connect", "format_status_error", "parse_targets", "start_node"]
+
+START_TIMEOUT = 20.0
+
+# kubectl's names for what we serve: plural, singular, short name.
+RESOURCE_ALIASES = {
+    **dict.fromkeys(("pods", "pod", "po"), "pods"),
+    **dict.fromkeys(("events", "event", "ev"), "events"),
+    **dict.fromkeys(("nodes", "node", "no"), "nodes"),
+    **dict.fromkeys(("namespaces", "namespace", "ns"), "namespaces"),
+}
+KINDS = {"pods": "Pod", "events": "Event", "nodes": "Node", "namespaces": "Namespace"}
+SINGULAR = {"pods": "pod", "events": "event", "nodes": "node", "namespaces": "namespace"}
+
+
+def start_node(paths: NodePaths, argv: list[str] | None = None, *, quiet: bool = False) -> None:
+    """Start the node daemon in the background and return once its API answers."""
+    pid = spawn_daemon(paths, argv or [])
+    wait_until_ready(paths, timeout=START_TIMEOUT, process_pid=pid)
+
+
+def connect(*, auto_start: bool = True) -> ApiClient:
+    """A client for the running node; starts the node first (saying so on stderr) when none runs."""
+    paths = NodePaths.from_env()
+    if not is_running(paths):
+        if not auto_start:
+            raise typer.Exit(1)
+        typer.echo("Starting the minikubelet node in the background (`minikubelet down` stops it)...", err=True)
+        start_node(paths)
+    return ApiClient(read_connection(paths))
+
+
+@dataclass(frozen=True)
+class Target:
+    resource: str
+    name: str = ""
+
+
+def parse_targets(args: list[str]) -> list[Target]:
+    """`pods`, `pod echo web`, `pod/echo`, `po/echo pod/web`: what kubectl accepts as resource arguments."""
+    if not args:
+        raise typer.BadParameter("You must specify the type of resource to get.")
+    if "/" in args[0]:
+        targets = []
+        for arg in args:
+            kind, _, name = arg.partition("/")
+            if not name or "/" in name:
+                raise typer.BadParameter(f"arguments in resource/name form must have a single resource and name: {arg}")
+            targets.append(Target(_resource(kind), name))
+        return targets
+    resource = _resource(args[0])
+    names = args[1:]
+    return [Target(resource, name) for name in names] if names else [Target(resource)]
+
+
+def _resource(word: str) -> str:
+    resource = RESOURCE_ALIASES.get(word.lower())
+    if resource is None:
+        raise _Unserved(word)
+    return resource
+
+
+class _Unserved(typer.Exit):
+    def __init__(self, word: str) -> None:
+        typer.echo(f'error: the server doesn\'t have a resource type "{word}"', err=True)
+        super().__init__(1)
+
+
+def format_status_error(error: StatusError) -> str:
+    """kubectl's rendering of an API error (cmdutil.CheckErr)."""
+    if error.reason == "Invalid":
+        head = f'The {error.kind} "{error.name}" is invalid'
+        causes = [
+            f"{c.get('field', '')}: {c.get('message', '')}" if c.get("field") else str(c.get("message", "")) for c in error.causes
+        ]
+        if len(causes) == 1:
+            return f"{head}: {causes[0]}"
+        if causes:
+            return f"{head}: \n" + "\n".join(f"* {c}" for c in causes)
+        return f"{head}: {error.message}"
+    if error.reason == "Unauthorized":
+        return "error: You must be logged in to the server (the server has asked for the client to provide credentials)"
+    return f"Error from server ({error.reason}): {error.message}"
+
+
+def eprint(text: str) -> None:
+    sys.stderr.write(text if text.endswith("\n") else text + "\n")

@@ -1,0 +1,72 @@
+"""`minikubelet describe`: kubectl's describe for pods and nodes (the layout of kubelet-spec.md §6.2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+
+from minikubelet.cli.common import Target, connect, eprint, format_status_error, parse_targets
+from minikubelet.client import ApiClient, resource_path
+from minikubelet.errors import StatusError
+from minikubelet.printing.describe import describe_node, describe_pod
+
+
+def describe_command(
+    args: Annotated[list[str], typer.Argument(help="TYPE [NAME...] or TYPE/NAME")],
+    namespace: Annotated[str, typer.Option("--namespace", "-n", help="The namespace.")] = "default",
+    selector: Annotated[str, typer.Option("--selector", "-l", help="Label selector.")] = "",
+) -> None:
+    """Show details of pods or nodes, with their events."""
+    targets = parse_targets(args)
+    failed = False
+    texts: list[str] = []
+    with connect() as client:
+        for target in targets:
+            if target.resource not in ("pods", "nodes"):
+                eprint(f'error: describe supports pods and nodes, not "{target.resource}"')
+                raise typer.Exit(1)
+            try:
+                texts.extend(_describe(client, target, namespace, selector))
+            except StatusError as exc:
+                eprint(format_status_error(exc))
+                failed = True
+    if not texts and not failed:
+        eprint(f"No resources found in {namespace} namespace.")
+    typer.echo("\n\n".join(texts), nl=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _describe(client: ApiClient, target: Target, namespace: str, selector: str) -> list[str]:
+    ns = namespace if target.resource == "pods" else None
+    if target.name:
+        objects = [client.get(resource_path(target.resource, ns, target.name))]
+    else:
+        params = {"labelSelector": selector} if selector else None
+        objects = client.get(resource_path(target.resource, ns), params=params)["items"]
+    now = datetime.now().astimezone()  # kubectl shows local time
+    texts = []
+    for obj in objects:
+        events = _events_for(client, obj)
+        if target.resource == "pods":
+            texts.append(describe_pod(obj, events, now=now))
+        else:
+            name = obj["metadata"]["name"]
+            pods = client.get(
+                resource_path("pods", None),
+                params={"fieldSelector": f"spec.nodeName={name},status.phase!=Succeeded,status.phase!=Failed"},
+            )["items"]
+            texts.append(describe_node(obj, pods, events, now=now))
+    return texts
+
+
+def _events_for(client: ApiClient, obj: dict[str, Any]) -> list[dict[str, Any]]:
+    meta = obj["metadata"]
+    selector = f"involvedObject.name={meta['name']},involvedObject.uid={meta.get('uid', '')}"
+    if meta.get("namespace"):
+        selector += f",involvedObject.namespace={meta['namespace']}"
+    namespace = meta.get("namespace") or "default"
+    events: list[dict[str, Any]] = client.get(resource_path("events", namespace), params={"fieldSelector": selector})["items"]
+    return events

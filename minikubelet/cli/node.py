@@ -1,0 +1,79 @@
+"""`minikubelet up`, `down`, `status`, `kubeconfig`: the node daemon's life cycle."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Annotated
+
+import typer
+
+from minikubelet.cli.common import connect, eprint, start_node
+from minikubelet.client import resource_path
+from minikubelet.node.paths import NodePaths
+from minikubelet.node.process import is_running, read_pid, stop_daemon
+
+
+def up_command(
+    foreground: Annotated[bool, typer.Option("--foreground", help="Run the node in this terminal (for debugging).")] = False,
+    pod_infra_image: Annotated[
+        str, typer.Option("--pod-infra-image", envvar="MINIKUBELET_POD_INFRA_IMAGE", help="The pod sandbox image.")
+    ] = "registry.k8s.io/pause:3.10",
+    node_name: Annotated[str, typer.Option("--node-name", help="The node's name (default: the host name).")] = "",
+    port: Annotated[int, typer.Option("--port", envvar="MINIKUBELET_PORT", help="API port on 127.0.0.1 (0: any).")] = 0,
+) -> None:
+    """Start the node (API server, scheduler, kubelet) in the background; return once its API answers."""
+    from minikubelet.kubelet.nodestatus import default_node_name
+
+    paths = NodePaths.from_env()
+    name = node_name or default_node_name()
+    if foreground:
+        from minikubelet.daemon import DaemonConfig, serve
+
+        serve(DaemonConfig(paths=paths, node_name=name, pod_infra_image=pod_infra_image, port=port))
+        return
+    if is_running(paths):
+        typer.echo(f"minikubelet node is already running (pid {read_pid(paths)})")
+        return
+    start = time.monotonic()
+    argv = ["--pod-infra-image", pod_infra_image, "--node-name", name, "--port", str(port)]
+    start_node(paths, argv)
+    typer.echo(f"minikubelet node {name} is up ({time.monotonic() - start:.2f}s); kubeconfig: {paths.kubeconfig}")
+
+
+def down_command(
+    delete_pods: Annotated[bool, typer.Option("--delete-pods", help="Delete every pod before stopping.")] = False,
+) -> None:
+    """Stop the node. Pods stay (and keep running) unless --delete-pods."""
+    paths = NodePaths.from_env()
+    if not is_running(paths):
+        typer.echo("minikubelet node is not running")
+        return
+    if delete_pods:
+        with connect(auto_start=False) as client:
+            for pod in client.get(resource_path("pods", None))["items"]:
+                meta = pod["metadata"]
+                client.request("DELETE", resource_path("pods", meta["namespace"], meta["name"]), body={"gracePeriodSeconds": 0})
+    stop_daemon(paths)
+    typer.echo("minikubelet node stopped")
+
+
+def status_command() -> None:
+    """Say whether the node runs, and where."""
+    paths = NodePaths.from_env()
+    pid = read_pid(paths)
+    if pid is None:
+        typer.echo("minikubelet node: stopped")
+        raise typer.Exit(3)
+    typer.echo(f"minikubelet node: running (pid {pid})")
+    typer.echo(f"kubeconfig: {paths.kubeconfig}")
+    typer.echo(f"log: {paths.daemon_log}")
+
+
+def kubeconfig_command() -> None:
+    """Print the path of the node's kubeconfig (starting the node if needed), for KUBECONFIG=$(...)."""
+    paths = NodePaths.from_env()
+    if not is_running(paths):
+        eprint("Starting the minikubelet node in the background (`minikubelet down` stops it)...")
+        start_node(paths)
+    typer.echo(os.fspath(paths.kubeconfig))

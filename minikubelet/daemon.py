@@ -1,0 +1,201 @@
+"""The node daemon: one asyncio process running the API server, the scheduler and the kubelet.
+
+This is the composition root (DESIGN.md): it opens the store, makes sure the namespaces and this node's
+Node object exist, binds the API socket on 127.0.0.1, and runs every loop in one TaskGroup, so that if
+one of them dies the others are stopped and the process exits (non-zero) instead of limping on. SIGTERM
+and SIGINT stop it cleanly: the pid and endpoint files go, running containers (once the kubelet runs
+them) stay in Docker to be adopted by the next `up`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import uvicorn
+
+from minikubelet.apiserver.app import build_app
+from minikubelet.apiserver.registry import Registry
+from minikubelet.errors import AlreadyExistsError, MinikubeletError, NotFoundError
+from minikubelet.kubelet import nodestatus
+from minikubelet.kubelet.terminating import finish_terminating_pods
+from minikubelet.node.kubeconfig import write_kubeconfig
+from minikubelet.node.paths import NodePaths, write_private
+from minikubelet.node.process import remove_pid, write_pid
+from minikubelet.node.tls import ensure_credentials
+from minikubelet.recorder import EventRecorder
+from minikubelet.scheduler import Scheduler
+from minikubelet.store import Store
+
+__all__ = ["DaemonConfig", "serve"]
+
+log = logging.getLogger("minikubelet")
+
+DEFAULT_POD_INFRA_IMAGE = "registry.k8s.io/pause:3.10"
+NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    paths: NodePaths
+    node_name: str
+    pod_infra_image: str = DEFAULT_POD_INFRA_IMAGE
+    port: int = 0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the daemon owns SIGTERM/SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def serve(config: DaemonConfig) -> None:
+    """Run the node in the foreground until SIGTERM or SIGINT."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(_serve(config))
+
+
+async def _serve(config: DaemonConfig) -> None:
+    paths = config.paths
+    paths.ensure_home()
+    credentials = ensure_credentials(paths)
+    store = Store(paths.state_db)
+    try:
+        registry = Registry(store)
+        _ensure_namespaces(store)
+        _register_node(store, config)
+        sock = _bind(paths, config.port)
+        port = sock.getsockname()[1]
+        server = _Server(
+            uvicorn.Config(
+                build_app(registry, token=credentials.token),
+                ssl_certfile=str(credentials.server_cert),
+                ssl_keyfile=str(credentials.server_key),
+                log_level="warning",
+                lifespan="off",
+                timeout_graceful_shutdown=1,
+            )
+        )
+        write_pid(paths, os.getpid())
+        write_kubeconfig(paths, server=f"https://127.0.0.1:{port}", ca_pem=credentials.ca_pem, token=credentials.token)
+        write_private(paths.endpoint_file, json.dumps({"host": "127.0.0.1", "port": port, "pid": os.getpid()}))
+        log.info("node %s serving the API on https://127.0.0.1:%d", config.node_name, port)
+        await _run_all(config, registry, server, sock)
+    finally:
+        store.close()
+        remove_pid(paths)
+        with contextlib.suppress(FileNotFoundError):
+            paths.endpoint_file.unlink()
+        log.info("node stopped")
+
+
+async def _run_all(config: DaemonConfig, registry: Registry, server: _Server, sock: socket.socket) -> None:
+    store = registry.store
+    scheduler = Scheduler(
+        registry, node_name=config.node_name, recorder=EventRecorder(store, component="default-scheduler", host="")
+    )
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    async with asyncio.TaskGroup() as group:
+        serving = group.create_task(server.serve(sockets=[sock]), name="apiserver")
+        others = [
+            group.create_task(scheduler.run(), name="scheduler"),
+            group.create_task(_heartbeat(store, config), name="node-heartbeat"),
+            group.create_task(finish_terminating_pods(store, node_name=config.node_name), name="kubelet-terminating"),
+        ]
+        await stopping.wait()
+        log.info("stopping")
+        server.should_exit = True
+        for task in others:
+            task.cancel()
+        await serving
+
+
+def _bind(paths: NodePaths, port: int) -> socket.socket:
+    """Bind 127.0.0.1 on the configured port, else the previous one (kubectl caches discovery per port)."""
+    candidates = [port] if port else [_previous_port(paths), 0]
+    for candidate in candidates:
+        if candidate is None:
+            continue
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", candidate))
+        except OSError as exc:
+            sock.close()
+            if port:
+                raise MinikubeletError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+            continue
+        sock.listen(128)
+        sock.set_inheritable(True)
+        return sock
+    raise MinikubeletError("cannot listen on 127.0.0.1")
+
+
+def _previous_port(paths: NodePaths) -> int | None:
+    try:
+        port = json.loads(paths.endpoint_file.read_text()).get("port")
+        return int(port) if port else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _ensure_namespaces(store: Store) -> None:
+    for name in NAMESPACES:
+        with contextlib.suppress(AlreadyExistsError):
+            store.create(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Namespace",
+                    "metadata": {"name": name},
+                    "spec": {},
+                    "status": {"phase": "Active"},
+                }
+            )
+
+
+def _register_node(store: Store, config: DaemonConfig) -> None:
+    node = nodestatus.node_object(config.node_name, now=datetime.now(UTC), state_dir=config.paths.home)
+    try:
+        current = store.get("Node", "", config.node_name)
+    except NotFoundError:
+        store.create(node)
+        return
+    node["metadata"] = {
+        **current["metadata"],
+        "labels": {**current["metadata"].get("labels", {}), **node["metadata"]["labels"]},
+    }
+    node["status"]["conditions"] = nodestatus.refresh_conditions(
+        current.get("status", {}).get("conditions", []), now=datetime.now(UTC)
+    )
+    node["spec"] = current.get("spec", {})
+    store.update(node)
+
+
+async def _heartbeat(store: Store, config: DaemonConfig) -> None:
+    """Renew the Ready condition's heartbeat; register the node again if someone deleted it."""
+
+    def beat(node: dict[str, Any]) -> dict[str, Any]:
+        status = node.setdefault("status", {})
+        status["conditions"] = nodestatus.refresh_conditions(status.get("conditions", []), now=datetime.now(UTC))
+        return node
+
+    while True:
+        await asyncio.sleep(nodestatus.HEARTBEAT_SECONDS)
+        try:
+            store.update_with("Node", "", config.node_name, beat)
+        except NotFoundError:
+            _register_node(store, config)

@@ -1,0 +1,59 @@
+"""A real node daemon in a private MINIKUBELET_HOME, driven through the real CLI (shared test helper)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+CLI = [sys.executable, "-m", "minikubelet"]
+
+
+@dataclass
+class Node:
+    home: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "MINIKUBELET_HOME": str(self.home), "NO_COLOR": "1", "COLUMNS": "200"}
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.home / "kubeconfig"
+
+    def cli(self, *args: str, stdin: str = "", check: bool = False, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        process = subprocess.run(
+            [*CLI, *args], input=stdin, capture_output=True, text=True, env=self.env, timeout=timeout, check=False
+        )
+        if check and process.returncode != 0:
+            raise AssertionError(f"minikubelet {' '.join(args)} failed ({process.returncode}):\n{process.stderr}")
+        return process
+
+    def kubectl(self, *args: str, stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        env = {**self.env, "KUBECONFIG": str(self.kubeconfig), "HOME": str(self.home)}
+        return subprocess.run(
+            ["kubectl", *args], input=stdin, capture_output=True, text=True, env=env, timeout=timeout, check=False
+        )
+
+
+def running_node(home: Path) -> Iterator[Node]:
+    node = Node(home)
+    node.cli("up", check=True, timeout=60)
+    try:
+        yield node
+    finally:
+        node.cli("down", timeout=60)
+
+
+def eventually(check: Callable[[], bool], *, timeout: float = 15.0, interval: float = 0.05) -> bool:
+    """Poll `check` until it holds or `timeout` passes (no fixed sleeps in tests)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return check()

@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install docker images lint test unit demo clean
+.PHONY: install docker images lint test unit demo down clean
 
 install: $(STAMP)
 
@@ -36,9 +36,17 @@ unit: install
 test: install docker images lint
 	$(BIN)/pytest -q
 
+# Validate every example, start the node (idempotent), apply the tutorial's echo pod and show it.
 demo: install
-	$(BIN)/minikubelet version
 	$(BIN)/minikubelet apply --dry-run=client -f manifests/
+	$(BIN)/minikubelet up
+	$(BIN)/minikubelet apply -f manifests/echo-pod.yml
+	$(BIN)/minikubelet get pods -o wide
+	$(BIN)/minikubelet describe pod/echo
+
+# Stop the node the demo started (pods stay, as after `minikubelet down`).
+down: install
+	$(BIN)/minikubelet down
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

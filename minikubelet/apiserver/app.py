@@ -181,7 +181,7 @@ class _Api:
             return self._watch(request, resource, namespace)
         items, rv = self.registry.store.list(
             resource.kind,
-            namespace if resource.namespaced else None,
+            (namespace or None) if resource.namespaced else None,
             label_selector=query.get("labelSelector", ""),
             field_selector=query.get("fieldSelector", ""),
         )
@@ -274,7 +274,7 @@ class _Api:
 
     def _watch(self, request: Request, resource: Resource, namespace: str) -> Response:
         query = request.query_params
-        kind_ns = namespace if resource.namespaced else None
+        kind_ns = (namespace or None) if resource.namespaced else None
         selectors = {"label_selector": query.get("labelSelector", ""), "field_selector": query.get("fieldSelector", "")}
         rv = query.get("resourceVersion", "")
         store = self.registry.store

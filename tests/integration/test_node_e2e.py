@@ -93,3 +93,12 @@ def test_unknown_commands_suggest_the_nearest(node: Node) -> None:
     result = node.cli("desribe", "pod/echo")
     assert result.returncode == 1
     assert result.stderr == 'error: unknown command "desribe" for "minikubelet"\n\nDid you mean this?\n\tdescribe\n'
+
+
+def test_all_namespaces_and_name_output(node: Node) -> None:
+    node.cli("run", "ns-probe", "--image", "minikubelet.local/busybox:1.35", check=True)
+    table = node.cli("get", "pods", "-A", check=True).stdout.splitlines()
+    assert table[0].split()[:2] == ["NAMESPACE", "NAME"]
+    assert any(line.split()[:2] == ["default", "ns-probe"] for line in table[1:])
+    assert "pod/ns-probe" in node.cli("get", "pods", "-o", "name", check=True).stdout.splitlines()
+    assert node.cli("delete", "pod", "ns-probe", check=True).stdout == 'pod "ns-probe" deleted\n'

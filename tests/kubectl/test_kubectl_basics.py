@@ -133,3 +133,16 @@ def test_no_token_is_401(node: Node) -> None:
     assert result.returncode == 1
     assert "You must be logged in to the server" in result.stderr
     assert server.startswith("https://127.0.0.1:")
+
+
+def test_all_namespaces_tables_match_ours(node: Node) -> None:
+    node.kubectl("apply", "-f", ECHO)
+    for _ in range(5):
+        theirs, ours = node.kubectl("get", "pods", "-A"), node.cli("get", "pods", "-A")
+        if theirs.stdout == ours.stdout:
+            break
+        time.sleep(0.2)
+    assert theirs.stdout.splitlines()[0].split()[:2] == ["NAMESPACE", "NAME"]
+    assert ours.stdout == theirs.stdout
+    events_theirs, events_ours = node.kubectl("get", "events"), node.cli("get", "events")
+    assert events_theirs.stdout.splitlines()[0] == events_ours.stdout.splitlines()[0]

@@ -10,15 +10,16 @@ from __future__ import annotations
 import copy
 import enum
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from minikubelet.api.loading import Loaded
-from minikubelet.apiserver.patching import three_way_merge_patch
 from minikubelet.cli.common import connect, eprint, format_status_error
 from minikubelet.client import ApiClient, resource_path
 from minikubelet.errors import NotFoundError, StatusError
+
+if TYPE_CHECKING:
+    from minikubelet.api.loading import Loaded
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -126,6 +127,8 @@ def _apply(client: ApiClient, loaded: Loaded, namespace: str, dry_run: DryRun) -
     except NotFoundError:
         client.request("POST", resource_path("pods", ns), params=_params(dry_run, "kubectl-client-side-apply"), body=modified)
         return "created"
+    from minikubelet.apiserver.patching import three_way_merge_patch
+
     annotation = current.get("metadata", {}).get("annotations", {}).get(LAST_APPLIED)
     original = json.loads(annotation) if annotation else None
     patch = three_way_merge_patch(original, modified, current, "Pod")

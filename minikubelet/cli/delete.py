@@ -9,7 +9,6 @@ import typer
 from minikubelet.cli.common import SINGULAR, Target, connect, eprint, format_status_error, parse_targets
 from minikubelet.client import ApiClient, resource_path
 from minikubelet.errors import NotFoundError, StatusError
-from minikubelet.manifest import read_manifests
 
 _FORCE_WARNING = (
     "Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. "
@@ -63,6 +62,8 @@ def _targets(
     client: ApiClient, args: list[str], filenames: list[str], namespace: str, *, all_: bool, selector: str
 ) -> list[tuple[Target, str]]:
     if filenames:
+        from minikubelet.manifest import read_manifests
+
         result = read_manifests(filenames)
         for line in result.error_lines():
             eprint(line)

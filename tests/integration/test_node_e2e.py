@@ -102,3 +102,36 @@ def test_all_namespaces_and_name_output(node: Node) -> None:
     assert any(line.split()[:2] == ["default", "ns-probe"] for line in table[1:])
     assert "pod/ns-probe" in node.cli("get", "pods", "-o", "name", check=True).stdout.splitlines()
     assert node.cli("delete", "pod", "ns-probe", check=True).stdout == 'pod "ns-probe" deleted\n'
+
+
+def test_our_watch_prints_a_row_per_change(node: Node) -> None:
+    import queue
+    import subprocess
+    import threading
+
+    from nodes import CLI
+
+    node.cli("run", "watched", "--image", "minikubelet.local/busybox:1.35", check=True)
+    lines: queue.Queue[str] = queue.Queue()
+    with subprocess.Popen([*CLI, "get", "pods", "-w"], stdout=subprocess.PIPE, text=True, env=node.env) as watcher:
+        assert watcher.stdout is not None
+        stream = watcher.stdout
+        threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
+        try:
+            assert lines.get(timeout=20).split()[:2] == ["NAME", "READY"]
+            assert lines.get(timeout=20).startswith("watched ")
+            node.cli("delete", "pod", "watched", "--grace-period=0", "--force", check=True)
+            assert lines.get(timeout=20).startswith("watched "), "the deletion shows as a new row"
+        finally:
+            watcher.terminate()
+
+
+def test_delete_by_manifest_and_describe_all(node: Node) -> None:
+    manifest = str(ROOT / "manifests" / "multi-container.yml")
+    node.cli("apply", "-f", manifest, check=True)
+    node.cli("run", "other", "--image", "minikubelet.local/busybox:1.35", check=True)
+    described = node.cli("describe", "pods", check=True).stdout
+    assert "Name:         multi" in described and "Name:         other" in described
+    assert "POD_NAME:   (v1:metadata.name)" in described or "POD_NAME:" in described
+    assert node.cli("delete", "-f", manifest, check=True).stdout == 'pod "multi" deleted\n'
+    assert node.cli("delete", "pod/other", check=True).stdout == 'pod "other" deleted\n'

@@ -30,7 +30,7 @@ from minikubelet.kubelet import nodestatus
 from minikubelet.kubelet.terminating import finish_terminating_pods
 from minikubelet.node.kubeconfig import write_kubeconfig
 from minikubelet.node.paths import NodePaths, write_private
-from minikubelet.node.process import remove_pid, write_pid
+from minikubelet.node.process import read_pid, remove_pid, write_pid
 from minikubelet.node.tls import ensure_credentials
 from minikubelet.recorder import EventRecorder
 from minikubelet.scheduler import Scheduler
@@ -69,6 +69,11 @@ def serve(config: DaemonConfig) -> None:
 async def _serve(config: DaemonConfig) -> None:
     paths = config.paths
     paths.ensure_home()
+    running = read_pid(paths)
+    if running is not None and running != os.getpid():
+        # A second node on one state dir would share the store without sharing its watches, and remove the
+        # first one's pid and endpoint files when it stops.
+        raise MinikubeletError(f"a minikubelet node is already running from {paths.home} (pid {running})")
     credentials = ensure_credentials(paths)
     store = Store(paths.state_db)
     try:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from minikubelet.api.meta import format_time
-from minikubelet.errors import NotFoundError
+from minikubelet.errors import AlreadyExistsError, NotFoundError
 from minikubelet.store import Store
 
 __all__ = ["EventRecorder"]
@@ -75,12 +75,21 @@ class EventRecorder:
             except NotFoundError:
                 del self._names[key]
         event = self._new_event(involved, event_type, reason, message, now)
-        stored = self.store.create(event)
+        stored = self._create(event)
         self._names[key] = (stored["metadata"]["namespace"], stored["metadata"]["name"])
         while len(self._names) > _CACHE_SIZE:
             self._names.popitem(last=False)
         log.debug("event %s %s %s: %s", involved["name"], event_type, reason, message)
         return stored
+
+    def _create(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Store a new event; two events about one object in one clock tick get the next free nanosecond."""
+        while True:
+            try:
+                return self.store.create(event)
+            except AlreadyExistsError:
+                prefix, _, stamp = event["metadata"]["name"].rpartition(".")
+                event["metadata"]["name"] = f"{prefix}.{int(stamp, 16) + 1:x}"
 
     def _new_event(self, involved: dict[str, str], event_type: EventType, reason: str, message: str, now: str) -> dict[str, Any]:
         namespace = involved["namespace"] or "default"

@@ -115,12 +115,13 @@ class Scheduler:
 
 def fit_problems(pod: dict[str, Any], node: dict[str, Any], bound: list[dict[str, Any]]) -> list[str]:
     """Why `pod` does not fit `node` next to `bound` (kube-scheduler's reason strings); empty if it fits."""
+    # kube-scheduler's filters in order (NodeUnschedulable, NodeAffinity, NodeResourcesFit); the first that fails speaks.
+    if node.get("spec", {}).get("unschedulable"):
+        return ["node(s) were unschedulable"]
     labels = node.get("metadata", {}).get("labels", {})
     selector = pod.get("spec", {}).get("nodeSelector", {})
     if any(labels.get(k) != v for k, v in selector.items()):
         return ["node(s) didn't match Pod's node affinity/selector"]
-    if node.get("spec", {}).get("unschedulable"):
-        return ["node(s) were unschedulable"]
     allocatable = node.get("status", {}).get("allocatable", {})
     problems = []
     if "pods" in allocatable and len(bound) + 1 > Quantity.parse(allocatable["pods"]).value:

@@ -144,6 +144,9 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
+#: The YAML loader for anything Kubernetes-shaped (timestamps stay strings, duplicate keys are errors).
+YAML_LOADER = _Loader
+
 
 def _parse_yaml(text: str) -> list[Any]:
     try:

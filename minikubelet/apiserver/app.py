@@ -23,6 +23,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from minikubelet.api.loading import YAML_LOADER
 from minikubelet.apiserver import discovery
 from minikubelet.apiserver.registry import (
     RESOURCES,
@@ -88,9 +89,12 @@ class _BearerAuth:
         self.expected = f"Bearer {token}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in _OPEN_PATHS:
+        if scope["type"] in ("http", "websocket") and scope["path"] not in _OPEN_PATHS:
             given = dict(scope["headers"]).get(b"authorization", b"")
             if not hmac.compare_digest(given, self.expected):
+                if scope["type"] == "websocket":  # exec and attach upgrade: refused before the handshake (HTTP 403)
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
                 response = _status_response(UnauthorizedError("Unauthorized").status(), 401)
                 await response(scope, receive, send)
                 return
@@ -248,6 +252,8 @@ class _Api:
 
     async def _delete(self, request: Request, resource: Resource, namespace: str, name: str) -> Response:
         options = await _read_json(request, default={})
+        if not isinstance(options, dict):
+            raise BadRequestError("the body of a delete must be a DeleteOptions object")
         grace = request.query_params.get("gracePeriodSeconds", options.get("gracePeriodSeconds"))
         preconditions = options.get("preconditions") or {}
         try:
@@ -267,7 +273,7 @@ class _Api:
     # ------------------------------------------------------------------------------------------ tables
 
     def _table(self, request: Request, resource: Resource, items: list[dict[str, Any]], rv: str) -> dict[str, Any]:
-        include = request.query_params.get("includeObject", "Metadata")
+        include = _include_object(request)
         return _TABLES[resource.plural](items, now=datetime.now(UTC), include_object=include, resource_version=rv)
 
     # ------------------------------------------------------------------------------------------- watch
@@ -278,12 +284,14 @@ class _Api:
         selectors = {"label_selector": query.get("labelSelector", ""), "field_selector": query.get("fieldSelector", "")}
         rv = query.get("resourceVersion", "")
         store = self.registry.store
+        table = _wants_table(request)
+        if table:
+            _include_object(request)  # bad parameters are a 400 now, before a store watch is open
+        timeout = _float(query.get("timeoutSeconds"))
         initial: list[dict[str, Any]] = []
         if rv in ("", "0"):
             initial, rv = store.list(resource.kind, kind_ns, **selectors)
         watch = store.watch(resource.kind, kind_ns, resource_version=rv, **selectors)  # GoneError surfaces here
-        table = _wants_table(request)
-        timeout = _float(query.get("timeoutSeconds"))
 
         async def events() -> AsyncIterator[bytes]:
             first = True
@@ -331,6 +339,13 @@ def _wants_table(request: Request) -> bool:
     return "as=Table" in first and "g=meta.k8s.io" in first
 
 
+def _include_object(request: Request) -> str:
+    value = request.query_params.get("includeObject", "Metadata")
+    if value not in ("None", "Metadata", "Object"):
+        raise BadRequestError(f'includeObject "{value}" is invalid: must be one of None, Metadata or Object')
+    return value
+
+
 def _field_validation(request: Request) -> FieldValidation:
     value = request.query_params.get("fieldValidation", "Strict")
     if value not in ("Strict", "Warn", "Ignore"):
@@ -366,7 +381,7 @@ async def _read_body(request: Request, *, yaml_ok: bool = False) -> Any:
     if not data.strip():
         return None
     try:
-        return yaml.load(data, Loader=yaml.CSafeLoader) if yaml_ok else json.loads(data)
+        return yaml.load(data, Loader=YAML_LOADER) if yaml_ok else json.loads(data)
     except (ValueError, yaml.YAMLError) as exc:
         raise BadRequestError(f"couldn't decode the request body: {exc}") from None
 

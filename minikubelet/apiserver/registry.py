@@ -158,13 +158,17 @@ class Registry:
             raw["metadata"]["name"] = name
         outcome = decode(resource.model, raw, validate=resource.validate)
         prefix = f'{resource.kind} in version "v1" cannot be handled as a {resource.kind}: '
-        if outcome.malformed:
-            raise BadRequestError(prefix + "; ".join(str(e) for e in outcome.malformed))
+        # A string outside an enum decodes fine in Go and fails validation (422), unlike a wrong type (400).
+        unsupported = [e for e in outcome.malformed if e.type is ErrorType.NOT_SUPPORTED]
+        malformed = [e for e in outcome.malformed if e.type is not ErrorType.NOT_SUPPORTED]
+        if malformed:
+            raise BadRequestError(prefix + "; ".join(str(e) for e in malformed))
         unknown = [f'unknown field "{e.field}"' for e in outcome.unknown]
         if unknown and validation == "Strict":
             raise BadRequestError(prefix + "strict decoding error: " + ", ".join(unknown))
-        if outcome.invalid or outcome.obj is None:
-            raise InvalidError(resource.kind, str(raw["metadata"].get("name") or ""), outcome.invalid)
+        invalid = unsupported + outcome.invalid
+        if invalid or outcome.obj is None:
+            raise InvalidError(resource.kind, str(raw["metadata"].get("name") or ""), invalid)
         warnings = unknown if validation == "Warn" else []
         return outcome.obj.to_dict(), warnings
 
@@ -234,6 +238,11 @@ class Registry:
         except NotFoundError:
             if patch_type != "apply":
                 raise
+            meta = patch.get("metadata") if isinstance(patch, dict) else None
+            if isinstance(meta, dict) and meta.get("name") not in (None, name):
+                raise BadRequestError(
+                    f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
+                ) from None
             created, warnings = self.create(resource, namespace, patch, validation=validation)
             return created, warnings, True
         patched = apply_patch(current, patch_type, patch, resource.kind)
@@ -287,6 +296,8 @@ class Registry:
 
         def mark(pod: dict[str, Any]) -> dict[str, Any] | None:
             if uid and pod["metadata"].get("uid") != uid:
+                raise ConflictError.of(resource.plural, name)
+            if resource_version and pod["metadata"].get("resourceVersion") != str(resource_version):
                 raise ConflictError.of(resource.plural, name)
             meta = pod["metadata"]
             if "deletionTimestamp" in meta and meta.get("deletionGracePeriodSeconds", grace) <= grace:
@@ -400,13 +411,17 @@ def qos_class(pod: dict[str, Any]) -> str:
 
 
 def set_condition(obj: dict[str, Any], condition: dict[str, Any], *, now: str) -> bool:
-    """Insert or update a condition by type; lastTransitionTime changes only with the status. True if changed."""
+    """Insert or replace a condition by type (upstream `UpdatePodCondition`: a reason or message not given is
+    gone); lastTransitionTime changes only with the status. True if changed."""
     conditions: list[dict[str, Any]] = obj.setdefault("status", {}).setdefault("conditions", [])
     for existing in conditions:
         if existing.get("type") == condition["type"]:
-            merged = {**existing, **condition}
-            if existing.get("status") != condition["status"]:
-                merged["lastTransitionTime"] = now
+            same = existing.get("status") == condition["status"]
+            merged: dict[str, Any] = {
+                "lastProbeTime": None,
+                "lastTransitionTime": existing.get("lastTransitionTime", now) if same else now,
+            }
+            merged.update(condition)
             if merged == existing:
                 return False
             existing.clear()

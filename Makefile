@@ -37,10 +37,11 @@ test: install docker images lint
 	$(BIN)/pytest -q
 
 # Validate every example, start the node (idempotent), apply the tutorial's echo pod and show it.
-demo: install
+demo: install images
 	$(BIN)/minikubelet apply --dry-run=client -f manifests/
 	$(BIN)/minikubelet up
 	$(BIN)/minikubelet apply -f manifests/echo-pod.yml
+	$(BIN)/minikubelet wait --for=condition=Ready pod/echo --timeout=60s
 	$(BIN)/minikubelet get pods -o wide
 	$(BIN)/minikubelet describe pod/echo
 

@@ -95,6 +95,17 @@ class ApiClient:
         except httpx.TransportError as exc:
             raise UnavailableError(f"the watch on the node's API broke: {exc}") from None
 
+    def stream(self, path: str, *, params: dict[str, Any] | None = None) -> Iterator[bytes]:
+        """A plain-text stream (pod logs), chunk by chunk, until the server ends it."""
+        try:
+            with self._http.stream("GET", path, params=params, headers={"Accept": "*/*"}, timeout=None) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    _decode(response)
+                yield from response.iter_bytes()
+        except httpx.TransportError as exc:
+            raise UnavailableError(f"the stream from the node's API broke: {exc}") from None
+
 
 def _decode(response: httpx.Response) -> Any:
     try:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
 import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,12 +28,13 @@ from minikubelet.apiserver.app import build_app
 from minikubelet.apiserver.registry import Registry
 from minikubelet.errors import AlreadyExistsError, MinikubeletError, NotFoundError
 from minikubelet.kubelet import nodestatus
-from minikubelet.kubelet.terminating import finish_terminating_pods
+from minikubelet.kubelet.kubelet import Kubelet
 from minikubelet.node.kubeconfig import write_kubeconfig
 from minikubelet.node.paths import NodePaths, write_private
 from minikubelet.node.process import read_pid, remove_pid, write_pid
-from minikubelet.node.tls import ensure_credentials
+from minikubelet.node.tls import Credentials, ensure_credentials
 from minikubelet.recorder import EventRecorder
+from minikubelet.runtime.interface import ContainerRuntime
 from minikubelet.scheduler import Scheduler
 from minikubelet.store import Store
 
@@ -50,6 +52,19 @@ class DaemonConfig:
     node_name: str
     pod_infra_image: str = DEFAULT_POD_INFRA_IMAGE
     port: int = 0
+    # Builds the container runtime for an instance id; the default is the Docker engine.
+    runtime_factory: Callable[[str], ContainerRuntime] | None = None
+
+    @property
+    def instance(self) -> str:
+        """Tells this node's containers from another node's on the same engine (tests run several)."""
+        return hashlib.sha256(str(self.paths.home.resolve()).encode()).hexdigest()[:12]
+
+
+def _docker_runtime(instance: str) -> ContainerRuntime:
+    from minikubelet.runtime.docker import DockerRuntime
+
+    return DockerRuntime(instance)
 
 
 class _Server(uvicorn.Server):
@@ -82,21 +97,11 @@ async def _serve(config: DaemonConfig) -> None:
         _register_node(store, config)
         sock = _bind(paths, config.port)
         port = sock.getsockname()[1]
-        server = _Server(
-            uvicorn.Config(
-                build_app(registry, token=credentials.token),
-                ssl_certfile=str(credentials.server_cert),
-                ssl_keyfile=str(credentials.server_key),
-                log_level="warning",
-                lifespan="off",
-                timeout_graceful_shutdown=1,
-            )
-        )
         write_pid(paths, os.getpid())
         write_kubeconfig(paths, server=f"https://127.0.0.1:{port}", ca_pem=credentials.ca_pem, token=credentials.token)
         write_private(paths.endpoint_file, json.dumps({"host": "127.0.0.1", "port": port, "pid": os.getpid()}))
         log.info("node %s serving the API on https://127.0.0.1:%d", config.node_name, port)
-        await _run_all(config, registry, server, sock)
+        await _run_all(config, registry, credentials, sock)
     finally:
         store.close()
         remove_pid(paths)
@@ -105,10 +110,32 @@ async def _serve(config: DaemonConfig) -> None:
         log.info("node stopped")
 
 
-async def _run_all(config: DaemonConfig, registry: Registry, server: _Server, sock: socket.socket) -> None:
+async def _run_all(config: DaemonConfig, registry: Registry, credentials: Credentials, sock: socket.socket) -> None:
     store = registry.store
     scheduler = Scheduler(
         registry, node_name=config.node_name, recorder=EventRecorder(store, component="default-scheduler", host="")
+    )
+    runtime = (config.runtime_factory or _docker_runtime)(config.instance)
+    node = store.get("Node", "", config.node_name)
+    host_ip = next((a["address"] for a in node["status"].get("addresses", []) if a["type"] == "InternalIP"), "127.0.0.1")
+    kubelet = Kubelet(
+        store,
+        runtime,
+        node_name=config.node_name,
+        pod_infra_image=config.pod_infra_image,
+        state_dir=config.paths.home,
+        recorder=EventRecorder(store, component="kubelet", host=config.node_name),
+        host_ip=host_ip,
+    )
+    server = _Server(
+        uvicorn.Config(
+            build_app(registry, token=credentials.token, logs=kubelet.open_logs),
+            ssl_certfile=str(credentials.server_cert),
+            ssl_keyfile=str(credentials.server_key),
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
     )
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
@@ -119,7 +146,7 @@ async def _run_all(config: DaemonConfig, registry: Registry, server: _Server, so
         others = [
             group.create_task(scheduler.run(), name="scheduler"),
             group.create_task(_heartbeat(store, config), name="node-heartbeat"),
-            group.create_task(finish_terminating_pods(store, node_name=config.node_name), name="kubelet-terminating"),
+            group.create_task(kubelet.run(), name="kubelet"),
         ]
         await stopping.wait()
         log.info("stopping")
@@ -127,6 +154,7 @@ async def _run_all(config: DaemonConfig, registry: Registry, server: _Server, so
         for task in others:
             task.cancel()
         await serving
+    await runtime.close()
 
 
 def _bind(paths: NodePaths, port: int) -> socket.socket:

@@ -3,6 +3,10 @@
     MinikubeletError                     anything we raise on purpose; the CLI prints it and exits 1
     ├── InvalidError(kind, name, causes)  an object failed validation   (API: 422 Invalid)
     ├── ManifestError(source, messages)   a manifest could not be read, decoded or validated
+    ├── ContainerRuntimeError             the container engine said no (never named RuntimeError: a builtin)
+    │   ├── RuntimeUnavailableError        the engine does not answer
+    │   ├── ImagePullError                 an image could not be pulled   -> waiting reason ErrImagePull
+    │   └── ContainerNotFoundError         the container is gone
     └── StatusError(code, reason, message) an API error, carried as a Kubernetes Status object
         ├── BadRequestError                400 BadRequest
         ├── UnauthorizedError              401 Unauthorized
@@ -31,13 +35,17 @@ __all__ = [
     "AlreadyExistsError",
     "BadRequestError",
     "ConflictError",
+    "ContainerNotFoundError",
+    "ContainerRuntimeError",
     "FieldError",
     "FieldValueError",
     "GoneError",
+    "ImagePullError",
     "InvalidError",
     "ManifestError",
     "MinikubeletError",
     "NotFoundError",
+    "RuntimeUnavailableError",
     "StatusError",
     "UnauthorizedError",
     "UnavailableError",
@@ -210,6 +218,22 @@ class ManifestError(MinikubeletError):
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
+
+
+class ContainerRuntimeError(MinikubeletError):
+    """The container engine refused or failed an operation."""
+
+
+class RuntimeUnavailableError(ContainerRuntimeError):
+    """The container engine does not answer."""
+
+
+class ImagePullError(ContainerRuntimeError):
+    """An image could not be pulled; the message is the engine's."""
+
+
+class ContainerNotFoundError(ContainerRuntimeError):
+    """The container is gone."""
 
 
 class StatusError(MinikubeletError):

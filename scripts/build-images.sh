@@ -24,6 +24,7 @@ force=${FORCE:-0}
 
 busybox_tag=minikubelet.local/busybox:1.35
 pause_tag=minikubelet.local/pause:3.10
+sandbox_tag=registry.k8s.io/pause:3.10
 echo_tag=minikubelet.local/echo:v1
 hash_label=minikubelet.build-hash
 
@@ -178,6 +179,12 @@ build_image "$busybox_tag" busybox "$busybox_hash" "$busybox_bin"
 
 pause_hash=$(inputs_hash pause "$build/pause")
 build_image "$pause_tag" pause "$pause_hash" "$build/pause"
+# The kubelet's default sandbox image is registry.k8s.io/pause:3.10 (--pod-infra-image), which cannot be
+# pulled here: the local pause image stands in under that name too, so the default works offline.
+if [ "$(docker image inspect -f '{{.Id}}' "$sandbox_tag" 2>/dev/null)" != "$(docker image inspect -f '{{.Id}}' "$pause_tag")" ]; then
+  docker tag "$pause_tag" "$sandbox_tag"
+  echo "tagged $sandbox_tag"
+fi
 
 echo_hash=$(inputs_hash echo "busybox-image=$busybox_hash")
 build_image "$echo_tag" echo "$echo_hash"

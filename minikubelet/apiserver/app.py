@@ -13,8 +13,8 @@ import hmac
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 import yaml
 from starlette.applications import Starlette
@@ -57,9 +57,26 @@ _TABLES: dict[str, Callable[..., dict[str, Any]]] = {
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def build_app(registry: Registry, *, token: str) -> ASGIApp:
-    """The ASGI application serving `registry`, guarded by `token`."""
-    api = _Api(registry)
+class LogSource(Protocol):
+    """Where pod logs come from (the kubelet's `open_logs`)."""
+
+    async def __call__(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        container: str,
+        previous: bool,
+        follow: bool,
+        tail: int | None,
+        since: datetime | None,
+        timestamps: bool,
+    ) -> AsyncIterator[bytes]: ...
+
+
+def build_app(registry: Registry, *, token: str, logs: LogSource | None = None) -> ASGIApp:
+    """The ASGI application serving `registry` (and pod logs from `logs`), guarded by `token`."""
+    api = _Api(registry, logs)
     routes = [
         Route("/version", api.version),
         Route("/readyz", api.ok),
@@ -73,6 +90,7 @@ def build_app(registry: Registry, *, token: str) -> ASGIApp:
         Route("/api/v1/namespaces/{namespace}/{resource}", api.collection, methods=["GET", "POST"]),
         Route("/api/v1/namespaces/{namespace}/pods/{name}/status", api.status, methods=["GET", "PUT", "PATCH"]),
         Route("/api/v1/namespaces/{namespace}/pods/{name}/binding", api.binding, methods=["POST"]),
+        Route("/api/v1/namespaces/{namespace}/pods/{name}/log", api.log, methods=["GET"]),
         Route("/api/v1/namespaces/{namespace}/{resource}/{name}", api.item, methods=["GET", "PUT", "PATCH", "DELETE"]),
         Route("/api/v1/{resource}", api.collection, methods=["GET", "POST"]),
         Route("/api/v1/{resource}/{name}", api.item, methods=["GET", "PUT", "PATCH", "DELETE"]),
@@ -142,9 +160,10 @@ def _errors(handler: Handler) -> Handler:
 
 
 class _Api:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, logs: LogSource | None) -> None:
         self.registry = registry
-        for name in ("collection", "item", "status", "binding"):
+        self.logs = logs
+        for name in ("collection", "item", "status", "binding", "log"):
             setattr(self, name, _errors(getattr(self, name)))
 
     # ---------------------------------------------------------------------------------------- discovery
@@ -228,6 +247,29 @@ class _Api:
         namespace, name = request.path_params["namespace"], request.path_params["name"]
         self.registry.bind(namespace, name, await _read_json(request))
         return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}, 201)
+
+    async def log(self, request: Request) -> Response:
+        """`kubectl logs`: the container's output as chunked text/plain (follow, tailLines, sinceSeconds, ...)."""
+        namespace, name = request.path_params["namespace"], request.path_params["name"]
+        if self.logs is None:
+            raise BadRequestError("this node serves no logs")
+        query = request.query_params
+        since = None
+        if query.get("sinceSeconds"):
+            since = datetime.now(UTC) - timedelta(seconds=_int(query["sinceSeconds"]))
+        elif query.get("sinceTime"):
+            since = datetime.fromisoformat(query["sinceTime"].replace("Z", "+00:00"))
+        chunks = await self.logs(
+            namespace,
+            name,
+            container=query.get("container", ""),
+            previous=_flag(query.get("previous")),
+            follow=_flag(query.get("follow")),
+            tail=_int(query["tailLines"]) if query.get("tailLines") else None,
+            since=since,
+            timestamps=_flag(query.get("timestamps")),
+        )
+        return StreamingResponse(chunks, media_type="text/plain")
 
     async def _patch(self, request: Request, resource: Resource, namespace: str, name: str, *, subresource: str = "") -> Response:
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
@@ -358,6 +400,17 @@ def _dry_run(request: Request) -> bool:
     if any(v != "All" for v in values):
         raise BadRequestError("dryRun may only be All")
     return bool(values)
+
+
+def _flag(value: str | None) -> bool:
+    return value in ("true", "1", "True")
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise BadRequestError(f"invalid integer: {value}") from None
 
 
 def _float(value: str | None) -> float | None:

@@ -50,10 +50,7 @@ def down_command(
         typer.echo("minikubelet node is not running")
         return
     if delete_pods:
-        with connect(auto_start=False) as client:
-            for pod in client.get(resource_path("pods", None))["items"]:
-                meta = pod["metadata"]
-                client.request("DELETE", resource_path("pods", meta["namespace"], meta["name"]), body={"gracePeriodSeconds": 0})
+        _delete_all_pods()
     stop_daemon(paths)
     typer.echo("minikubelet node stopped")
 
@@ -77,3 +74,15 @@ def kubeconfig_command() -> None:
         eprint("Starting the minikubelet node in the background (`minikubelet down` stops it)...")
         start_node(paths)
     typer.echo(os.fspath(paths.kubeconfig))
+
+
+def _delete_all_pods(timeout: float = 60.0) -> None:
+    """Delete every pod with a 1 s grace period and wait until the kubelet has stopped and removed them."""
+    with connect(auto_start=False) as client:
+        for pod in client.get(resource_path("pods", None))["items"]:
+            meta = pod["metadata"]
+            path = resource_path("pods", meta["namespace"], meta["name"])
+            client.request("DELETE", path, body={"gracePeriodSeconds": 1})
+        deadline = time.monotonic() + timeout
+        while client.get(resource_path("pods", None))["items"] and time.monotonic() < deadline:
+            time.sleep(0.1)

@@ -1,4 +1,4 @@
-"""`logs` and `exec`: reserved until the kubelet runs containers (the kubelet-on-Docker issue)."""
+"""`exec`: reserved until the exec stream (WebSocket v5.channel.k8s.io) is served."""
 
 from __future__ import annotations
 
@@ -9,11 +9,6 @@ import typer
 from minikubelet.errors import MinikubeletError
 
 
-def logs_command(args: Annotated[list[str] | None, typer.Argument()] = None) -> None:
-    """Print a container's logs (arrives with the kubelet)."""
-    raise MinikubeletError("logs needs the kubelet on Docker, which this version does not have yet")
-
-
 def exec_command(args: Annotated[list[str] | None, typer.Argument()] = None) -> None:
     """Run a command in a container (arrives with the kubelet)."""
-    raise MinikubeletError("exec needs the kubelet on Docker, which this version does not have yet")
+    raise MinikubeletError("exec is not available yet: the node does not serve exec streams yet")

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CLI = [sys.executable, "-m", "minikubelet"]
+POD_INFRA_IMAGE = "minikubelet.local/pause:3.10"
 
 
 @dataclass
@@ -19,7 +24,36 @@ class Node:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "MINIKUBELET_HOME": str(self.home), "NO_COLOR": "1", "COLUMNS": "200"}
+        return {
+            **os.environ,
+            "MINIKUBELET_HOME": str(self.home),
+            "MINIKUBELET_POD_INFRA_IMAGE": POD_INFRA_IMAGE,
+            "NO_COLOR": "1",
+            "COLUMNS": "200",
+        }
+
+    @property
+    def instance(self) -> str:
+        """The label value the node's containers carry (daemon.DaemonConfig.instance)."""
+        return hashlib.sha256(str(self.home.resolve()).encode()).hexdigest()[:12]
+
+    def pod(self, name: str) -> dict[str, Any]:
+        result = self.cli("get", "pod", name, "-o", "json", check=True)
+        pod: dict[str, Any] = json.loads(result.stdout)
+        return pod
+
+    def remove_containers(self) -> None:
+        """Remove whatever this node left in Docker (a safety net; `down --delete-pods` should suffice)."""
+        if shutil.which("docker") is None:
+            return
+        ids = subprocess.run(
+            ["docker", "ps", "-aq", "--filter", f"label=io.minikubelet.instance={self.instance}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.split()
+        if ids:
+            subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, check=False)
 
     @property
     def kubeconfig(self) -> Path:
@@ -46,7 +80,8 @@ def running_node(home: Path) -> Iterator[Node]:
     try:
         yield node
     finally:
-        node.cli("down", timeout=60)
+        node.cli("down", "--delete-pods", timeout=120)
+        node.remove_containers()
 
 
 def eventually(check: Callable[[], bool], *, timeout: float = 15.0, interval: float = 0.05) -> bool:

@@ -1,0 +1,125 @@
+"""From a pod's container spec to the runtime's ContainerSpec: command/args, env with `$(VAR)` expansion
+and the downward API, volume mounts, resource limits, and the spec hash that detects a changed definition."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from minikubelet.api.quantity import Quantity
+from minikubelet.runtime.interface import ContainerID, ContainerKind, ContainerSpec, Mount, PodRef
+
+__all__ = ["build_spec", "expand", "resolve_env", "spec_hash", "volume_dirs"]
+
+_REFERENCE = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+
+
+def expand(text: str, values: dict[str, str]) -> str:
+    """Kubernetes' `$(VAR)` expansion: a known variable is replaced, `$$` escapes, anything else stays."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group(1)
+        return values.get(name, match.group(0))
+
+    return _REFERENCE.sub(replace, text)
+
+
+def resolve_env(pod: dict[str, Any], container: dict[str, Any], *, pod_ip: str, host_ip: str) -> list[tuple[str, str]]:
+    """The container's environment in order, each value expanded against the ones before it."""
+    meta = pod.get("metadata", {})
+    fields = {
+        "metadata.name": meta.get("name", ""),
+        "metadata.namespace": meta.get("namespace", ""),
+        "metadata.uid": meta.get("uid", ""),
+        "spec.nodeName": pod.get("spec", {}).get("nodeName", ""),
+        "spec.serviceAccountName": pod.get("spec", {}).get("serviceAccountName", "") or "default",
+        "status.podIP": pod_ip,
+        "status.podIPs": pod_ip,
+        "status.hostIP": host_ip,
+        "status.hostIPs": host_ip,
+    }
+    values: dict[str, str] = {}
+    result: list[tuple[str, str]] = []
+    for var in container.get("env", []):
+        ref = (var.get("valueFrom") or {}).get("fieldRef")
+        value = _field_value(ref.get("fieldPath", ""), meta, fields) if ref else expand(var.get("value", ""), values)
+        values[var["name"]] = value
+        result.append((var["name"], value))
+    return result
+
+
+def _field_value(path: str, meta: dict[str, Any], fields: dict[str, str]) -> str:
+    for prefix, source in (
+        ("metadata.labels['", meta.get("labels", {})),
+        ("metadata.annotations['", meta.get("annotations", {})),
+    ):
+        if path.startswith(prefix) and path.endswith("']"):
+            return str(source.get(path[len(prefix) : -2], ""))
+    return fields.get(path, "")
+
+
+def volume_dirs(pod: dict[str, Any], state_dir: Path) -> dict[str, tuple[Path, bool]]:
+    """Each volume's host path, and whether the kubelet owns it (emptyDir, removed with the pod)."""
+    uid = pod["metadata"]["uid"]
+    out: dict[str, tuple[Path, bool]] = {}
+    for volume in pod.get("spec", {}).get("volumes", []):
+        if "emptyDir" in volume:
+            out[volume["name"]] = (state_dir / "pods" / uid / "volumes" / volume["name"], True)
+        elif "hostPath" in volume:
+            out[volume["name"]] = (Path(volume["hostPath"]["path"]), False)
+    return out
+
+
+def spec_hash(container: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(container, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def build_spec(
+    pod: dict[str, Any],
+    container: dict[str, Any],
+    *,
+    kind: ContainerKind,
+    attempt: int,
+    sandbox_id: ContainerID,
+    pod_ip: str,
+    host_ip: str,
+    volumes: dict[str, tuple[Path, bool]],
+) -> ContainerSpec:
+    meta = pod["metadata"]
+    env = resolve_env(pod, container, pod_ip=pod_ip, host_ip=host_ip)
+    values = dict(env)
+    command = container.get("command")
+    args = container.get("args")
+    mounts = []
+    for mount in container.get("volumeMounts", []):
+        source = volumes[mount["name"]][0]
+        if mount.get("subPath"):
+            source = source / mount["subPath"]
+        mounts.append(Mount(str(source), mount["mountPath"], bool(mount.get("readOnly"))))
+    limits = container.get("resources", {}).get("limits", {})
+    memory = Quantity.parse(limits["memory"]).as_int() if "memory" in limits else None
+    cpus = Quantity.parse(limits["cpu"]).milli() * 1_000_000 if "cpu" in limits else None
+    return ContainerSpec(
+        pod=PodRef(meta["uid"], meta["name"], meta["namespace"]),
+        name=container["name"],
+        kind=kind,
+        attempt=attempt,
+        image=container["image"],
+        sandbox_id=sandbox_id,
+        entrypoint=[expand(a, values) for a in command] if command else None,
+        cmd=[expand(a, values) for a in args] if args else ([] if command else None),
+        env=env,
+        working_dir=container.get("workingDir", ""),
+        mounts=mounts,
+        memory_bytes=memory,
+        nano_cpus=cpus,
+        stdin=bool(container.get("stdin")),
+        stdin_once=bool(container.get("stdinOnce")),
+        tty=bool(container.get("tty")),
+        spec_hash=spec_hash(container),
+    )

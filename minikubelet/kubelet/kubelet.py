@@ -1,0 +1,563 @@
+"""The kubelet: makes the runtime match the pods bound to this node, and reports what it sees.
+
+Shaped like the real one (pkg/kubelet): one worker per pod, each a task that syncs its pod when told to
+(a change to the pod in the store, an event from the engine about one of its containers) and at least
+every `RESYNC_SECONDS`; a sync looks at the runtime, decides, acts (sandbox, image, create/start, kill,
+restart with back-off), then computes the status and writes it only when it changed. Workers never share
+state except the back-offs and the recorder, and a slow image pull blocks only its own pod.
+
+At start the kubelet adopts what it finds: containers of pods still in the store are kept as they are
+(running ones are not restarted, restart counts continue from their labels), containers of pods that are
+gone are removed. Deletion follows kubelet-spec.md §8: preStop, SIGTERM, the grace period (2 s floor),
+SIGKILL, then the sandbox and the pod's emptyDirs go, and the API object is removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from minikubelet.api.images import parse_image
+from minikubelet.api.meta import format_time
+from minikubelet.errors import (
+    BadRequestError,
+    ConflictError,
+    ContainerNotFoundError,
+    ContainerRuntimeError,
+    ImagePullError,
+    NotFoundError,
+)
+from minikubelet.kubelet.backoff import Backoff
+from minikubelet.kubelet.containers import build_spec, spec_hash, volume_dirs
+from minikubelet.kubelet.status import ProbeView, Waiting, compute_status, instances_by_name, latest_sandbox
+from minikubelet.recorder import EventRecorder
+from minikubelet.runtime.interface import (
+    SANDBOX_NAME,
+    ContainerKind,
+    ContainerRuntime,
+    PodRef,
+    PortBinding,
+    RuntimeContainer,
+    SandboxSpec,
+)
+from minikubelet.store import Store
+
+__all__ = ["RESYNC_SECONDS", "Kubelet"]
+
+log = logging.getLogger(__name__)
+
+RESYNC_SECONDS = 10.0
+MIN_GRACE_SECONDS = 2
+KEEP_INSTANCES = 2  # the current instance and the previous one (lastState, logs --previous)
+
+
+@dataclass
+class _PodState:
+    """What a worker remembers between syncs of one pod."""
+
+    waiting: dict[str, Waiting] = field(default_factory=dict)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    soon: bool = False  # something is due within a second (a back-off ending)
+
+
+class Kubelet:
+    def __init__(
+        self,
+        store: Store,
+        runtime: ContainerRuntime,
+        *,
+        node_name: str,
+        pod_infra_image: str,
+        state_dir: Path,
+        recorder: EventRecorder,
+        host_ip: str = "",
+        probes: ProbeView | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.runtime = runtime
+        self.node_name = node_name
+        self.pod_infra_image = pod_infra_image
+        self.state_dir = state_dir
+        self.recorder = recorder
+        self.host_ip = host_ip
+        self.probes = probes or ProbeView()
+        self.clock = clock
+        self.monotonic = monotonic
+        self.restart_backoff = Backoff()
+        self.pull_backoff = Backoff()
+        self._pods: dict[str, _PodState] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+
+    # ------------------------------------------------------------------------------------------- loops
+
+    async def run(self) -> None:
+        """Adopt, then keep every pod of this node in sync until cancelled."""
+        while True:
+            try:
+                await self.adopt()
+                await self._report_runtime()
+                break
+            except ContainerRuntimeError as exc:
+                log.warning("the container engine does not answer (%s); trying again", exc)
+                await asyncio.sleep(2.0)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._watch_pods(), name="kubelet-pods")
+            group.create_task(self._watch_runtime(), name="kubelet-runtime")
+
+    async def adopt(self) -> None:
+        """Keep the containers of pods still in the store; remove those of pods that are gone."""
+        pods, _ = self.store.list("Pod", None, field_selector=f"spec.nodeName={self.node_name}")
+        known = {p["metadata"]["uid"] for p in pods}
+        for container in await self.runtime.list_containers():
+            if container.pod.uid not in known:
+                log.info("removing container %s of a pod that is gone (%s)", container.id[:12], container.pod.name)
+                await self._remove_quietly(container)
+
+    async def _report_runtime(self) -> None:
+        """The Node tells which engine runs its pods (containerRuntimeVersion)."""
+        version = await self.runtime.version()
+
+        def report(node: dict[str, Any]) -> dict[str, Any] | None:
+            info = node.setdefault("status", {}).setdefault("nodeInfo", {})
+            if info.get("containerRuntimeVersion") == version:
+                return None
+            info["containerRuntimeVersion"] = version
+            return node
+
+        with contextlib.suppress(NotFoundError):
+            self.store.update_with("Node", "", self.node_name, report)
+
+    async def _watch_pods(self) -> None:
+        pods, rv = self.store.list("Pod", None, field_selector=f"spec.nodeName={self.node_name}")
+        for pod in pods:
+            self._poke(pod["metadata"]["uid"], pod)
+        watch = self.store.watch("Pod", None, resource_version=rv, field_selector=f"spec.nodeName={self.node_name}")
+        try:
+            async for _kind, pod in watch:
+                self._poke(pod["metadata"]["uid"], pod)
+        finally:
+            watch.close()
+
+    async def _watch_runtime(self) -> None:
+        while True:
+            try:
+                async for event in self.runtime.events():
+                    if event.pod_uid in self._workers:
+                        self._poke(event.pod_uid)
+            except ContainerRuntimeError as exc:
+                log.warning("lost the container engine's events (%s); resyncing", exc)
+            for uid in list(self._workers):
+                self._poke(uid)
+            await asyncio.sleep(1.0)
+
+    def _poke(self, uid: str, pod: dict[str, Any] | None = None) -> None:
+        state = self._pods.setdefault(uid, _PodState())
+        state.wake.set()
+        if uid not in self._workers and pod is not None:
+            ref = PodRef(uid, pod["metadata"]["name"], pod["metadata"]["namespace"])
+            self._workers[uid] = asyncio.create_task(self._worker(ref), name=f"pod-{ref.namespace}/{ref.name}")
+
+    async def _worker(self, ref: PodRef) -> None:
+        state = self._pods[ref.uid]
+        try:
+            while True:
+                state.wake.clear()
+                state.soon = False
+                try:
+                    if not await self.sync(ref):
+                        return
+                except ContainerRuntimeError as exc:
+                    log.warning("sync of %s/%s: %s", ref.namespace, ref.name, exc)
+                    state.soon = True
+                except Exception:
+                    log.exception("sync of %s/%s failed", ref.namespace, ref.name)
+                    state.soon = True
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(1.0 if state.soon else RESYNC_SECONDS):
+                        await state.wake.wait()
+        finally:
+            self._workers.pop(ref.uid, None)
+            self._pods.pop(ref.uid, None)
+
+    # -------------------------------------------------------------------------------------------- sync
+
+    async def sync(self, ref: PodRef) -> bool:
+        """One pass over one pod; False once the pod is gone and cleaned up (the worker then ends)."""
+        pod = self._current(ref)
+        observed = await self.runtime.list_containers(pod_uid=ref.uid)
+        if pod is None:
+            for container in observed:
+                await self._remove_quietly(container)
+            self._remove_volumes(ref.uid)
+            return False
+        if pod["metadata"].get("deletionTimestamp"):
+            await self._terminate(pod, observed)
+            return False
+        state = self._pods.setdefault(ref.uid, _PodState())
+        if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
+            await self._stop_sandbox(observed)
+        else:
+            observed = await self._converge(pod, observed, state)
+        self._write_status(pod, observed, state)
+        return True
+
+    def _current(self, ref: PodRef) -> dict[str, Any] | None:
+        try:
+            pod = self.store.get("Pod", ref.namespace, ref.name)
+        except NotFoundError:
+            return None
+        if pod["metadata"].get("uid") != ref.uid or pod.get("spec", {}).get("nodeName") != self.node_name:
+            return None
+        return pod
+
+    async def _converge(self, pod: dict[str, Any], observed: list[RuntimeContainer], state: _PodState) -> list[RuntimeContainer]:
+        sandbox = latest_sandbox(observed)
+        if sandbox is None or sandbox.state != "running":
+            sandbox = await self._new_sandbox(pod, observed, sandbox)
+            if sandbox is None:
+                return await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"])
+        groups = instances_by_name(observed)
+        spec = pod["spec"]
+        policy = spec.get("restartPolicy", "Always")
+        for container in spec.get("initContainers", []):
+            instances = groups.get(container["name"], [])
+            latest = instances[0] if instances else None
+            if latest is not None and latest.state == "exited" and latest.exit_code == 0:
+                continue
+            if latest is not None and latest.state in ("running", "created"):
+                break
+            if latest is not None and policy == "Never":
+                break  # failed for good: the pod is Failed
+            await self._start_if_due(pod, container, "init", latest, sandbox, state)
+            break
+        else:
+            for container in spec.get("containers", []):
+                instances = groups.get(container["name"], [])
+                latest = instances[0] if instances else None
+                if latest is not None and latest.state == "running":
+                    if latest.spec_hash and latest.spec_hash != spec_hash(container):
+                        await self._kill(pod, latest, f"Container {container['name']} definition changed, will be restarted")
+                        latest = await self.runtime.inspect_container(latest.id)
+                    else:
+                        state.waiting.pop(container["name"], None)
+                        continue
+                if latest is not None and not _should_restart(policy, latest):
+                    state.waiting.pop(container["name"], None)
+                    continue
+                await self._start_if_due(pod, container, "app", latest, sandbox, state)
+        await self._collect_garbage(groups)
+        return await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"])
+
+    async def _start_if_due(
+        self,
+        pod: dict[str, Any],
+        container: dict[str, Any],
+        kind: ContainerKind,
+        latest: RuntimeContainer | None,
+        sandbox: RuntimeContainer,
+        state: _PodState,
+    ) -> None:
+        name = container["name"]
+        meta = pod["metadata"]
+        if latest is not None and latest.state == "exited":
+            key = f"{meta['name']}_{meta['namespace']}_{meta['uid']}_{name}_{spec_hash(container)}"
+            finished = latest.finished_at.timestamp() if latest.finished_at else 0.0
+            wall_now = self.clock().timestamp()
+            delay = self.restart_backoff.check(key, finished_at=finished, now=wall_now)
+            if delay is not None:
+                pod_id = f"{meta['name']}_{meta['namespace']}({meta['uid']})"
+                message = f"back-off {_go_seconds(delay)} restarting failed container={name} pod={pod_id}"
+                state.waiting[name] = Waiting("CrashLoopBackOff", message)
+                state.soon = True
+                self.recorder.record(
+                    pod,
+                    "Warning",
+                    "BackOff",
+                    f"Back-off restarting failed container {name} in pod {meta['name']}_{meta['namespace']}({meta['uid']})",
+                    field_path=_field_path(pod, name),
+                )
+                return
+        image_id = await self._ensure_image(pod, container, state)
+        if image_id is None:
+            return
+        attempt = latest.attempt + 1 if latest is not None else 0
+        spec = build_spec(
+            pod,
+            container,
+            kind=kind,
+            attempt=attempt,
+            sandbox_id=sandbox.id,
+            pod_ip=sandbox.ip,
+            host_ip=self.host_ip,
+            volumes=self._volumes(pod),
+        )
+        try:
+            cid = await self.runtime.create_container(spec)
+        except ContainerRuntimeError as exc:
+            state.waiting[name] = Waiting("CreateContainerError", str(exc))
+            self.recorder.record(pod, "Warning", "Failed", f"Error: {exc}", field_path=_field_path(pod, name))
+            state.soon = True
+            return
+        self.recorder.record(pod, "Normal", "Created", f"Created container {name}", field_path=_field_path(pod, name))
+        try:
+            await self.runtime.start_container(cid)
+        except ContainerRuntimeError as exc:
+            state.waiting[name] = Waiting("RunContainerError", str(exc))
+            self.recorder.record(pod, "Warning", "Failed", f"Error: {exc}", field_path=_field_path(pod, name))
+            return
+        state.waiting.pop(name, None)
+        self.recorder.record(pod, "Normal", "Started", f"Started container {name}", field_path=_field_path(pod, name))
+        hook = (container.get("lifecycle") or {}).get("postStart")
+        if hook and not await self._run_hook(cid, hook, timeout=float(pod["spec"].get("terminationGracePeriodSeconds", 30))):
+            self.recorder.record(pod, "Warning", "FailedPostStartHook", "PostStartHook failed", field_path=_field_path(pod, name))
+            instance = await self.runtime.inspect_container(cid)
+            await self._kill(pod, instance, "FailedPostStartHook")
+
+    async def _ensure_image(self, pod: dict[str, Any], container: dict[str, Any], state: _PodState) -> str | None:
+        """imagePullPolicy with the kubelet's events and its own pull back-off (§3.6); None: not now."""
+        name, image = container["name"], container["image"]
+        where = _field_path(pod, name)
+        ref = parse_image(image)
+        if ref is None:
+            message = (
+                f'Failed to apply default image tag "{image}": couldn\'t parse image name "{image}": invalid reference format'
+            )
+            state.waiting[name] = Waiting("InvalidImageName", message)
+            self.recorder.record(pod, "Warning", "InspectFailed", message, field_path=where)
+            return None
+        policy = container.get("imagePullPolicy", "IfNotPresent")
+        present = await self.runtime.image_id(image)
+        if present is not None and policy != "Always":
+            self.recorder.record(
+                pod, "Normal", "Pulled", f'Container image "{image}" already present on machine', field_path=where
+            )
+            return present
+        if policy == "Never":
+            message = f'Container image "{image}" is not present with pull policy of Never'
+            state.waiting[name] = Waiting("ErrImageNeverPull", message)
+            self.recorder.record(pod, "Warning", "ErrImageNeverPull", message, field_path=where)
+            return None
+        key = f"{pod['metadata']['uid']}_{image}"
+        if self.pull_backoff.in_backoff(key, now=self.monotonic()) is not None:
+            state.waiting[name] = Waiting("ImagePullBackOff", f'Back-off pulling image "{image}"')
+            self.recorder.record(pod, "Normal", "BackOff", f'Back-off pulling image "{image}"', field_path=where)
+            self.recorder.record(pod, "Warning", "Failed", "Error: ImagePullBackOff", field_path=where)
+            state.soon = True
+            return None
+        self.recorder.record(pod, "Normal", "Pulling", f'Pulling image "{image}"', field_path=where)
+        started = self.monotonic()
+        try:
+            image_id = await self.runtime.pull_image(image)
+        except ImagePullError as exc:
+            self.pull_backoff.failed(key, now=self.monotonic())
+            state.waiting[name] = Waiting("ErrImagePull", str(exc))
+            self.recorder.record(pod, "Warning", "Failed", f'Failed to pull image "{image}": {exc}', field_path=where)
+            self.recorder.record(pod, "Warning", "Failed", "Error: ErrImagePull", field_path=where)
+            state.soon = True
+            return None
+        took = _go_seconds(self.monotonic() - started, precise=True)
+        self.recorder.record(
+            pod, "Normal", "Pulled", f'Successfully pulled image "{image}" in {took} ({took} including waiting)', field_path=where
+        )
+        self.pull_backoff.reset(key)
+        return image_id
+
+    async def _new_sandbox(
+        self, pod: dict[str, Any], observed: list[RuntimeContainer], old: RuntimeContainer | None
+    ) -> RuntimeContainer | None:
+        meta = pod["metadata"]
+        ref = PodRef(meta["uid"], meta["name"], meta["namespace"])
+        if old is not None:
+            self.recorder.record(pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
+            for container in observed:
+                if container.kind != "sandbox" and container.state == "running":
+                    await self.runtime.stop_container(container.id, timeout=MIN_GRACE_SECONDS)
+            await self._remove_quietly(old)
+        if await self.runtime.image_id(self.pod_infra_image) is None:
+            try:
+                await self.runtime.pull_image(self.pod_infra_image)
+            except ImagePullError as exc:
+                self.recorder.record(
+                    pod,
+                    "Warning",
+                    "FailedCreatePodSandBox",
+                    f'Failed to create pod sandbox: failed to pull image "{self.pod_infra_image}": {exc}',
+                )
+                self._pods[meta["uid"]].soon = True
+                return None
+        ports = [
+            PortBinding(p["containerPort"], p.get("protocol", "TCP"), p["hostPort"], p.get("hostIP", ""))
+            for c in pod["spec"].get("containers", [])
+            for p in c.get("ports", [])
+            if p.get("hostPort")
+        ]
+        hostname = pod["spec"].get("hostname") or meta["name"]
+        attempt = old.attempt + 1 if old is not None else 0
+        for directory, owned in self._volumes(pod).values():
+            if owned:
+                directory.mkdir(parents=True, exist_ok=True)
+        try:
+            return await self.runtime.run_sandbox(SandboxSpec(ref, self.pod_infra_image, hostname[:63], attempt, ports))
+        except ContainerRuntimeError as exc:
+            self.recorder.record(pod, "Warning", "FailedCreatePodSandBox", f"Failed to create pod sandbox: {exc}")
+            self._pods[meta["uid"]].soon = True
+            return None
+
+    # ---------------------------------------------------------------------------------------- stopping
+
+    async def _kill(self, pod: dict[str, Any], container: RuntimeContainer, message: str, *, grace: int | None = None) -> None:
+        """killContainer (§3.2): Killing event, preStop within the grace period, then stop with a 2 s floor."""
+        every = [*pod["spec"].get("containers", []), *pod["spec"].get("initContainers", [])]
+        spec: dict[str, Any] = next((c for c in every if c["name"] == container.name), {})
+        if grace is None:
+            grace = int(pod["metadata"].get("deletionGracePeriodSeconds") or pod["spec"].get("terminationGracePeriodSeconds", 30))
+        self.recorder.record(pod, "Normal", "Killing", message, field_path=_field_path(pod, container.name))
+        hook = (spec.get("lifecycle") or {}).get("preStop")
+        if hook and grace > 0 and container.state == "running":
+            started = self.monotonic()
+            if not await self._run_hook(container.id, hook, timeout=grace):
+                self.recorder.record(
+                    pod, "Warning", "FailedPreStopHook", "PreStopHook failed", field_path=_field_path(pod, container.name)
+                )
+            grace -= int(self.monotonic() - started)
+        await self.runtime.stop_container(container.id, timeout=max(grace, MIN_GRACE_SECONDS))
+
+    async def _terminate(self, pod: dict[str, Any], observed: list[RuntimeContainer]) -> None:
+        """Graceful deletion: stop every running container in parallel, clean up, remove the object."""
+        running = [c for c in observed if c.kind != "sandbox" and c.state == "running"]
+        await asyncio.gather(*(self._kill(pod, c, f"Stopping container {c.name}") for c in running))
+        for container in await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"]):
+            await self._remove_quietly(container)
+        self._remove_volumes(pod["metadata"]["uid"])
+        meta = pod["metadata"]
+        with contextlib.suppress(NotFoundError, ConflictError):
+            self.store.delete("Pod", meta["namespace"], meta["name"], uid=meta["uid"])
+
+    async def _stop_sandbox(self, observed: list[RuntimeContainer]) -> None:
+        """A finished pod (Succeeded/Failed) keeps its exited containers but not its sandbox."""
+        for container in observed:
+            if container.kind == "sandbox" and container.state == "running":
+                await self.runtime.stop_container(container.id, timeout=MIN_GRACE_SECONDS)
+
+    async def _collect_garbage(self, groups: dict[str, list[RuntimeContainer]]) -> None:
+        for instances in groups.values():
+            for old in instances[KEEP_INSTANCES:]:
+                if old.state != "running":
+                    await self._remove_quietly(old)
+
+    async def _remove_quietly(self, container: RuntimeContainer) -> None:
+        try:
+            if container.state == "running":
+                await self.runtime.stop_container(container.id, timeout=MIN_GRACE_SECONDS)
+            await self.runtime.remove_container(container.id)
+        except ContainerNotFoundError:
+            pass
+
+    def _remove_volumes(self, uid: str) -> None:
+        shutil.rmtree(self.state_dir / "pods" / uid, ignore_errors=True)
+
+    def _volumes(self, pod: dict[str, Any]) -> dict[str, tuple[Path, bool]]:
+        return volume_dirs(pod, self.state_dir)
+
+    async def _run_hook(self, container_id: str, hook: dict[str, Any], *, timeout: float) -> bool:
+        if "exec" in hook:
+            result = await self.runtime.exec(container_id, hook["exec"].get("command", []), timeout=timeout)  # type: ignore[arg-type]
+            return result.exit_code == 0 and not result.timed_out
+        if "sleep" in hook:
+            await asyncio.sleep(min(float(hook["sleep"].get("seconds", 0)), timeout))
+            return True
+        return True  # httpGet hooks arrive with the prober's HTTP client
+
+    # -------------------------------------------------------------------------------------------- logs
+
+    async def open_logs(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        container: str = "",
+        previous: bool = False,
+        follow: bool = False,
+        tail: int | None = None,
+        since: datetime | None = None,
+        timestamps: bool = False,
+    ) -> AsyncIterator[bytes]:
+        """A container's output, as `GET .../pods/<name>/log` serves it; errors in the API server's words."""
+        pod = self.store.get("Pod", namespace, name)
+        names = [c["name"] for c in [*pod["spec"].get("initContainers", []), *pod["spec"].get("containers", [])]]
+        if not container:
+            regular = [c["name"] for c in pod["spec"].get("containers", [])]
+            if len(regular) != 1:
+                raise BadRequestError(f"a container name must be specified for pod {name}, choose one of: [{' '.join(regular)}]")
+            container = regular[0]
+        if container not in names:
+            raise BadRequestError(f"container {container} is not valid for pod {name}")
+        observed = await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"])
+        instances = instances_by_name(observed).get(container, [])
+        if previous:
+            if len(instances) < 2:
+                raise BadRequestError(f'previous terminated container "{container}" in pod "{name}" not found')
+            chosen = instances[1]
+        elif not instances:
+            waiting = self._pods.get(pod["metadata"]["uid"], _PodState()).waiting.get(container)
+            reason = waiting.reason if waiting else "ContainerCreating"
+            raise BadRequestError(f'container "{container}" in pod "{name}" is waiting to start: {reason}')
+        else:
+            chosen = instances[0]
+        return self.runtime.logs(chosen.id, follow=follow, tail=tail, since=since, timestamps=timestamps)
+
+    # ------------------------------------------------------------------------------------------ status
+
+    def _write_status(self, pod: dict[str, Any], observed: list[RuntimeContainer], state: _PodState) -> None:
+        status = compute_status(pod, observed, waiting=state.waiting, now=self.clock(), host_ip=self.host_ip, probes=self.probes)
+        if _same_status(pod.get("status") or {}, status):
+            return
+        meta = pod["metadata"]
+
+        def replace(current: dict[str, Any]) -> dict[str, Any] | None:
+            if current["metadata"].get("uid") != meta["uid"]:
+                return None
+            current["status"] = status
+            return current
+
+        with contextlib.suppress(NotFoundError):
+            self.store.update_with("Pod", meta["namespace"], meta["name"], replace)
+
+
+def _should_restart(policy: str, container: RuntimeContainer) -> bool:
+    if container.state != "exited":
+        return True
+    if policy == "Never":
+        return False
+    return policy == "Always" or container.exit_code != 0
+
+
+def _field_path(pod: dict[str, Any], container: str) -> str:
+    group = "initContainers" if any(c["name"] == container for c in pod["spec"].get("initContainers", [])) else "containers"
+    return f"spec.{group}{{{container}}}"
+
+
+def _go_seconds(seconds: float, *, precise: bool = False) -> str:
+    """Go's time.Duration text: 10s, 1m20s, 5m0s (back-offs), 1.234s or 512ms (pull times)."""
+    if precise:
+        return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.3f}".rstrip("0").rstrip(".") + "s"
+    whole = int(seconds)
+    minutes, secs = divmod(whole, 60)
+    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
+
+
+def _same_status(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    return {k: v for k, v in old.items()} == new
+
+
+_ = (SANDBOX_NAME, format_time)

@@ -36,7 +36,7 @@ unit: install
 test: install docker images lint
 	$(BIN)/pytest -q
 
-# Validate every example, start the node (idempotent), apply the tutorial's echo pod and show it.
+# Validate every example, start the node (idempotent), run the tutorial's echo pod on Docker and show it.
 demo: install images
 	$(BIN)/minikubelet apply --dry-run=client -f manifests/
 	$(BIN)/minikubelet up
@@ -44,6 +44,7 @@ demo: install images
 	$(BIN)/minikubelet wait --for=condition=Ready pod/echo --timeout=60s
 	$(BIN)/minikubelet get pods -o wide
 	$(BIN)/minikubelet describe pod/echo
+	$(BIN)/minikubelet logs echo
 
 # Stop the node the demo started (pods stay, as after `minikubelet down`).
 down: install

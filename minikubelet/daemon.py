@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -29,10 +30,12 @@ from minikubelet.apiserver.registry import Registry
 from minikubelet.errors import AlreadyExistsError, MinikubeletError, NotFoundError
 from minikubelet.kubelet import nodestatus
 from minikubelet.kubelet.kubelet import Kubelet
+from minikubelet.kubelet.streaming import open_attach, open_exec
 from minikubelet.node.kubeconfig import write_kubeconfig
 from minikubelet.node.paths import NodePaths, write_private
 from minikubelet.node.process import read_pid, remove_pid, write_pid
 from minikubelet.node.tls import Credentials, ensure_credentials
+from minikubelet.prober.manager import ProbeManager
 from minikubelet.recorder import EventRecorder
 from minikubelet.runtime.interface import ContainerRuntime
 from minikubelet.scheduler import Scheduler
@@ -127,9 +130,17 @@ async def _run_all(config: DaemonConfig, registry: Registry, credentials: Creden
         recorder=EventRecorder(store, component="kubelet", host=config.node_name),
         host_ip=host_ip,
     )
+    probes = ProbeManager(store, runtime, kubelet.recorder, on_change=kubelet.poke)
+    kubelet.probes = probes
     server = _Server(
         uvicorn.Config(
-            build_app(registry, token=credentials.token, logs=kubelet.open_logs),
+            build_app(
+                registry,
+                token=credentials.token,
+                logs=kubelet.open_logs,
+                exec_streams=functools.partial(open_exec, kubelet),
+                attach_streams=functools.partial(open_attach, kubelet),
+            ),
             ssl_certfile=str(credentials.server_cert),
             ssl_keyfile=str(credentials.server_key),
             log_level="warning",
@@ -154,6 +165,7 @@ async def _run_all(config: DaemonConfig, registry: Registry, credentials: Creden
         for task in others:
             task.cancel()
         await serving
+    await probes.close()
     await runtime.close()
 
 

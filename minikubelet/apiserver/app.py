@@ -2,7 +2,8 @@
 
 Routing, content negotiation (JSON or a server-side Table), watch streams (newline-delimited JSON held
 open until the client leaves or `timeoutSeconds` passes), bearer-token auth, and Status-shaped errors.
-What happens to objects is the registry's business (`registry.py`).
+What happens to objects is the registry's business (`registry.py`); exec and attach, WebSocket
+sessions, are `streams.py`'s.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from minikubelet.api.loading import YAML_LOADER
@@ -33,6 +34,7 @@ from minikubelet.apiserver.registry import (
     Resource,
     invalid_status,
 )
+from minikubelet.apiserver.streams import AttachSource, ExecSource, StreamEndpoints
 from minikubelet.errors import BadRequestError, InvalidError, NotFoundError, StatusError, UnauthorizedError
 from minikubelet.printing import tables
 
@@ -74,9 +76,19 @@ class LogSource(Protocol):
     ) -> AsyncIterator[bytes]: ...
 
 
-def build_app(registry: Registry, *, token: str, logs: LogSource | None = None) -> ASGIApp:
-    """The ASGI application serving `registry` (and pod logs from `logs`), guarded by `token`."""
+def build_app(
+    registry: Registry,
+    *,
+    token: str,
+    logs: LogSource | None = None,
+    exec_streams: ExecSource | None = None,
+    attach_streams: AttachSource | None = None,
+) -> ASGIApp:
+    """The ASGI application serving `registry` (pod logs from `logs`, exec and attach sessions from
+    `exec_streams` and `attach_streams`), guarded by `token`."""
     api = _Api(registry, logs)
+    streams = StreamEndpoints(registry, exec_streams, attach_streams)
+    pod = "/api/v1/namespaces/{namespace}/pods/{name}"
     routes = [
         Route("/version", api.version),
         Route("/readyz", api.ok),
@@ -91,6 +103,10 @@ def build_app(registry: Registry, *, token: str, logs: LogSource | None = None) 
         Route("/api/v1/namespaces/{namespace}/pods/{name}/status", api.status, methods=["GET", "PUT", "PATCH"]),
         Route("/api/v1/namespaces/{namespace}/pods/{name}/binding", api.binding, methods=["POST"]),
         Route("/api/v1/namespaces/{namespace}/pods/{name}/log", api.log, methods=["GET"]),
+        WebSocketRoute(f"{pod}/exec", streams.exec_socket),
+        WebSocketRoute(f"{pod}/attach", streams.attach_socket),
+        Route(f"{pod}/exec", _errors(streams.http_fallback), methods=["GET", "POST"]),
+        Route(f"{pod}/attach", _errors(streams.http_fallback), methods=["GET", "POST"]),
         Route("/api/v1/namespaces/{namespace}/{resource}/{name}", api.item, methods=["GET", "PUT", "PATCH", "DELETE"]),
         Route("/api/v1/{resource}", api.collection, methods=["GET", "POST"]),
         Route("/api/v1/{resource}/{name}", api.item, methods=["GET", "PUT", "PATCH", "DELETE"]),

@@ -24,6 +24,9 @@ _VERBS_FULL = ["create", "delete", "get", "list", "patch", "update", "watch"]
 RESOURCES: tuple[tuple[str, str, bool, list[str], list[str], list[str]], ...] = (
     ("pods", "Pod", True, _VERBS_FULL, ["po"], ["all"]),
     ("pods/status", "Pod", True, ["get", "patch", "update"], [], []),
+    ("pods/log", "Pod", True, ["get"], [], []),
+    ("pods/exec", "PodExecOptions", True, ["create", "get"], [], []),
+    ("pods/attach", "PodAttachOptions", True, ["create", "get"], [], []),
     ("pods/binding", "Binding", True, ["create"], [], []),
     ("events", "Event", True, _VERBS_FULL, ["ev"], []),
     ("nodes", "Node", False, _VERBS_FULL, ["no"], []),

@@ -1,14 +1,30 @@
-"""`minikubelet run NAME --image IMG`: the pod kubectl run makes (label run=NAME, one container NAME)."""
+"""`minikubelet run NAME --image IMG`: the pod kubectl run makes (label run=NAME, one container NAME).
+
+With `-i`/`-t` it goes on as `kubectl run -it` does: the container gets stdin (and a TTY), and once it runs
+we attach to it (or, if it already finished, print its logs); with restart policy Never or OnFailure we
+then wait for the pod to finish, delete it with `--rm`, and exit with the container's exit code.
+"""
 
 from __future__ import annotations
 
+import sys
+import time
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import typer
 
-from minikubelet.cli.common import connect, eprint, format_status_error
-from minikubelet.client import resource_path
-from minikubelet.errors import StatusError
+from minikubelet.cli.common import Target, connect, eprint, format_status_error
+from minikubelet.cli.delete import _delete, _wait_gone
+from minikubelet.cli.exec import SessionRequest, exit_code_of, open_session, usable_tty
+from minikubelet.client import ApiClient, resource_path
+from minikubelet.errors import MinikubeletError, StatusError
+from minikubelet.node.kubeconfig import read_connection
+from minikubelet.node.paths import NodePaths
+
+POD_RUNNING_TIMEOUT = 60.0  # kubectl's --pod-running-timeout default, for both of its waits
+_FINISHED = ("Succeeded", "Failed")
+PROMPT_HINT = "If you don't see a command prompt, try pressing enter."
 
 
 def run_command(
@@ -22,11 +38,13 @@ def run_command(
     command: Annotated[bool, typer.Option("--command", help="ARGS are the command, not the arguments.")] = False,
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="The namespace.")] = "default",
     image_pull_policy: Annotated[str, typer.Option("--image-pull-policy", help="Always, IfNotPresent or Never.")] = "",
+    stdin: Annotated[bool, typer.Option("--stdin", "-i", help="Keep stdin open and attach to the container.")] = False,
+    tty: Annotated[bool, typer.Option("--tty", "-t", help="Allocate a TTY (needs -i).")] = False,
+    rm: Annotated[bool, typer.Option("--rm", help="Delete the pod once it finished (needs -i).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print output from the remote session.")] = False,
 ) -> None:
     """Create and run a pod with one container."""
-    if restart not in ("Always", "OnFailure", "Never"):
-        eprint(f"error: invalid restart policy: {restart}")
-        raise typer.Exit(1)
+    _check_flags(restart, stdin=stdin, tty=tty, rm=rm)
     container: dict[str, Any] = {"name": name, "image": image, "resources": {}}
     if args:
         container["command" if command else "args"] = list(args)
@@ -36,6 +54,8 @@ def run_command(
         container["env"] = [dict(zip(("name", "value"), item.split("=", 1), strict=False)) for item in env]
     if image_pull_policy:
         container["imagePullPolicy"] = image_pull_policy
+    if stdin:
+        container.update({"stdin": True, "stdinOnce": True} | ({"tty": True} if tty else {}))
     pod = {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -49,7 +69,117 @@ def run_command(
         except StatusError as exc:
             eprint(format_status_error(exc))
             raise typer.Exit(1) from None
-    typer.echo(f"pod/{name} created")
+        if not stdin:
+            typer.echo(f"pod/{name} created")
+            return
+        code = _run_attached(client, namespace, name, restart=restart, tty=tty, rm=rm, quiet=quiet)
+    if code:
+        raise typer.Exit(code)
+
+
+def _check_flags(restart: str, *, stdin: bool, tty: bool, rm: bool) -> None:
+    """kubectl's refusals, in its words."""
+    problem = ""
+    if restart not in ("Always", "OnFailure", "Never"):
+        problem = f"invalid restart policy: {restart}"
+    elif tty and not stdin:
+        problem = "-i/--stdin is required for containers with -t/--tty=true"
+    elif rm and not stdin:
+        problem = "--rm should only be used for attached containers"
+    if problem:
+        eprint(f"error: {problem}")
+        raise typer.Exit(1)
+
+
+def _run_attached(client: ApiClient, namespace: str, name: str, *, restart: str, tty: bool, rm: bool, quiet: bool) -> int:
+    """Attach once the pod runs (its logs if it already finished), wait for its end, delete it with `rm`;
+    the exit code to exit with."""
+    pod = _wait_for(client, namespace, name, _running_and_ready)
+    if pod["status"].get("phase") in _FINISHED:
+        _print_logs(client, namespace, name)
+    else:
+        _attach(client, namespace, name, tty=usable_tty(stdin=True, tty=tty, quiet=quiet), quiet=quiet)
+    if restart != "Always":  # with Always, the container's end is no end: there is no exit code to wait for
+        ends = ("Succeeded",) if restart == "OnFailure" else _FINISHED
+        pod = _wait_for(client, namespace, name, lambda p: p["status"].get("phase") in ends)
+    if rm:
+        target = Target("pods", name)
+        deleted = _delete(client, target, namespace, -1)
+        typer.echo(f'pod "{name}" deleted')
+        _wait_gone(client, target, namespace, deleted)
+    return 0 if restart == "Always" else _exit_code(pod)
+
+
+def _attach(client: ApiClient, namespace: str, name: str, *, tty: bool, quiet: bool) -> None:
+    """kubectl's attach for run: on failure, a warning and the logs instead."""
+    request = SessionRequest(path=resource_path("pods", namespace, name, "attach"), container=name, stdin=True, tty=tty)
+    if not quiet:
+        eprint(PROMPT_HINT)
+    try:
+        exit_code_of(open_session(read_connection(NodePaths.from_env()), request))
+    except MinikubeletError as exc:
+        eprint(f"warning: couldn't attach to pod/{name}, falling back to streaming logs: {exc}")
+        _print_logs(client, namespace, name)
+
+
+def _print_logs(client: ApiClient, namespace: str, name: str) -> None:
+    out = sys.stdout.buffer
+    for chunk in client.stream(resource_path("pods", namespace, name, "log"), params={"container": name}):
+        out.write(chunk)
+        out.flush()
+
+
+def _wait_for(client: ApiClient, namespace: str, name: str, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """Watch the pod by name (kubectl's list, then watch from there) until `done` holds for it."""
+    path = resource_path("pods", namespace)
+    selector = {"fieldSelector": f"metadata.name={name}"}
+    deadline = time.monotonic() + POD_RUNNING_TIMEOUT
+    listing = client.get(path, params=selector)
+    found: dict[str, Any] | None = next((p for p in listing.get("items", []) if done(p)), None)
+    version = listing["metadata"]["resourceVersion"]
+    while found is None and (remaining := deadline - time.monotonic()) > 0:
+        params = {**selector, "resourceVersion": version, "timeoutSeconds": max(1, int(remaining))}
+        found, version = _first(client.watch(path, params=params), done, name, version)
+    if found is None:
+        raise MinikubeletError("timed out waiting for the condition")
+    return found
+
+
+def _first(
+    events: Iterator[tuple[str, Any]], done: Callable[[dict[str, Any]], bool], name: str, version: str
+) -> tuple[dict[str, Any] | None, str]:
+    """The first pod of a watch for which `done` holds (None when the watch ends first), and the last
+    resourceVersion seen. Returning drops the watch, whose stream then closes."""
+    for kind, pod in events:
+        version = pod["metadata"].get("resourceVersion", version)
+        if kind == "DELETED":
+            raise MinikubeletError(f'pods "{name}" not found')
+        if done(pod):
+            return pod, version
+    return None, version
+
+
+def _running_and_ready(pod: dict[str, Any]) -> bool:
+    """kubectl's podRunningAndReady, where a finished pod also ends the wait."""
+    status = pod.get("status", {})
+    if status.get("phase") in _FINISHED:
+        return True
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions", []))
+    return status.get("phase") == "Running" and ready
+
+
+def _exit_code(pod: dict[str, Any]) -> int:
+    """0 when the pod succeeded; its container's exit code when it failed, saying so as kubectl does."""
+    status = pod["status"]
+    if status.get("phase") == "Succeeded":
+        return 0
+    meta = pod["metadata"]
+    statuses = status.get("containerStatuses") or [{}]
+    terminated = statuses[0].get("state", {}).get("terminated")
+    if not terminated or not terminated.get("exitCode"):
+        raise MinikubeletError(f"pod {meta['namespace']}/{meta['name']} failed with unknown exit code")
+    eprint(f"pod {meta['namespace']}/{meta['name']} terminated ({terminated.get('reason', '')})\n{terminated.get('message', '')}")
+    return int(terminated["exitCode"])
 
 
 def _labels(text: str, name: str) -> dict[str, str]:

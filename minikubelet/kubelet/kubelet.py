@@ -66,6 +66,7 @@ class _PodState:
     waiting: dict[str, Waiting] = field(default_factory=dict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     soon: bool = False  # something is due within a second (a back-off ending)
+    backoff_told: set[str] = field(default_factory=set)  # instances whose BackOff event was recorded
 
 
 class Kubelet:
@@ -160,6 +161,11 @@ class Kubelet:
                 self._poke(uid)
             await asyncio.sleep(1.0)
 
+    def poke(self, uid: str) -> None:
+        """Sync this pod soon (the prober calls this when a verdict changes)."""
+        if uid in self._pods:
+            self._pods[uid].wake.set()
+
     def _poke(self, uid: str, pod: dict[str, Any] | None = None) -> None:
         state = self._pods.setdefault(uid, _PodState())
         state.wake.set()
@@ -196,12 +202,15 @@ class Kubelet:
         pod = self._current(ref)
         observed = await self.runtime.list_containers(pod_uid=ref.uid)
         if pod is None:
+            self.probes.forget(ref.uid)
             for container in observed:
                 await self._remove_quietly(container)
             self._remove_volumes(ref.uid)
             return False
+        self.probes.sync_pod(pod)
         if pod["metadata"].get("deletionTimestamp"):
             await self._terminate(pod, observed)
+            self.probes.forget(ref.uid)
             return False
         state = self._pods.setdefault(ref.uid, _PodState())
         if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
@@ -245,8 +254,10 @@ class Kubelet:
                 instances = groups.get(container["name"], [])
                 latest = instances[0] if instances else None
                 if latest is not None and latest.state == "running":
-                    if latest.spec_hash and latest.spec_hash != spec_hash(container):
-                        await self._kill(pod, latest, f"Container {container['name']} definition changed, will be restarted")
+                    reason = self._kill_reason(pod, container, latest)
+                    if reason:
+                        grace = self._probe_grace(pod, container, reason)
+                        await self._kill(pod, latest, reason, grace=grace)
                         latest = await self.runtime.inspect_container(latest.id)
                     else:
                         state.waiting.pop(container["name"], None)
@@ -257,6 +268,24 @@ class Kubelet:
                 await self._start_if_due(pod, container, "app", latest, sandbox, state)
         await self._collect_garbage(groups)
         return await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"])
+
+    def _kill_reason(self, pod: dict[str, Any], container: dict[str, Any], running: RuntimeContainer) -> str:
+        """computePodActions: a changed definition, then a failed liveness, then a failed startup probe."""
+        name = container["name"]
+        suffix = "" if pod["spec"].get("restartPolicy") == "Never" else ", will be restarted"
+        if running.spec_hash and running.spec_hash != spec_hash(container):
+            return f"Container {name} definition changed, will be restarted"
+        failed = self.probes.failed(pod["metadata"]["uid"], name, running.id)
+        return f"Container {name} failed {failed} probe{suffix}" if failed else ""
+
+    def _probe_grace(self, pod: dict[str, Any], container: dict[str, Any], reason: str) -> int | None:
+        """A probe's own terminationGracePeriodSeconds replaces the pod's for the kill it causes (§3.2)."""
+        for kind, probe_field in (("liveness", "livenessProbe"), ("startup", "startupProbe")):
+            if f"failed {kind} probe" in reason:
+                value = (container.get(probe_field) or {}).get("terminationGracePeriodSeconds")
+                if value is not None and not pod["metadata"].get("deletionGracePeriodSeconds"):
+                    return int(value)
+        return None
 
     async def _start_if_due(
         self,
@@ -279,13 +308,15 @@ class Kubelet:
                 message = f"back-off {_go_seconds(delay)} restarting failed container={name} pod={pod_id}"
                 state.waiting[name] = Waiting("CrashLoopBackOff", message)
                 state.soon = True
-                self.recorder.record(
-                    pod,
-                    "Warning",
-                    "BackOff",
-                    f"Back-off restarting failed container {name} in pod {meta['name']}_{meta['namespace']}({meta['uid']})",
-                    field_path=_field_path(pod, name),
-                )
+                if latest.id not in state.backoff_told:  # once per crashed instance, not at every re-check
+                    state.backoff_told.add(latest.id)
+                    self.recorder.record(
+                        pod,
+                        "Warning",
+                        "BackOff",
+                        f"Back-off restarting failed container {name} in pod {pod_id}",
+                        field_path=_field_path(pod, name),
+                    )
                 return
         image_id = await self._ensure_image(pod, container, state)
         if image_id is None:
@@ -350,10 +381,13 @@ class Kubelet:
         key = f"{pod['metadata']['uid']}_{image}"
         if self.pull_backoff.in_backoff(key, now=self.monotonic()) is not None:
             state.waiting[name] = Waiting("ImagePullBackOff", f'Back-off pulling image "{image}"')
-            self.recorder.record(pod, "Normal", "BackOff", f'Back-off pulling image "{image}"', field_path=where)
-            self.recorder.record(pod, "Warning", "Failed", "Error: ImagePullBackOff", field_path=where)
+            if f"pull:{key}" not in state.backoff_told:  # once per failed pull, not at every re-check
+                state.backoff_told.add(f"pull:{key}")
+                self.recorder.record(pod, "Normal", "BackOff", f'Back-off pulling image "{image}"', field_path=where)
+                self.recorder.record(pod, "Warning", "Failed", "Error: ImagePullBackOff", field_path=where)
             state.soon = True
             return None
+        state.backoff_told.discard(f"pull:{key}")
         self.recorder.record(pod, "Normal", "Pulling", f'Pulling image "{image}"', field_path=where)
         started = self.monotonic()
         try:
@@ -520,6 +554,7 @@ class Kubelet:
 
     def _write_status(self, pod: dict[str, Any], observed: list[RuntimeContainer], state: _PodState) -> None:
         status = compute_status(pod, observed, waiting=state.waiting, now=self.clock(), host_ip=self.host_ip, probes=self.probes)
+        self.probes.after_status(pod["metadata"]["uid"], status)
         if _same_status(pod.get("status") or {}, status):
             return
         meta = pod["metadata"]

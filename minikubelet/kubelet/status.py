@@ -27,11 +27,24 @@ class Waiting:
 class ProbeView:
     """What the prober says about a container instance; with no prober, started = ready = running."""
 
-    def started(self, container: str, container_id: str) -> bool:
+    def started(self, uid: str, container: str, container_id: str) -> bool:
         return True
 
-    def ready(self, container: str, container_id: str) -> bool:
+    def ready(self, uid: str, container: str, container_id: str) -> bool:
         return True
+
+    def failed(self, uid: str, container: str, container_id: str) -> str:
+        """ "liveness" or "startup" when that probe says the running instance must be killed."""
+        return ""
+
+    def sync_pod(self, pod: dict[str, Any]) -> None:
+        """Make sure the pod's probe workers run."""
+
+    def after_status(self, uid: str, status: dict[str, Any]) -> None:
+        """Told every computed status (readiness re-probes a started container that is not ready)."""
+
+    def forget(self, uid: str) -> None:
+        """The pod is gone: stop its workers."""
 
 
 def instances_by_name(observed: list[RuntimeContainer]) -> dict[str, list[RuntimeContainer]]:
@@ -66,12 +79,13 @@ def compute_status(
     groups = instances_by_name(observed)
     sandbox = latest_sandbox(observed)
     init_specs, app_specs = spec.get("initContainers", []), spec.get("containers", [])
+    uid = pod["metadata"]["uid"]
     default_waiting = "PodInitializing" if init_specs else "ContainerCreating"
     init_statuses = [
-        _container_status(c, groups.get(c["name"], []), waiting, probes, "PodInitializing", init=True) for c in init_specs
+        _container_status(uid, c, groups.get(c["name"], []), waiting, probes, "PodInitializing", init=True) for c in init_specs
     ]
     app_statuses = sorted(
-        (_container_status(c, groups.get(c["name"], []), waiting, probes, default_waiting, init=False) for c in app_specs),
+        (_container_status(uid, c, groups.get(c["name"], []), waiting, probes, default_waiting, init=False) for c in app_specs),
         key=lambda s: s["name"],
     )
     old_phase = str(old.get("phase", ""))
@@ -94,6 +108,7 @@ def compute_status(
 
 
 def _container_status(
+    uid: str,
     spec: dict[str, Any],
     instances: list[RuntimeContainer],
     waiting: Mapping[str, Waiting],
@@ -125,9 +140,9 @@ def _container_status(
         status["lastState"] = {"terminated": _terminated(instances[1])}
     if latest.state == "running":
         status["state"] = {"running": {"startedAt": _time(latest.started_at)}}
-        started = probes.started(name, latest.id)
+        started = probes.started(uid, name, latest.id)
         status["started"] = started
-        status["ready"] = started and probes.ready(name, latest.id)
+        status["ready"] = started and probes.ready(uid, name, latest.id)
         if init:
             status["ready"] = False
     elif latest.state == "exited":

@@ -12,16 +12,23 @@ Why it looks the way it does:
 - A pod is a sandbox (the pause container, which owns the network namespace and the host ports) plus
   containers joining it with `network_mode=container:<sandbox>`, as the kubelet's dockershim did.
 - `list_containers` is called on every sync: one list call, and an inspect only for containers whose
-  state changed since we last looked (a running or exited container's details do not change).
+  state changed since we last looked (a running or exited container's details do not change), or which
+  an event concerned (the list lags the events: right after a "die" it may still say "running").
+- An interactive session (exec or attach with streams) is a hijacked HTTP connection: its output is read
+  by a thread of its own (demultiplexed from Docker's 8-byte frame headers unless there is a TTY), its
+  stdin written by another, so that a process not reading its stdin blocks nothing but its own session.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import re
+import socket
 import threading
-from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -42,6 +49,8 @@ from minikubelet.runtime.interface import (
     LABEL_POD,
     LABEL_UID,
     SANDBOX_NAME,
+    STDERR,
+    STDOUT,
     ContainerID,
     ContainerKind,
     ContainerSpec,
@@ -52,6 +61,7 @@ from minikubelet.runtime.interface import (
     RuntimeContainer,
     RuntimeEvent,
     SandboxSpec,
+    StreamSession,
     container_name,
 )
 
@@ -74,6 +84,9 @@ _LOG_CONFIG = {"type": "json-file", "config": {"max-size": "10m"}}
 _STREAM_WINDOW = 64  # items a stream thread may read ahead of its consumer
 _MAX_PARALLEL_INSPECTS = 8  # below the SDK's connection pool size (10)
 _STREAM_JOIN_TIMEOUT = 5.0
+_RECV_SIZE = 64 * 1024
+_FRAME_HEADER = 8  # Docker's multiplexed streams: stream type, 3 zero bytes, big-endian payload length
+_POLL_LIMIT = 0.1  # seconds between polls for an exit code, at most
 _ZERO_TIME = "0001-01-01T00:00:00Z"
 _STATES: dict[str, ContainerState] = {
     "created": "created",
@@ -462,11 +475,59 @@ class DockerRuntime:
     async def _exec_outcome(self, exec_id: str, drained: asyncio.Future[None]) -> int:
         """Wait for the end of the exec's output, then its exit code (which may lag the end of the output)."""
         await asyncio.shield(drained)
+        return await self._exec_exit_code(exec_id)
+
+    async def _exec_exit_code(self, exec_id: str) -> int:
+        delay = 0.01
         while True:
             info = await self._call("exec_inspect", exec_id)
             if not info.get("Running") and info.get("ExitCode") is not None:
                 return int(info["ExitCode"])
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _POLL_LIMIT)
+
+    async def _container_exit_code(self, container_id: ContainerID) -> int:
+        delay = 0.01
+        while (container := await self.inspect_container(container_id)).state != "exited":
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _POLL_LIMIT)
+        return container.exit_code or 0
+
+    # -- interactive sessions
+
+    async def exec_stream(self, container_id: ContainerID, argv: Sequence[str], *, stdin: bool, tty: bool) -> StreamSession:
+        created = await self._call("exec_create", container_id, list(argv), stdin=stdin, stdout=True, stderr=True, tty=tty)
+        exec_id = created["Id"]
+        sock = await self._call("exec_start", exec_id, socket=True, tty=tty)
+        return self._session(
+            sock,
+            multiplexed=not tty,
+            exit_code=lambda: self._exec_exit_code(exec_id),
+            resize=lambda width, height: self._call("exec_resize", exec_id, height=height, width=width),
+        )
+
+    async def attach(self, container_id: ContainerID, *, stdin: bool, tty: bool, replay: bool = False) -> StreamSession:
+        info = await self._call("inspect_container", container_id)
+        params = {"stdin": int(stdin), "stdout": 1, "stderr": 1, "stream": 1, "logs": int(replay)}
+        sock = await self._call("attach_socket", container_id, params=params)
+        return self._session(
+            sock,
+            multiplexed=not info["Config"].get("Tty"),  # the container's TTY decides the stream's format
+            exit_code=lambda: self._container_exit_code(container_id),
+            resize=lambda width, height: self._call("resize", container_id, height=height, width=width),
+        )
+
+    def _session(
+        self,
+        sock: Any,
+        *,
+        multiplexed: bool,
+        exit_code: Callable[[], Awaitable[int]],
+        resize: Callable[[int, int], Awaitable[Any]],
+    ) -> _DockerSession:
+        frames = _SocketFrames(sock, multiplexed=multiplexed)
+        self._streams.add(frames)
+        return _DockerSession(frames, exit_code=exit_code, resize=resize, on_close=lambda: self._streams.discard(frames))
 
     # -- streams
 
@@ -480,6 +541,9 @@ class DockerRuntime:
             async for raw in raw_events:
                 event = _event(raw)
                 if event is not None:
+                    # The engine's container list lags its events (a "die" may still be listed as running):
+                    # the next look at this container must be an inspect, not the cache.
+                    self._cache.pop(event.container_id, None)
                     yield event
         if not self._closed:
             raise RuntimeUnavailableError("the Docker engine ended its event stream")
@@ -641,3 +705,135 @@ class _StreamReader:
         self._closed.set()
         self._credit.release()  # wake the thread if it waits for credit
         await _close_stream(self._stream, self._done)
+
+
+# --- interactive sessions ------------------------------------------------------------------------------------
+
+
+class _Demuxer:
+    """Docker's multiplexed stream, cut back into (channel, payload): each frame is an 8-byte header (the
+    stream type, 1 stdout or 2 stderr, three zero bytes, the payload's big-endian length) and the payload.
+    Fed chunks as they come off the socket, it keeps a partial frame until the rest arrives."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        self._buffer += data
+        frames: list[tuple[int, bytes]] = []
+        while len(self._buffer) >= _FRAME_HEADER:
+            end = _FRAME_HEADER + int.from_bytes(self._buffer[4:_FRAME_HEADER], "big")
+            if len(self._buffer) < end:
+                break
+            if end > _FRAME_HEADER:
+                frames.append((STDERR if self._buffer[0] == STDERR else STDOUT, bytes(self._buffer[_FRAME_HEADER:end])))
+            del self._buffer[:end]
+        return frames
+
+
+class _SocketFrames:
+    """The output of a hijacked connection as (channel, bytes) items, for a `_StreamReader` thread.
+
+    It reads through the HTTP response's buffered reader, not the bare socket: that reader may already
+    hold the first output, read along with the response's headers (docker-py's raw socket loses it).
+    `close()` only shuts the socket down (which wakes a blocked read); `release()`, once no thread uses
+    the socket any more, closes it."""
+
+    def __init__(self, sock: Any, *, multiplexed: bool) -> None:
+        self._io = sock  # the SDK's SocketIO
+        self._response = getattr(sock, "_response", None)  # which the SDK keeps there, with its reader
+        self.raw: socket.socket = getattr(sock, "_sock", sock)
+        self.raw.settimeout(None)  # the SDK's HTTP timeout would end a session that is quiet for a minute
+        reader = getattr(getattr(getattr(self._response, "raw", None), "_fp", None), "fp", None)
+        self._read: Callable[[int], bytes] = reader.read1 if isinstance(reader, io.BufferedReader) else self.raw.recv
+        self._multiplexed = multiplexed
+        self._closed = False
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        demuxer = _Demuxer() if self._multiplexed else None
+        while chunk := self._recv():
+            yield from (demuxer.feed(chunk) if demuxer is not None else [(STDOUT, chunk)])
+
+    def _recv(self) -> bytes:
+        try:
+            return self._read(_RECV_SIZE)
+        except (OSError, ValueError) as exc:  # ValueError: a read on the closed reader
+            if self._closed:
+                return b""
+            raise ContainerRuntimeError(f"the engine's stream broke: {exc}") from exc
+
+    def close(self) -> None:
+        self._closed = True
+        with contextlib.suppress(OSError):
+            self.raw.shutdown(socket.SHUT_RDWR)
+
+    def release(self) -> None:
+        for closable in (self._io, self.raw, self._response):
+            with contextlib.suppress(Exception):  # http.client flushes its already closed reader: ValueError
+                if closable is not None:
+                    closable.close()
+
+
+class _DockerSession:
+    """A `StreamSession` on a hijacked connection: the output through a `_StreamReader`, stdin written by a
+    single thread of its own (in order; a process that does not read its stdin blocks only this session)."""
+
+    def __init__(
+        self,
+        frames: _SocketFrames,
+        *,
+        exit_code: Callable[[], Awaitable[int]],
+        resize: Callable[[int, int], Awaitable[Any]],
+        on_close: Callable[[], None],
+    ) -> None:
+        self._frames = frames
+        self._reader = _StreamReader(frames, asyncio.get_running_loop())
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minikubelet-docker-stdin")
+        self._exit_code = exit_code
+        self._resize = resize
+        self._on_close = on_close
+        self._stdin_open = True
+        self._ended = False
+        self._closed = False
+
+    async def read(self) -> tuple[int, bytes] | None:
+        if self._ended:
+            return None
+        item = await self._reader.next()
+        if item is _END:
+            self._ended = True
+            return None
+        return cast(tuple[int, bytes], item)
+
+    async def write(self, data: bytes) -> None:
+        if self._stdin_open and data:
+            await self._send(self._frames.raw.sendall, data)
+
+    async def close_stdin(self) -> None:
+        """A half-close: the process reads EOF, its output keeps coming."""
+        if self._stdin_open:
+            await self._send(self._frames.raw.shutdown, socket.SHUT_WR)
+            self._stdin_open = False
+
+    async def _send(self, function: Callable[..., None], *args: Any) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._writer, function, *args)
+        except (OSError, RuntimeError):  # the process is gone or closed its stdin; the session is closing
+            self._stdin_open = False
+
+    async def resize(self, width: int, height: int) -> None:
+        with contextlib.suppress(ContainerRuntimeError):  # the process may just have ended
+            await self._resize(width, height)
+
+    async def wait(self) -> int:
+        return await self._exit_code()
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = self._ended = True
+        self._stdin_open = False
+        self._writer.shutdown(wait=False, cancel_futures=True)
+        await self._reader.close()
+        self._frames.release()
+        self._on_close()

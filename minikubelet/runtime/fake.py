@@ -6,6 +6,10 @@ to create it, names are unique, a container joins a running sandbox, stop/remove
 no error, exited containers keep their exit code and timestamps. Nothing runs: a test decides what
 happens with the controls (`finish`, `fail_start`, `exec_results`, `write_logs`, `set_available`, ...),
 and asserts on `calls`, the record of every mutating call the kubelet made.
+
+Interactive sessions (`exec_stream`, `attach`) are `FakeSession`s: the output of `exec_results` (on
+stdout), then whatever is written to stdin echoed back on stdout until stdin is closed; the exit code
+is the `exec_results` one (0 without), the container's own for an attach. `sessions` keeps them all.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from minikubelet.runtime.interface import (
     LABEL_POD,
     LABEL_UID,
     SANDBOX_NAME,
+    STDOUT,
     ContainerID,
     ContainerKind,
     ContainerSpec,
@@ -39,7 +44,7 @@ from minikubelet.runtime.interface import (
     container_name,
 )
 
-__all__ = ["DEFAULT_STOP_EXIT_CODE", "FakeContainer", "FakeRuntime", "fake_image_id", "normalize_image"]
+__all__ = ["DEFAULT_STOP_EXIT_CODE", "FakeContainer", "FakeRuntime", "FakeSession", "fake_image_id", "normalize_image"]
 
 DEFAULT_STOP_EXIT_CODE = 137  # a busybox shell as PID 1 ignores SIGTERM: Docker kills it after the grace period
 _SANDBOX_STOP_EXIT_CODE = 0  # pause exits 0 on SIGTERM
@@ -138,6 +143,7 @@ class FakeRuntime:
         self.stop_exit_codes: dict[str, int] = {}  # image -> exit code after a stop
         self.exec_results: dict[tuple[str, ...], ExecResult] = {}
         self.execs: list[tuple[ContainerID, tuple[str, ...]]] = []
+        self.sessions: list[FakeSession] = []
         self.calls: list[tuple[str, ...]] = []
         self.containers: dict[ContainerID, FakeContainer] = {}
         self.available = True
@@ -239,6 +245,30 @@ class FakeRuntime:
             raise ContainerRuntimeError(f"Error response from daemon: Container {container_id} is not running")
         self.execs.append((container_id, tuple(argv)))
         return self.exec_results.get(tuple(argv), ExecResult(exit_code=0, output=b""))
+
+    async def exec_stream(self, container_id: ContainerID, argv: Sequence[str], *, stdin: bool, tty: bool) -> FakeSession:
+        result = await self.exec(container_id, argv, timeout=0)
+        return self._new_session(container_id, tuple(argv), result.output, stdin=stdin, tty=tty, exit_code=result.exit_code)
+
+    async def attach(self, container_id: ContainerID, *, stdin: bool, tty: bool, replay: bool = False) -> FakeSession:
+        self._check_available()
+        record = self._get(container_id)
+        if record.state != "running":
+            raise ContainerRuntimeError(f"Error response from daemon: Container {container_id} is not running")
+        output = b"".join(line for _, line in record.logs) if replay else b""
+        return self._new_session(container_id, (), output, stdin=stdin, tty=tty, exit_code=None)
+
+    def _new_session(
+        self, container_id: ContainerID, argv: tuple[str, ...], output: bytes, *, stdin: bool, tty: bool, exit_code: int | None
+    ) -> FakeSession:
+        record = self._get(container_id)
+        session = FakeSession(container_id=container_id, argv=argv, stdin=stdin, tty=tty, exit_code=exit_code, record=record)
+        if output:
+            session.output.put_nowait(output)
+        if not stdin:
+            session.output.put_nowait(None)
+        self.sessions.append(session)
+        return session
 
     async def events(self) -> AsyncGenerator[RuntimeEvent, None]:
         self._check_available()
@@ -397,6 +427,56 @@ class FakeRuntime:
         event = RuntimeEvent(container_id=record.id, pod_uid=record.pod.uid, action=action)
         for queue in self._subscribers:
             queue.put_nowait(event)
+
+
+@dataclass
+class FakeSession:
+    """An exec or attach of the fake engine. Tests read `written`, `resizes`, `stdin_closed`, `closed`."""
+
+    container_id: ContainerID
+    argv: tuple[str, ...]  # () for an attach
+    stdin: bool
+    tty: bool
+    exit_code: int | None  # None: the container's own (an attach)
+    record: FakeContainer
+    output: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    written: list[bytes] = field(default_factory=list)
+    resizes: list[tuple[int, int]] = field(default_factory=list)
+    stdin_closed: bool = False
+    closed: bool = False
+
+    async def read(self) -> tuple[int, bytes] | None:
+        if self.closed:
+            return None
+        data = await self.output.get()
+        if data is None:
+            self.output.put_nowait(None)  # the end stays the end
+            return None
+        return STDOUT, data
+
+    async def write(self, data: bytes) -> None:
+        if self.stdin and not self.stdin_closed and not self.closed:
+            self.written.append(data)
+            self.output.put_nowait(data)
+
+    async def close_stdin(self) -> None:
+        if self.stdin and not self.stdin_closed:
+            self.stdin_closed = True
+            self.output.put_nowait(None)
+
+    async def resize(self, width: int, height: int) -> None:
+        self.resizes.append((width, height))
+
+    async def wait(self) -> int:
+        if self.exit_code is not None:
+            return self.exit_code
+        while self.record.state in ("created", "running"):
+            await self.record.changed.wait()
+        return self.record.exit_code or 0
+
+    async def close(self) -> None:
+        self.closed = True
+        self.output.put_nowait(None)
 
 
 def _log_line(when: datetime, line: bytes, timestamps: bool) -> bytes:

@@ -25,6 +25,8 @@ __all__ = [
     "LABEL_NAMESPACE",
     "LABEL_POD",
     "LABEL_UID",
+    "STDERR",
+    "STDOUT",
     "ContainerID",
     "ContainerKind",
     "ContainerRuntime",
@@ -37,6 +39,7 @@ __all__ = [
     "RuntimeContainer",
     "RuntimeEvent",
     "SandboxSpec",
+    "StreamSession",
     "container_name",
 ]
 
@@ -52,6 +55,9 @@ LABEL_CONTAINER = "io.minikubelet.container.name"
 LABEL_KIND = "io.minikubelet.container.kind"
 LABEL_ATTEMPT = "io.minikubelet.container.attempt"  # the restart count of this instance
 LABEL_HASH = "io.minikubelet.container.hash"  # hash of the container's spec: a change means "definition changed"
+
+STDOUT = 1  # the channel numbers of a StreamSession's output, as in Kubernetes' remotecommand protocol
+STDERR = 2
 
 SANDBOX_NAME = "POD"  # the container name of a pod's sandbox, as in the kubelet's dockershim
 
@@ -156,6 +162,26 @@ class RuntimeEvent:
     action: str
 
 
+class StreamSession(Protocol):
+    """An interactive process in a container (an exec, or an attach to the container's own process).
+
+    Output comes as (channel, bytes) with channel `STDOUT` or `STDERR` (a TTY has only STDOUT); `read`
+    gives None once the output ended. `wait` gives the exit code: the exec's, or the container's for an
+    attach. `close` ends the session (the process may go on running) and is safe to call twice."""
+
+    async def read(self) -> tuple[int, bytes] | None: ...
+
+    async def write(self, data: bytes) -> None: ...
+
+    async def close_stdin(self) -> None: ...
+
+    async def resize(self, width: int, height: int) -> None: ...
+
+    async def wait(self) -> int: ...
+
+    async def close(self) -> None: ...
+
+
 class ContainerRuntime(Protocol):
     """What the kubelet needs from a container engine."""
 
@@ -197,6 +223,16 @@ class ContainerRuntime(Protocol):
 
     async def exec(self, container_id: ContainerID, argv: Sequence[str], *, timeout: float) -> ExecResult:
         """Run `argv` in the container (no shell); `timed_out` when it outlives `timeout`."""
+        ...
+
+    async def exec_stream(self, container_id: ContainerID, argv: Sequence[str], *, stdin: bool, tty: bool) -> StreamSession:
+        """Start `argv` in the running container with its streams connected (`kubectl exec`)."""
+        ...
+
+    async def attach(self, container_id: ContainerID, *, stdin: bool, tty: bool, replay: bool = False) -> StreamSession:
+        """Connect to the running container's own process (`kubectl attach`); with `replay`, its output so far
+        comes first. The output is raw when the container has a TTY, whatever `tty` says (it only matters for
+        resizes)."""
         ...
 
     def events(self) -> AsyncIterator[RuntimeEvent]:

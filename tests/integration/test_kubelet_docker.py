@@ -285,3 +285,44 @@ def test_logs_errors_and_real_kubectl(node: Node) -> None:
     assert theirs.returncode == 0, theirs.stderr
     assert "GET /from-sidecar" in theirs.stdout
     node.cli("delete", "pod", "multi", "--grace-period=1", check=True)
+
+
+def test_force_delete_removes_the_object_at_once_and_the_kubelet_still_cleans_up(node: Node) -> None:
+    node.cli("apply", "-f", "-", stdin=pod_yaml("forced", 'trap "" TERM; while true; do sleep 1; done'), check=True)
+    assert eventually(lambda: node.pod("forced")["status"].get("phase") == "Running", timeout=30)
+    result = node.cli("delete", "pod", "forced", "--grace-period=0", "--force", check=True)
+    assert result.stdout == 'pod "forced" force deleted\n'
+    assert node.cli("get", "pod", "forced").returncode == 1, "the API object is gone at once"
+
+    def containers() -> list[str]:
+        return subprocess.run(
+            [
+                "docker",
+                "ps",
+                "-aq",
+                "--filter",
+                "label=io.minikubelet.pod.name=forced",
+                "--filter",
+                f"label=io.minikubelet.instance={node.instance}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+
+    assert eventually(lambda: containers() == [], timeout=30), "the kubelet removed the containers afterwards"
+
+
+def test_two_pods_start_while_a_third_fails_to_pull(node: Node) -> None:
+    stuck = """apiVersion: v1
+kind: Pod
+metadata: {name: stuck}
+spec:
+  containers: [{name: main, image: "busybox:1.36"}]
+"""
+    node.cli("apply", "-f", "-", stdin=stuck, check=True)
+    node.cli("apply", "-f", "-", stdin=pod_yaml("free-a", "exec sleep 3600"), check=True)
+    node.cli("apply", "-f", "-", stdin=pod_yaml("free-b", "exec sleep 3600"), check=True)
+    assert eventually(lambda: all(node.pod(n)["status"].get("phase") == "Running" for n in ("free-a", "free-b")), timeout=30)
+    for name in ("stuck", "free-a", "free-b"):
+        node.cli("delete", "pod", name, "--grace-period=1", check=True)

@@ -1,0 +1,84 @@
+"""The kubelet's side of `kubectl exec` and `kubectl attach`: from a pod and a container name to a live
+`StreamSession` in the runtime.
+
+The API server has already checked what it can see in the pod object (the pod exists, the container name
+is one of its containers); this is where what only the node knows is checked: the pod has not finished,
+and the container has a running instance. Refusals are `BadRequestError`s in the API server's words, which
+the stream endpoint sends back to the client as the stream's Status.
+
+An attach to a container that keeps its stdin open (`kubectl run -it`) replays the container's output so
+far: the client can only attach once the container runs, and a short command would otherwise print before
+anyone listens (a race real clusters lose output to).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minikubelet.errors import BadRequestError
+from minikubelet.kubelet.kubelet import Kubelet
+from minikubelet.kubelet.status import instances_by_name
+from minikubelet.runtime.interface import RuntimeContainer, StreamSession
+
+__all__ = ["open_attach", "open_exec"]
+
+_FINISHED = ("Succeeded", "Failed")
+
+
+async def open_exec(
+    kubelet: Kubelet, namespace: str, name: str, *, container: str, command: list[str], stdin: bool, tty: bool
+) -> StreamSession:
+    """Start `command` in the pod's running container, its streams connected."""
+    _, target = await _running_container(kubelet, namespace, name, container, verb="exec into")
+    return await kubelet.runtime.exec_stream(target.id, command, stdin=stdin, tty=tty)
+
+
+async def open_attach(kubelet: Kubelet, namespace: str, name: str, *, container: str, stdin: bool, tty: bool) -> StreamSession:
+    """Connect to the pod's running container's own process."""
+    pod, target = await _running_container(kubelet, namespace, name, container, verb="attach")
+    spec = _container_spec(pod, target.name)
+    return await kubelet.runtime.attach(target.id, stdin=stdin, tty=tty, replay=bool(spec.get("stdin")))
+
+
+async def _running_container(
+    kubelet: Kubelet, namespace: str, name: str, container: str, *, verb: str
+) -> tuple[dict[str, Any], RuntimeContainer]:
+    pod = kubelet.store.get("Pod", namespace, name)
+    container = _container_name(pod, name, container)
+    phase = pod.get("status", {}).get("phase", "")
+    if phase in _FINISHED:
+        raise BadRequestError(f"cannot {verb} a container in a completed pod; current phase is {phase}")
+    observed = await kubelet.runtime.list_containers(pod_uid=pod["metadata"]["uid"])
+    instances = instances_by_name(observed).get(container, [])
+    if not instances:
+        raise BadRequestError(f'container "{container}" in pod "{name}" is waiting to start: {_waiting_reason(pod, container)}')
+    if instances[0].state != "running":
+        raise BadRequestError(f'container "{container}" in pod "{name}" is not running')
+    return pod, instances[0]
+
+
+def _container_name(pod: dict[str, Any], name: str, container: str) -> str:
+    """The named container (which must be one of the pod's), or the only one."""
+    spec = pod["spec"]
+    regular = [c["name"] for c in spec.get("containers", [])]
+    if not container:
+        if len(regular) != 1:
+            raise BadRequestError(f"a container name must be specified for pod {name}, choose one of: [{' '.join(regular)}]")
+        return str(regular[0])
+    if container not in regular + [c["name"] for c in spec.get("initContainers", [])]:
+        raise BadRequestError(f"container {container} is not valid for pod {name}")
+    return container
+
+
+def _container_spec(pod: dict[str, Any], container: str) -> dict[str, Any]:
+    spec = pod["spec"]
+    every: list[dict[str, Any]] = [*spec.get("initContainers", []), *spec.get("containers", [])]
+    return next((c for c in every if c["name"] == container), {})
+
+
+def _waiting_reason(pod: dict[str, Any], container: str) -> str:
+    status = pod.get("status", {})
+    for entry in [*status.get("initContainerStatuses", []), *status.get("containerStatuses", [])]:
+        if entry.get("name") == container:
+            return str(entry.get("state", {}).get("waiting", {}).get("reason") or "ContainerCreating")
+    return "ContainerCreating"

@@ -1,0 +1,470 @@
+"""Probe handlers: one small async function per handler kind, each returning an `Outcome` (kubelet-spec.md §1.3, §2.4-2.9).
+
+Why this shape: the Go kubelet keeps its checkers (`pkg/probe/{http,tcp,exec,grpc}`) stateless and separate from the
+worker that counts results, and so do we. A handler never raises for a failing container: a refused connection, a
+timeout or a 500 is a FAILURE *with output*, because that output becomes the text of the `Unhealthy` event. Only a
+probe that could not run at all (a named port that does not exist, a runtime that cannot exec) carries an `error`;
+the worker discards such a result and records `<Kind> probe errored and resulted in <result> state: <error>`.
+
+The messages copy Go's, because users grep events for them: `HTTP probe failed with statuscode: 404`,
+`Get "http://10.0.0.7:81/": dial tcp 10.0.0.7:81: connect: connection refused`, `command "sh -c x" timed out`.
+
+HTTP is the delicate one. Go's `net/http` client, as the kubelet configures it, differs from httpx's defaults, so the
+request is built by hand: Go's header order and canonical names, no `Accept-Encoding`, `Connection: close`, no proxy
+from the environment, no TLS verification, one deadline for the whole exchange (dial, redirects, headers, body), and
+Go's redirect policy (same hostname only, the 10th redirect is an error) run here rather than by httpx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import errno
+import functools
+import json
+import os
+import re
+import socket
+import ssl
+import struct
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import httpx
+
+__all__ = [
+    "USER_AGENT",
+    "Outcome",
+    "ProbeError",
+    "Result",
+    "probe_exec",
+    "probe_grpc",
+    "probe_http",
+    "probe_tcp",
+    "resolve_port",
+]
+
+USER_AGENT = "kube-probe/1.32"
+MAX_BODY_BYTES = 10 * 1024  # http.go maxRespBodyLength; reaching it is not an error
+MAX_EXEC_OUTPUT_BYTES = 10 * 1024  # exec.go maxReadLength
+MAX_REDIRECT_REQUESTS = 10  # Go's CheckRedirect: `len(via) >= 10` -> "stopped after 10 redirects"
+EXEC_DEADLINE_GRACE = 1.0  # backstop, in seconds, for a runtime that ignores the exec timeout it was given
+
+_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})  # net/http redirectBehavior for GET
+# Go writes these itself (or not at all), never from the header map (net/http reqWriteExcludeHeader).
+_NOT_WRITTEN = frozenset({"Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer"})
+_WHILE_READING_BODY = "(Client.Timeout or context cancellation while reading body)"
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_ATOI = re.compile(r"[+-]?[0-9]+")
+
+
+class Result(enum.Enum):
+    """pkg/probe Result; the values are Go's strings, as the errored-probe event prints them."""
+
+    SUCCESS = "success"
+    WARNING = "warning"
+    FAILURE = "failure"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one probe run produced; a non-empty `error` means the probe could not run (the worker discards it)."""
+
+    result: Result
+    output: str = ""
+    error: str = ""
+
+
+class ProbeError(Exception):
+    """The probe cannot run at all, e.g. its named port does not exist."""
+
+
+# --- ports -------------------------------------------------------------------------------------------------------
+
+
+def resolve_port(port: int | str, container: Mapping[str, Any]) -> int:
+    """kubelet's ResolveContainerPort: a name is looked up in `container["ports"]`, then tried as a number."""
+    if isinstance(port, str):
+        number = _port_by_name(port, container)
+        if number is None:
+            if not _ATOI.fullmatch(port):
+                raise ProbeError(f"port {port} not found")
+            number = int(port)
+    else:
+        number = port
+    if not 0 < number < 65536:
+        raise ProbeError(f"invalid port number: {number}")
+    return number
+
+
+def _port_by_name(name: str, container: Mapping[str, Any]) -> int | None:
+    for entry in container.get("ports") or ():
+        if entry.get("name") == name:
+            return int(entry["containerPort"])
+    return None
+
+
+# --- errors in Go's words ----------------------------------------------------------------------------------------
+
+
+def _join_host_port(host: str, port: int) -> str:
+    """net.JoinHostPort: IPv6 literals get brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _os_error(exc: BaseException | None) -> OSError | None:
+    """The first OSError that carries an errno, searching causes, contexts and exception groups."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc] if exc is not None else []
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno is not None:
+            return current
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return None
+
+
+def _strerror(code: int) -> str:
+    """Go's syscall error text is the C library's, starting lower-case: "connection refused"."""
+    text = os.strerror(code)
+    return text[:1].lower() + text[1:]
+
+
+def _dial_error(host: str, port: int, exc: BaseException) -> str:
+    """The text of Go's `net.Dial` error, e.g. `dial tcp 10.0.0.7:81: connect: connection refused`."""
+    cause = _os_error(exc)
+    if isinstance(cause, socket.gaierror):
+        reason = "no such host" if cause.errno == socket.EAI_NONAME else _strerror_gai(cause)
+        return f"dial tcp: lookup {host}: {reason}"
+    if cause is not None and cause.errno:
+        return f"dial tcp {_join_host_port(host, port)}: connect: {_strerror(cause.errno)}"
+    return f"dial tcp {_join_host_port(host, port)}: {exc}"
+
+
+def _strerror_gai(exc: socket.gaierror) -> str:
+    text = str(exc.strerror or exc)
+    return text[:1].lower() + text[1:]
+
+
+def _set_linger(sock: socket.socket | None) -> None:
+    """probe.ProbeDialer: SO_LINGER 1 s, so that probe sockets do not pile up in TIME-WAIT."""
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 1))
+
+
+# --- tcpSocket ---------------------------------------------------------------------------------------------------
+
+
+async def probe_tcp(*, host: str, port: int, timeout: float) -> Outcome:
+    """pkg/probe/tcp: success once the handshake completes; the socket is closed at once, no data exchanged."""
+    deadline = asyncio.timeout(timeout)
+    try:
+        async with deadline:
+            _, writer = await asyncio.open_connection(host, port)
+    except OSError as exc:
+        if isinstance(exc, TimeoutError) and deadline.expired():
+            return Outcome(Result.FAILURE, f"dial tcp {_join_host_port(host, port)}: i/o timeout")
+        return Outcome(Result.FAILURE, _dial_error(host, port, exc))
+    _set_linger(writer.get_extra_info("socket"))
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return Outcome(Result.SUCCESS)
+
+
+# --- exec --------------------------------------------------------------------------------------------------------
+
+ExecRunner = Callable[[Sequence[str], float], Awaitable[tuple[int, bytes, bool]]]
+
+
+async def probe_exec(run: ExecRunner, command: Sequence[str], *, timeout: float) -> Outcome:
+    """pkg/probe/exec: `run(argv, timeout)` -> (exit code, combined output, timed out), adapted from the runtime."""
+    argv = list(command)
+    deadline = asyncio.timeout(timeout + EXEC_DEADLINE_GRACE)
+    try:
+        async with deadline:
+            exit_code, output, timed_out = await run(argv, timeout)
+    except Exception as exc:  # the runtime failed to exec: an error, not a result (CancelledError still propagates)
+        if isinstance(exc, TimeoutError) and deadline.expired():
+            return _exec_timed_out(argv)
+        return Outcome(Result.UNKNOWN, error=str(exc) or type(exc).__name__)
+    if timed_out:
+        return _exec_timed_out(argv)
+    text = output[:MAX_EXEC_OUTPUT_BYTES].decode("utf-8", errors="replace")
+    return Outcome(Result.SUCCESS if exit_code == 0 else Result.FAILURE, text)
+
+
+def _exec_timed_out(argv: Sequence[str]) -> Outcome:
+    # remote_runtime.go: fmt.Errorf("command %q timed out", strings.Join(cmd, " ")); JSON quoting is close to %q.
+    return Outcome(Result.FAILURE, f"command {json.dumps(' '.join(argv), ensure_ascii=False)} timed out")
+
+
+# --- grpc --------------------------------------------------------------------------------------------------------
+
+
+async def probe_grpc(*, host: str, port: int, service: str | None, timeout: float) -> Outcome:
+    """grpc.health.v1.Health/Check over h2c; needs the `h2` package, which this environment does not have.
+
+    Until it is available the probe cannot run, which is an error (UNKNOWN), never a failure of the container.
+    """
+    return Outcome(Result.UNKNOWN, error="gRPC probes need the h2 package")
+
+
+# --- httpGet: headers --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _ProbeHeaders:
+    """The request headers as kubelet's newProbeRequest leaves them, split the way net/http writes them."""
+
+    host: str  # the user's Host header; "" means the URL's host
+    user_agent: str  # "" means none is sent
+    fields: tuple[tuple[str, str], ...]  # everything else, canonical names, in the user's order
+
+
+def _canonical_name(name: str) -> str:
+    """textproto.CanonicalMIMEHeaderKey: `x-custom-header` -> `X-Custom-Header`; invalid names are left alone."""
+    if not _TOKEN.fullmatch(name):
+        return name
+    return "-".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
+
+
+def _clean_value(value: str) -> str:
+    """net/http writes values with CR/LF turned into spaces and surrounding whitespace trimmed."""
+    return value.replace("\r", " ").replace("\n", " ").strip(" \t")
+
+
+def _probe_headers(headers: Sequence[tuple[str, str]], user_agent: str) -> _ProbeHeaders:
+    given = [(_canonical_name(name), value) for name, value in headers]
+
+    def first(name: str) -> str | None:
+        return next((value for key, value in given if key == name), None)
+
+    fields = [(name, value) for name, value in given if name not in _NOT_WRITTEN]
+    accept = first("Accept")
+    if accept is None:
+        fields.append(("Accept", "*/*"))
+    elif accept == "":  # an empty Accept removes the header altogether
+        fields = [(name, value) for name, value in fields if name != "Accept"]
+    agent = first("User-Agent")
+    return _ProbeHeaders(host=first("Host") or "", user_agent=user_agent if agent is None else agent, fields=tuple(fields))
+
+
+def _wire_headers(base: _ProbeHeaders, *, host: str, referer: str) -> list[tuple[bytes, bytes]]:
+    """Host, User-Agent, the header map sorted by name (as Go writes it), then the transport's `Connection: close`."""
+    fields = [(name, value) for name, value in base.fields if not (referer and name == "Referer")]
+    if referer:
+        fields.append(("Referer", referer))
+    lines = [("Host", host)]
+    if base.user_agent:
+        lines.append(("User-Agent", base.user_agent))
+    lines.extend(sorted(fields, key=lambda item: item[0]))
+    if not any("close" in _tokens(value) for name, value in fields if name == "Connection"):
+        lines.append(("Connection", "close"))  # DisableKeepAlives
+    return [(name.encode(), _clean_value(value).encode()) for name, value in lines]
+
+
+def _tokens(value: str) -> list[str]:
+    return [token.strip().lower() for token in value.split(",")]
+
+
+# --- httpGet: the exchange ---------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _insecure_tls() -> ssl.SSLContext:
+    """InsecureSkipVerify: the kubelet checks that the endpoint answers, not who it is."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # TLS 1.2+, and no CA bundle to load: nothing is verified
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _format_url(scheme: str, host: str, port: int, path: str) -> str:
+    """formatURL: `scheme://JoinHostPort(host, port)` + path, which may carry a query string."""
+    if path and not path.startswith(("/", "?", "#")):
+        path = "/" + path  # url.URL.String() adds the slash between host and a relative path
+    return f"{scheme.lower() or 'http'}://{_join_host_port(host, port)}{path}"
+
+
+@dataclass
+class _Hop:
+    """One request of the exchange: where it goes and how far it got, for the error texts."""
+
+    url: httpx.URL
+    shown: str  # the URL as Go prints it: `Get "<shown>": ...`
+    authority: str  # Go's URL.Host: the Host header unless a custom one applies
+    connected: bool = False
+
+    def dial_address(self) -> tuple[str, int]:
+        return self.url.host, self.url.port or (443 if self.url.scheme == "https" else 80)
+
+
+@dataclass
+class _Exchange:
+    """One probe's GET with Go's redirect policy; remembers the current hop so that a deadline can be worded."""
+
+    client: httpx.AsyncClient
+    headers: _ProbeHeaders
+    hop: _Hop
+    reading_body: bool = False
+    via: list[httpx.URL] = field(default_factory=list)
+
+    async def run(self) -> Outcome:
+        response = await self._follow()
+        if isinstance(response, Outcome):
+            return response
+        try:
+            body = await self._read_body(response)
+        except httpx.HTTPError as exc:  # DoHTTPProbe: a body that cannot be read is an error
+            return Outcome(Result.FAILURE, error=_read_reason(exc))
+        finally:
+            await response.aclose()
+        return _classify(response.status_code, body)
+
+    def deadline_outcome(self) -> Outcome:
+        """The client's total timeout fired; Go words it by how far the current hop got."""
+        if self.reading_body:
+            return Outcome(Result.FAILURE, error=f"context deadline exceeded {_WHILE_READING_BODY}")
+        if self.hop.connected:
+            reason = "context deadline exceeded"
+        else:
+            reason = f"dial tcp {_join_host_port(*self.hop.dial_address())}: i/o timeout"
+        return self._failed(f"{reason} (Client.Timeout exceeded while awaiting headers)")
+
+    async def _follow(self) -> httpx.Response | Outcome:
+        """net/http Client.do: send, and follow 301/302/303/307/308 while kubelet's redirect checker allows it."""
+        custom_host, referer = self.headers.host, ""
+        while True:
+            self.via.append(self.hop.url)
+            try:
+                response = await self._send(custom_host or self.hop.authority, referer)
+            except httpx.HTTPError as exc:
+                return self._failed(self._transport_reason(exc))
+            location = response.headers.get("Location", "")
+            if response.status_code not in _REDIRECT_CODES or not location:
+                return response
+            step = self._next_hop(location, custom_host)
+            if step is None:
+                return response  # another hostname: not followed, the 3xx itself is the answer (a Warning)
+            await response.aclose()
+            if isinstance(step, Outcome):
+                return step
+            custom_host, referer = step
+
+    def _next_hop(self, location: str, custom_host: str) -> tuple[str, str] | Outcome | None:
+        """Move to the redirect target and return its (custom Host, Referer); None keeps the response as the answer."""
+        try:
+            target = self.hop.url.join(location)
+            authority = urlsplit(location).netloc.rpartition("@")[2] or self.hop.authority
+        except (httpx.InvalidURL, ValueError) as exc:
+            return self._failed(f"failed to parse Location header {json.dumps(location)}: {exc}")
+        if target.host != self.via[0].host:  # kubelet's redirectChecker compares hostnames only
+            return None
+        if len(self.via) >= MAX_REDIRECT_REQUESTS:
+            return Outcome(Result.FAILURE, f'Get "{location}": stopped after 10 redirects')
+        if not 0 <= (target.port or 0) < 65536:  # Go fails this at dial time; Python would raise OverflowError
+            self.hop = _Hop(target, str(target), authority)
+            return self._failed(f"dial tcp: address {target.port}: invalid port")
+        # A custom Host survives only a relative redirect (Go issue 22233); no Referer from https to http.
+        keep = custom_host if custom_host != self.hop.authority and not urlsplit(location).scheme else ""
+        referer = "" if (self.hop.url.scheme, target.scheme) == ("https", "http") else self.hop.shown
+        self.hop = _Hop(target, str(target), authority)
+        return keep, referer
+
+    async def _send(self, host: str, referer: str) -> httpx.Response:
+        headers = _wire_headers(self.headers, host=host, referer=referer)
+        request = httpx.Request("GET", self.hop.url, headers=headers, extensions={"trace": self._trace})
+        return await self.client.send(request, stream=True)
+
+    async def _trace(self, event: str, info: dict[str, Any]) -> None:
+        if event == "connection.connect_tcp.complete":
+            self.hop.connected = True
+            _set_linger(info["return_value"].get_extra_info("socket"))
+
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        """utilio.ReadAtMost: at most 10 KiB, raw (compression is off, nothing is decoded)."""
+        self.reading_body = True
+        body = bytearray()
+        chunks = cast(AsyncGenerator[bytes, None], response.aiter_raw())  # it is one: close it when we stop early
+        async with contextlib.aclosing(chunks):
+            async for chunk in chunks:
+                body += chunk
+                if len(body) >= MAX_BODY_BYTES:
+                    break
+        self.reading_body = False
+        return bytes(body[:MAX_BODY_BYTES])
+
+    def _transport_reason(self, exc: httpx.HTTPError) -> str:
+        if isinstance(exc, httpx.UnsupportedProtocol):  # e.g. a redirect to ftp:// on the same host
+            return f"unsupported protocol scheme {json.dumps(self.hop.url.scheme)}"
+        if not self.hop.connected:
+            return _dial_error(*self.hop.dial_address(), exc)
+        return _read_reason(exc)
+
+    def _failed(self, reason: str) -> Outcome:
+        return Outcome(Result.FAILURE, f'Get "{self.hop.shown}": {reason}')
+
+
+def _read_reason(exc: httpx.HTTPError) -> str:
+    """A Go-like reason for a failure after the connection was made."""
+    if isinstance(exc, httpx.RemoteProtocolError) and "without sending a response" in str(exc):
+        return "EOF"
+    cause = _os_error(exc)
+    if cause is not None and cause.errno in (errno.ECONNRESET, errno.EPIPE):
+        return f"read: {_strerror(cause.errno)}"
+    return str(exc) or type(exc).__name__
+
+
+def _classify(status: int, body: bytes) -> Outcome:
+    """DoHTTPProbe: 2xx success, an unfollowed 3xx a warning, anything else a failure that hides the body."""
+    text = body.decode("utf-8", errors="replace")
+    if 200 <= status < 300:
+        return Outcome(Result.SUCCESS, text)
+    if 300 <= status < 400:
+        return Outcome(Result.WARNING, f"Probe terminated redirects, Response body: {text}")
+    return Outcome(Result.FAILURE, f"HTTP probe failed with statuscode: {status}")
+
+
+async def probe_http(
+    *,
+    scheme: str,
+    host: str,
+    port: int,
+    path: str,
+    headers: list[tuple[str, str]],
+    timeout: float,
+    user_agent: str = USER_AGENT,
+) -> Outcome:
+    """pkg/probe/http: GET `scheme://host:port/path`; `timeout` covers dial, redirects, headers and body."""
+    shown = _format_url(scheme, host, port, path)
+    try:
+        url = httpx.URL(shown)
+    except httpx.InvalidURL as exc:  # http.NewRequest failed: the probe cannot run
+        return Outcome(Result.UNKNOWN, error=f"parse {json.dumps(shown)}: {exc}")
+    hop = _Hop(url, shown, authority=_join_host_port(host, port))
+    exchange = _Exchange(client=_client(), headers=_probe_headers(headers, user_agent), hop=hop)
+    async with exchange.client:
+        deadline = asyncio.timeout(timeout)
+        try:
+            async with deadline:
+                return await exchange.run()
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            return exchange.deadline_outcome()
+
+
+def _client() -> httpx.AsyncClient:
+    # No proxy from the environment, no TLS verification, no redirects or timeouts of httpx's own: we do those.
+    return httpx.AsyncClient(verify=_insecure_tls(), trust_env=False, follow_redirects=False, timeout=None)

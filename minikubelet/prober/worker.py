@@ -1,0 +1,179 @@
+"""One probe worker per (pod, container, probe kind), as pkg/kubelet/prober/worker.go.
+
+Why it is shaped this way (kubelet-spec.md §2):
+- ticks are anchored at the worker's creation (pod admission), not at the container's start, and
+  `initialDelaySeconds` is checked on each tick against the container's startedAt in whole seconds;
+- each new container instance starts from the kind's initial verdict (readiness Failure, liveness
+  Success, startup Unknown), and a liveness failure puts the worker on hold until a new instance appears;
+- results change the cache only at the thresholds, and only a change wakes the kubelet;
+- an errored probe (it could not run) is not counted, but said in an `Unhealthy` event;
+- the startup probe gates the others; liveness and startup stop once the pod is being deleted, readiness
+  goes on; readiness can be run off-tick by a manual trigger (after a status computation);
+- no jitter, except in the first period after the daemon itself started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from minikubelet.prober.handlers import Outcome, Result
+from minikubelet.prober.results import ProbeKind, ResultsCache, Verdict
+
+__all__ = ["INITIAL_VERDICT", "ProbeContext", "Worker"]
+
+log = logging.getLogger(__name__)
+
+INITIAL_VERDICT = {ProbeKind.READINESS: Verdict.FAILURE, ProbeKind.LIVENESS: Verdict.SUCCESS, ProbeKind.STARTUP: Verdict.UNKNOWN}
+
+
+class ProbeContext(Protocol):
+    """What a worker needs from its manager."""
+
+    cache: ResultsCache
+
+    def pod(self, namespace: str, name: str, uid: str) -> dict[str, Any] | None: ...
+
+    def now(self) -> datetime: ...
+
+    def seconds_since_start(self) -> float: ...
+
+    def run(self, kind: ProbeKind, pod: dict[str, Any], container: dict[str, Any], container_id: str) -> Awaitable[Outcome]: ...
+
+    def event(self, pod: dict[str, Any], container: str, event_type: str, reason: str, message: str) -> None: ...
+
+
+@dataclass
+class _Counter:
+    last: Verdict | None = None
+    run: int = 0
+
+
+class Worker:
+    def __init__(
+        self, context: ProbeContext, *, namespace: str, name: str, uid: str, container: dict[str, Any], kind: ProbeKind
+    ) -> None:
+        self.context = context
+        self.namespace, self.name, self.uid = namespace, name, uid
+        self.container = container
+        self.kind = kind
+        self.probe: dict[str, Any] = container[_FIELD[kind]]
+        self.period = float(self.probe.get("periodSeconds", 10))
+        self.container_id = ""
+        self.on_hold = False
+        self.counter = _Counter()
+        self.trigger = asyncio.Event()
+        self.probes_run = 0
+
+    async def run(self, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        """Probe on every tick (or manual trigger) until `step` says stop or the task is cancelled."""
+        loop = asyncio.get_running_loop()
+        if self.context.seconds_since_start() < self.period:
+            await sleep(random.uniform(0, self.period))  # the daemon just started: spread the herd
+        next_tick = loop.time()
+        try:
+            while True:
+                try:
+                    keep_going = await self.step()
+                except Exception:  # a bug in one probe must not end the worker (CancelledError still does)
+                    log.exception("probe worker %s/%s %s failed", self.namespace, self.name, self.kind)
+                    keep_going = True
+                if not keep_going:
+                    return
+                next_tick += self.period
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(0.0, next_tick - loop.time())):
+                        await self.trigger.wait()
+                    next_tick = loop.time()  # a manual trigger resets the ticker
+                self.trigger.clear()
+        finally:
+            if self.container_id:
+                self.context.cache.remove(self.container_id, self.kind)
+
+    async def step(self) -> bool:
+        """doProbe: one pass of §2.2; False ends the worker."""
+        pod = self.context.pod(self.namespace, self.name, self.uid)
+        if pod is None:
+            return True
+        status = pod.get("status") or {}
+        if status.get("phase") in ("Failed", "Succeeded"):
+            return False
+        container_status = _container_status(status, self.container["name"])
+        container_id = (container_status or {}).get("containerID", "").removeprefix("docker://")
+        if not container_id:
+            return True
+        cache = self.context.cache
+        if container_id != self.container_id:
+            if self.container_id:
+                cache.remove(self.container_id, self.kind)
+            self.container_id = container_id
+            cache.set(container_id, self.kind, INITIAL_VERDICT[self.kind], pod_uid=self.uid)
+            self.on_hold = False
+        if self.on_hold:
+            return True
+        assert container_status is not None
+        state = container_status.get("state", {})
+        if "running" not in state:
+            cache.set(container_id, self.kind, Verdict.FAILURE, pod_uid=self.uid)
+            return not ("terminated" in state and pod.get("spec", {}).get("restartPolicy") == "Never")
+        if pod["metadata"].get("deletionTimestamp") and self.kind is not ProbeKind.READINESS:
+            cache.set(container_id, self.kind, Verdict.SUCCESS, pod_uid=self.uid)
+            return False
+        if not self._initial_delay_passed(state["running"].get("startedAt")):
+            return True
+        started = bool(container_status.get("started"))
+        if (self.kind is ProbeKind.STARTUP) == started:
+            return True  # startup stops once started; liveness and readiness wait for it
+        return await self._probe(pod, container_id)
+
+    async def _probe(self, pod: dict[str, Any], container_id: str) -> bool:
+        self.probes_run += 1
+        outcome = await self.context.run(self.kind, pod, self.container, container_id)
+        name = self.container["name"]
+        if outcome.error:
+            message = f"{self.kind} probe errored and resulted in unknown state: {outcome.error}"
+            self.context.event(pod, name, "Warning", "Unhealthy", message)
+            return True
+        if outcome.result is Result.WARNING:
+            self.context.event(pod, name, "Warning", "ProbeWarning", f"{self.kind} probe warning: {outcome.output}")
+        elif outcome.result is Result.FAILURE:
+            self.context.event(pod, name, "Warning", "Unhealthy", f"{self.kind} probe failed: {outcome.output}")
+        verdict = Verdict.SUCCESS if outcome.result in (Result.SUCCESS, Result.WARNING) else Verdict.FAILURE
+        if verdict is self.counter.last:
+            self.counter.run += 1
+        else:
+            self.counter.last, self.counter.run = verdict, 1
+        threshold = int(self.probe.get("failureThreshold" if verdict is Verdict.FAILURE else "successThreshold", 1))
+        if self.counter.run < threshold:
+            return True
+        self.context.cache.set(container_id, self.kind, verdict, pod_uid=self.uid)
+        if (self.kind is ProbeKind.LIVENESS and verdict is Verdict.FAILURE) or self.kind is ProbeKind.STARTUP:
+            self.on_hold = True
+            self.counter.run = 0
+        return True
+
+    def _initial_delay_passed(self, started_at: str | None) -> bool:
+        delay = int(self.probe.get("initialDelaySeconds", 0))
+        if not delay:
+            return True
+        if not started_at:
+            return False
+        started = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
+        return int((self.context.now() - started).total_seconds()) >= delay
+
+
+_FIELD = {ProbeKind.LIVENESS: "livenessProbe", ProbeKind.READINESS: "readinessProbe", ProbeKind.STARTUP: "startupProbe"}
+
+
+def _container_status(status: dict[str, Any], name: str) -> dict[str, Any] | None:
+    for group in ("containerStatuses", "initContainerStatuses"):
+        for entry in status.get(group, []):
+            if entry.get("name") == name:
+                return dict(entry)
+    return None

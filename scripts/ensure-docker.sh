@@ -28,20 +28,22 @@ dockerd_running() {
   if command -v pgrep >/dev/null 2>&1; then pgrep -x dockerd >/dev/null 2>&1; else pidof dockerd >/dev/null 2>&1; fi
 }
 
-if ! dockerd_running; then
+start_dockerd() {
   # A pid file left by a dockerd that died with its machine would stop a new one from starting.
   rm -f /var/run/docker.pid
   echo "==> starting dockerd in the background (log: $log)" >&2
   mkdir -p "$(dirname "$log")"
-  nohup dockerd >"$log" 2>&1 </dev/null &
-fi
+  nohup dockerd >>"$log" 2>&1 </dev/null &
+}
 
-for _ in $(seq 1 "$wait_seconds"); do
+# Wait for an answer; a dockerd that is still shutting down (or dies) is replaced once it is gone.
+for _ in $(seq 1 $((wait_seconds * 5))); do
   if docker info >/dev/null 2>&1; then
     echo "==> Docker engine is ready" >&2
     exit 0
   fi
-  sleep 1
+  dockerd_running || start_dockerd
+  sleep 0.2
 done
 echo "error: dockerd did not answer within ${wait_seconds}s; last lines of $log:" >&2
 tail -n 20 "$log" >&2 || true

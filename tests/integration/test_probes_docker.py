@@ -168,3 +168,93 @@ spec:
     assert eventually(lambda: expected in messages(node, "misnamed", "Unhealthy"), timeout=30)
     assert app_status(node, "misnamed")["restartCount"] == 0, "errored probes are not counted"
     node.cli("delete", "pod", "misnamed", "--grace-period=1", check=True)
+
+
+def test_exec_readiness_flips_false_and_back_true_without_restarts(node: Node) -> None:
+    manifest = f"""apiVersion: v1
+kind: Pod
+metadata: {{name: flip}}
+spec:
+  containers:
+    - name: app
+      image: {BUSYBOX}
+      command: ["sh", "-c", "touch /tmp/healthy; exec sleep 3600"]
+      readinessProbe:
+        exec: {{command: ["cat", "/tmp/healthy"]}}
+        periodSeconds: 1
+        failureThreshold: 1
+"""
+    node.cli("apply", "-f", "-", stdin=manifest, check=True)
+    assert eventually(lambda: app_status(node, "flip").get("ready") is True, timeout=30)
+    node.cli("exec", "flip", "--", "rm", "/tmp/healthy", check=True)
+    assert eventually(lambda: app_status(node, "flip").get("ready") is False, timeout=15)
+    node.cli("exec", "flip", "--", "touch", "/tmp/healthy", check=True)
+    assert eventually(lambda: app_status(node, "flip").get("ready") is True, timeout=15)
+    assert app_status(node, "flip")["restartCount"] == 0
+    node.cli("delete", "pod", "flip", "--grace-period=1", check=True)
+
+
+def test_exec_liveness_fails_when_a_file_disappears_and_a_timeout_is_a_failure(node: Node) -> None:
+    manifest = f"""apiVersion: v1
+kind: Pod
+metadata: {{name: execlive}}
+spec:
+  terminationGracePeriodSeconds: 600
+  containers:
+    - name: app
+      image: {BUSYBOX}
+      command: ["sh", "-c", "touch /tmp/alive; exec sleep 3600"]
+      livenessProbe:
+        exec: {{command: ["cat", "/tmp/alive"]}}
+        periodSeconds: 1
+        failureThreshold: 1
+        terminationGracePeriodSeconds: 2
+    - name: slow
+      image: {BUSYBOX}
+      command: ["sleep", "3600"]
+      readinessProbe:
+        exec: {{command: ["sh", "-c", "sleep 10"]}}
+        timeoutSeconds: 1
+        periodSeconds: 2
+"""
+    node.cli("apply", "-f", "-", stdin=manifest, check=True)
+    assert eventually(lambda: node.pod("execlive")["status"].get("phase") == "Running", timeout=30)
+    node.cli("exec", "execlive", "-c", "app", "--", "rm", "/tmp/alive", check=True)
+    assert eventually(lambda: _restarts(node, "execlive", "app") >= 1, timeout=30), (
+        "the probe-level grace (2 s) replaced the pod's 600 s, so the restart came quickly"
+    )
+    unhealthy = messages(node, "execlive", "Unhealthy")
+    assert any(m.startswith("Liveness probe failed: cat: can't open '/tmp/alive'") for m in unhealthy)
+    assert eventually(
+        lambda: 'Readiness probe failed: command "sh -c sleep 10" timed out' in messages(node, "execlive", "Unhealthy"),
+        timeout=30,
+    )
+    node.cli("delete", "pod", "execlive", "--grace-period=1", check=True)
+
+
+def _restarts(node: Node, pod: str, container: str) -> int:
+    statuses = node.pod(pod)["status"].get("containerStatuses", [])
+    return int(next((s["restartCount"] for s in statuses if s["name"] == container), 0))
+
+
+def test_no_liveness_kill_while_the_pod_terminates(node: Node) -> None:
+    manifest = f"""apiVersion: v1
+kind: Pod
+metadata: {{name: dying}}
+spec:
+  terminationGracePeriodSeconds: 4
+  containers:
+    - name: app
+      image: {BUSYBOX}
+      command: ["sh", "-c", "touch /tmp/alive; trap 'rm /tmp/alive' TERM; while true; do sleep 0.2; done"]
+      livenessProbe:
+        exec: {{command: ["cat", "/tmp/alive"]}}
+        periodSeconds: 1
+        failureThreshold: 1
+"""
+    node.cli("apply", "-f", "-", stdin=manifest, check=True)
+    assert eventually(lambda: node.pod("dying")["status"].get("phase") == "Running", timeout=30)
+    node.cli("delete", "pod", "dying", check=True)
+    killing = messages(node, "dying", "Killing") if node.cli("get", "events").returncode == 0 else []
+    assert not [m for m in killing if "failed liveness probe" in m]
+    assert "Stopping container app" in killing

@@ -31,9 +31,15 @@ import struct
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
+import h2.events
+import h2.exceptions
 import httpx
+from h2.config import H2Configuration
+from h2.connection import H2Connection
+
+from minikubelet.printing.durations import go_duration
 
 __all__ = [
     "USER_AGENT",
@@ -211,13 +217,239 @@ def _exec_timed_out(argv: Sequence[str]) -> Outcome:
 
 # --- grpc --------------------------------------------------------------------------------------------------------
 
+_HEALTH_CHECK_PATH = "/grpc.health.v1.Health/Check"
+_GRPC_UNIMPLEMENTED = 12
+_GRPC_CODE_NAMES = {  # google.golang.org/grpc/codes, as `code = <Name>` prints them
+    0: "OK",
+    1: "Canceled",
+    2: "Unknown",
+    3: "InvalidArgument",
+    4: "DeadlineExceeded",
+    5: "NotFound",
+    6: "AlreadyExists",
+    7: "PermissionDenied",
+    8: "ResourceExhausted",
+    9: "FailedPrecondition",
+    10: "Aborted",
+    11: "OutOfRange",
+    12: "Unimplemented",
+    13: "Internal",
+    14: "Unavailable",
+    15: "DataLoss",
+    16: "Unauthenticated",
+}
+_SERVING_STATUS_NAMES = {0: "UNKNOWN", 1: "SERVING", 2: "NOT_SERVING", 3: "SERVICE_UNKNOWN"}
+_SERVING = 1
+# grpc-go's HTTP status -> code mapping, for a reply that is not a gRPC reply at all.
+_HTTP_TO_GRPC = {400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14}
+_RST_TO_GRPC = {0x8: 1, 0x7: 14}  # CANCEL -> Canceled, REFUSED_STREAM -> Unavailable; everything else Internal
+
+
+class _RPCError(Exception):
+    """The Check call ended with a non-OK gRPC status (sent by the server or concluded by the client)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"rpc error: code = {_GRPC_CODE_NAMES.get(self.code, f'Code({self.code})')} desc = {self.message}"
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        if not value:
+            out.append(byte)
+            return bytes(out)
+        out.append(byte | 0x80)
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise ValueError("truncated varint")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+
+
+def _health_check_request(service: str) -> bytes:
+    """A length-prefixed, uncompressed gRPC message holding HealthCheckRequest{service} (field 1, a string)."""
+    encoded = service.encode()
+    message = b"\x0a" + _varint(len(encoded)) + encoded if encoded else b""
+    return b"\x00" + struct.pack(">I", len(message)) + message
+
+
+def _serving_status(body: bytes) -> int:
+    """HealthCheckResponse.status (field 1, a varint enum) from the one gRPC message in `body`; absent means 0."""
+    if len(body) < 5:
+        raise _RPCError(13, "server returned no response message")
+    compressed, length = body[0], struct.unpack(">I", body[1:5])[0]
+    if compressed:
+        raise _RPCError(13, "grpc: compressed message received but no compression was requested")
+    message = body[5 : 5 + length]
+    if len(message) != length:
+        raise _RPCError(13, "grpc: response message truncated")
+    status, pos = 0, 0
+    try:
+        while pos < len(message):
+            key, pos = _read_varint(message, pos)
+            wire_type = key & 7
+            if wire_type == 0:
+                value, pos = _read_varint(message, pos)
+                if key >> 3 == 1:
+                    status = value
+            elif wire_type == 1:
+                pos += 8
+            elif wire_type == 2:
+                size, pos = _read_varint(message, pos)
+                pos += size
+            elif wire_type == 5:
+                pos += 4
+            else:
+                raise ValueError(f"unsupported wire type {wire_type}")
+            if pos > len(message):
+                raise ValueError("truncated field")
+    except ValueError as exc:
+        raise _RPCError(13, f"grpc: failed to unmarshal the received message: {exc}") from None
+    return status
+
+
+def _reply_status(headers: dict[str, str]) -> _RPCError | None:
+    """The call's gRPC status from trailers (or trailers-only headers); None when they carry `grpc-status: 0`."""
+    raw = headers.get("grpc-status")
+    if raw is None:
+        return _RPCError(13, "server closed the stream without sending trailers")
+    try:
+        code = int(raw)
+    except ValueError:
+        return _RPCError(13, f"transport: malformed grpc-status: {raw}")
+    return None if code == 0 else _RPCError(code, unquote(headers.get("grpc-message", "")))
+
+
+async def _health_check(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, authority: str, service: str) -> int:
+    """One Check call over h2c with prior knowledge; returns the serving status or raises `_RPCError`."""
+    conn = H2Connection(config=H2Configuration(client_side=True, header_encoding="utf-8"))
+    conn.initiate_connection()
+    stream_id = conn.get_next_available_stream_id()
+    conn.send_headers(
+        stream_id,
+        [
+            (":method", "POST"),
+            (":scheme", "http"),
+            (":path", _HEALTH_CHECK_PATH),
+            (":authority", authority),
+            ("content-type", "application/grpc"),
+            ("user-agent", USER_AGENT),
+            ("te", "trailers"),
+        ],
+    )
+    conn.send_data(stream_id, _health_check_request(service), end_stream=True)
+    writer.write(conn.data_to_send())
+    await writer.drain()
+
+    http_status, metadata, body = "", dict[str, str](), bytearray()
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            raise _RPCError(14, "error reading from server: EOF")
+        try:
+            events = conn.receive_data(data)
+        except h2.exceptions.ProtocolError as exc:
+            raise _RPCError(13, f"connection error: {exc}") from None
+        ended = False
+        for event in events:
+            if getattr(event, "stream_id", stream_id) != stream_id:
+                continue
+            if isinstance(event, h2.events.ResponseReceived | h2.events.TrailersReceived):
+                fields = {_text(name): _text(value) for name, value in event.headers or ()}
+                http_status = fields.pop(":status", http_status)
+                metadata.update(fields)
+            elif isinstance(event, h2.events.DataReceived):
+                body += event.data or b""
+                conn.acknowledge_received_data(event.flow_controlled_length or 0, stream_id)
+            elif isinstance(event, h2.events.StreamEnded):
+                ended = True
+            elif isinstance(event, h2.events.StreamReset):
+                code = int(event.error_code or 0)
+                name = getattr(event.error_code, "name", str(code))
+                raise _RPCError(_RST_TO_GRPC.get(code, 13), f"stream terminated by RST_STREAM with error code: {name}")
+            elif isinstance(event, h2.events.ConnectionTerminated):
+                raise _RPCError(14, f"the connection is draining due to GOAWAY: {event.error_code!s}")
+        writer.write(conn.data_to_send())
+        await writer.drain()
+        if ended:
+            break
+
+    if http_status != "200":
+        code = _HTTP_TO_GRPC.get(int(http_status) if http_status.isdigit() else 0, 2)
+        raise _RPCError(code, f"unexpected HTTP status code received from server: {http_status}")
+    failure = _reply_status(metadata)
+    if failure is not None:
+        raise failure
+    return _serving_status(bytes(body))
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
+
 
 async def probe_grpc(*, host: str, port: int, service: str | None, timeout: float) -> Outcome:
-    """grpc.health.v1.Health/Check over h2c; needs the `h2` package, which this environment does not have.
+    """pkg/probe/grpc: grpc.health.v1.Health/Check over plain h2c; `timeout` covers the dial and the call."""
+    address = _join_host_port(host, port)
+    within = go_duration(timeout)
+    writer: asyncio.StreamWriter | None = None
+    deadline = asyncio.timeout(timeout)
+    try:
+        async with deadline:
+            reader, writer = await asyncio.open_connection(host, port)
+            _set_linger(writer.get_extra_info("socket"))
+            status = await _health_check(reader, writer, authority=address, service=service or "")
+    except _RPCError as exc:
+        if exc.code == _GRPC_UNIMPLEMENTED:
+            return Outcome(
+                Result.FAILURE,
+                f"error: this server does not implement the grpc health protocol (grpc.health.v1.Health): {exc.message}",
+            )
+        if exc.code == 4:  # DeadlineExceeded: grpc.go words it as its own timeout
+            return Outcome(Result.FAILURE, f"timeout: health rpc did not complete within {within}")
+        return Outcome(Result.FAILURE, f"error: health rpc probe failed: {exc}")
+    except OSError as exc:
+        if writer is None:  # still dialling
+            if isinstance(exc, TimeoutError) and deadline.expired():
+                reason = "context deadline exceeded"
+                return Outcome(
+                    Result.FAILURE, f"timeout: failed to connect service {json.dumps(address)} within {within}: {reason}"
+                )
+            return Outcome(
+                Result.FAILURE, f"error: failed to connect service at {json.dumps(address)}: {_dial_error(host, port, exc)}"
+            )
+        if isinstance(exc, TimeoutError) and deadline.expired():
+            return Outcome(Result.FAILURE, f"timeout: health rpc did not complete within {within}")
+        return Outcome(Result.FAILURE, f"error: health rpc probe failed: {_RPCError(14, _read_error(exc))}")
+    finally:
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+    if status == _SERVING:
+        return Outcome(Result.SUCCESS, "service healthy")
+    name = _SERVING_STATUS_NAMES.get(status, str(status))
+    return Outcome(Result.FAILURE, f"service unhealthy (responded with {json.dumps(name)})")
 
-    Until it is available the probe cannot run, which is an error (UNKNOWN), never a failure of the container.
-    """
-    return Outcome(Result.UNKNOWN, error="gRPC probes need the h2 package")
+
+def _read_error(exc: OSError) -> str:
+    cause = _os_error(exc)
+    if cause is not None and cause.errno:
+        return f"error reading from server: read tcp: {_strerror(cause.errno)}"
+    return f"error reading from server: {exc}"
 
 
 # --- httpGet: headers --------------------------------------------------------------------------------------------

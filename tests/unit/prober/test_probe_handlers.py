@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from minikubelet.prober import handlers
-from minikubelet.prober.handlers import Outcome, ProbeError, Result, probe_exec, probe_grpc, probe_http, probe_tcp, resolve_port
+from minikubelet.prober.handlers import Outcome, ProbeError, Result, probe_exec, probe_http, probe_tcp, resolve_port
 
 LOCAL = "127.0.0.1"
 
@@ -485,11 +485,3 @@ def test_resolve_port_errors(port: int | str, container: dict[str, Any], message
     with pytest.raises(ProbeError) as caught:
         resolve_port(port, container)
     assert str(caught.value) == message
-
-
-# --- grpc --------------------------------------------------------------------------------------------------------
-
-
-async def test_grpc_cannot_run_without_h2() -> None:
-    outcome = await probe_grpc(host=LOCAL, port=free_port(), service="", timeout=1)
-    assert outcome == Outcome(Result.UNKNOWN, error="gRPC probes need the h2 package")

@@ -99,5 +99,14 @@ def format_status_error(error: StatusError) -> str:
     return f"Error from server ({error.reason}): {error.message}"
 
 
+def parse_duration(text: str, option: str) -> float:
+    """`30s`, `5m`, `1h` or plain seconds, as kubectl's duration flags take them."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        return float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text)
+    except (ValueError, IndexError):
+        raise typer.BadParameter(f"invalid duration: {text}", param_hint=option) from None
+
+
 def eprint(text: str) -> None:
     sys.stderr.write(text if text.endswith("\n") else text + "\n")

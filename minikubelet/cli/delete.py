@@ -38,7 +38,7 @@ def delete_command(
         deleted: list[tuple[Target, str, dict[str, Any]]] = []
         for target, ns in targets:
             try:
-                obj = _delete(client, target, ns, grace_period)
+                obj = delete_object(client, target, ns, grace_period)
             except NotFoundError as exc:
                 if not ignore_not_found:
                     eprint(format_status_error(exc))
@@ -53,7 +53,7 @@ def delete_command(
             typer.echo(f'{SINGULAR[target.resource]} "{target.name}"{forced} deleted')
         if wait:
             for target, ns, obj in deleted:
-                _wait_gone(client, target, ns, obj)
+                wait_gone(client, target, ns, obj)
     if failed:
         raise typer.Exit(1)
 
@@ -83,7 +83,7 @@ def _targets(
     return [(t, namespace) for t in targets]
 
 
-def _delete(client: ApiClient, target: Target, namespace: str, grace_period: int) -> dict[str, Any]:
+def delete_object(client: ApiClient, target: Target, namespace: str, grace_period: int) -> dict[str, Any]:
     body: dict[str, Any] = {"propagationPolicy": "Background"}
     if grace_period >= 0:
         body["gracePeriodSeconds"] = grace_period
@@ -92,7 +92,7 @@ def _delete(client: ApiClient, target: Target, namespace: str, grace_period: int
     return obj
 
 
-def _wait_gone(client: ApiClient, target: Target, namespace: str, obj: dict[str, Any]) -> None:
+def wait_gone(client: ApiClient, target: Target, namespace: str, obj: dict[str, Any]) -> None:
     """Watch the object by name until it is deleted (kubectl's reflector: list, then watch from there)."""
     path = resource_path(target.resource, namespace)
     params = {"fieldSelector": f"metadata.name={target.name}"}

@@ -10,7 +10,6 @@ import typer
 from minikubelet.cli.common import Target, connect, eprint, format_status_error, parse_targets
 from minikubelet.client import ApiClient, resource_path
 from minikubelet.errors import StatusError
-from minikubelet.printing.describe import describe_node, describe_pod
 
 
 def describe_command(
@@ -46,6 +45,8 @@ def _describe(client: ApiClient, target: Target, namespace: str, selector: str) 
     else:
         params = {"labelSelector": selector} if selector else None
         objects = client.get(resource_path(target.resource, ns), params=params)["items"]
+    from minikubelet.printing.describe import describe_node, describe_pod  # loads the quantity parser: only here
+
     now = datetime.now().astimezone()  # kubectl shows local time
     texts = []
     for obj in objects:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from minikubelet.cli.common import connect, eprint
+from minikubelet.cli.common import connect, eprint, parse_duration
 from minikubelet.client import resource_path
 
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
@@ -37,7 +37,7 @@ def logs_command(
         if timestamps:
             params["timestamps"] = "true"
         if since:
-            params["sinceSeconds"] = _seconds(since)
+            params["sinceSeconds"] = int(parse_duration(since, "--since"))
         out = sys.stdout.buffer
         try:
             for chunk in client.stream(resource_path("pods", namespace, pod_name, "log"), params=params):
@@ -54,11 +54,3 @@ def _default_container(pod: dict[str, Any]) -> str:
     if len(names) > 1 and DEFAULT_CONTAINER_ANNOTATION not in pod["metadata"].get("annotations", {}):
         eprint(f'Defaulted container "{chosen}" out of: {", ".join(names)}')
     return str(chosen)
-
-
-def _seconds(text: str) -> int:
-    units = {"s": 1, "m": 60, "h": 3600}
-    try:
-        return int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
-    except (ValueError, IndexError):
-        raise typer.BadParameter(f"invalid duration: {text}", param_hint="--since") from None

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from minikubelet.cli.common import Target, connect, eprint, format_status_error
-from minikubelet.cli.delete import _delete, _wait_gone
+from minikubelet.cli.delete import delete_object, wait_gone
 from minikubelet.cli.exec import SessionRequest, exit_code_of, open_session, usable_tty
 from minikubelet.client import ApiClient, resource_path
 from minikubelet.errors import MinikubeletError, StatusError
@@ -104,9 +104,9 @@ def _run_attached(client: ApiClient, namespace: str, name: str, *, restart: str,
         pod = _wait_for(client, namespace, name, lambda p: p["status"].get("phase") in ends)
     if rm:
         target = Target("pods", name)
-        deleted = _delete(client, target, namespace, -1)
+        deleted = delete_object(client, target, namespace, -1)
         typer.echo(f'pod "{name}" deleted')
-        _wait_gone(client, target, namespace, deleted)
+        wait_gone(client, target, namespace, deleted)
     return 0 if restart == "Always" else _exit_code(pod)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from minikubelet.cli.common import connect, eprint, parse_targets
+from minikubelet.cli.common import connect, eprint, parse_duration, parse_targets
 from minikubelet.client import resource_path
 from minikubelet.errors import NotFoundError
 
@@ -19,7 +19,7 @@ def wait_command(
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="The namespace.")] = "default",
 ) -> None:
     """Wait until a pod has a condition (or is deleted)."""
-    deadline = time.monotonic() + _seconds(timeout)
+    deadline = time.monotonic() + parse_duration(timeout, "--timeout")
     with connect() as client:
         for target in parse_targets(args):
             path = resource_path(target.resource, namespace, target.name)
@@ -49,11 +49,3 @@ def _met(obj: dict[str, Any], wanted: str) -> bool:
         if condition.get("type", "").lower() == name.lower():
             return str(condition.get("status", "")).lower() == expected
     return False
-
-
-def _seconds(text: str) -> float:
-    units = {"s": 1, "m": 60, "h": 3600}
-    try:
-        return float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text)
-    except (ValueError, IndexError):
-        raise typer.BadParameter(f"invalid duration: {text}", param_hint="--timeout") from None

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from minikubelet.api.images import parse_image
-from minikubelet.api.meta import format_time
 from minikubelet.errors import (
     BadRequestError,
     ConflictError,
@@ -38,9 +37,9 @@ from minikubelet.errors import (
 from minikubelet.kubelet.backoff import Backoff
 from minikubelet.kubelet.containers import build_spec, spec_hash, volume_dirs
 from minikubelet.kubelet.status import ProbeView, Waiting, compute_status, instances_by_name, latest_sandbox
+from minikubelet.printing.durations import go_duration
 from minikubelet.recorder import EventRecorder
 from minikubelet.runtime.interface import (
-    SANDBOX_NAME,
     ContainerKind,
     ContainerRuntime,
     PodRef,
@@ -305,7 +304,7 @@ class Kubelet:
             delay = self.restart_backoff.check(key, finished_at=finished, now=wall_now)
             if delay is not None:
                 pod_id = f"{meta['name']}_{meta['namespace']}({meta['uid']})"
-                message = f"back-off {_go_seconds(delay)} restarting failed container={name} pod={pod_id}"
+                message = f"back-off {go_duration(delay)} restarting failed container={name} pod={pod_id}"
                 state.waiting[name] = Waiting("CrashLoopBackOff", message)
                 state.soon = True
                 if latest.id not in state.backoff_told:  # once per crashed instance, not at every re-check
@@ -399,7 +398,7 @@ class Kubelet:
             self.recorder.record(pod, "Warning", "Failed", "Error: ErrImagePull", field_path=where)
             state.soon = True
             return None
-        took = _go_seconds(self.monotonic() - started, precise=True)
+        took = go_duration(round(self.monotonic() - started, 3))
         self.recorder.record(
             pod, "Normal", "Pulled", f'Successfully pulled image "{image}" in {took} ({took} including waiting)', field_path=where
         )
@@ -555,7 +554,7 @@ class Kubelet:
     def _write_status(self, pod: dict[str, Any], observed: list[RuntimeContainer], state: _PodState) -> None:
         status = compute_status(pod, observed, waiting=state.waiting, now=self.clock(), host_ip=self.host_ip, probes=self.probes)
         self.probes.after_status(pod["metadata"]["uid"], status)
-        if _same_status(pod.get("status") or {}, status):
+        if (pod.get("status") or {}) == status:
             return
         meta = pod["metadata"]
 
@@ -580,19 +579,3 @@ def _should_restart(policy: str, container: RuntimeContainer) -> bool:
 def _field_path(pod: dict[str, Any], container: str) -> str:
     group = "initContainers" if any(c["name"] == container for c in pod["spec"].get("initContainers", [])) else "containers"
     return f"spec.{group}{{{container}}}"
-
-
-def _go_seconds(seconds: float, *, precise: bool = False) -> str:
-    """Go's time.Duration text: 10s, 1m20s, 5m0s (back-offs), 1.234s or 512ms (pull times)."""
-    if precise:
-        return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.3f}".rstrip("0").rstrip(".") + "s"
-    whole = int(seconds)
-    minutes, secs = divmod(whole, 60)
-    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
-
-
-def _same_status(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    return {k: v for k, v in old.items()} == new
-
-
-_ = (SANDBOX_NAME, format_time)

@@ -8,39 +8,5 @@ dicts in Kubernetes wire format and takes the current time explicitly, so every 
 
 from __future__ import annotations
 
-from minikubelet.printing.describe import describe_events, describe_node, describe_pod, describe_probe, pod_qos_class
-from minikubelet.printing.durations import age, go_duration, human_duration, parse_time, short_human_duration
-from minikubelet.printing.render import format_labels, render_name, render_table
-from minikubelet.printing.tables import (
-    event_table,
-    namespace_table,
-    node_table,
-    pod_cells,
-    pod_status_reason,
-    pod_table,
-)
-from minikubelet.printing.tabwriter import TabWriter, tabwrite
-
-__all__ = [
-    "TabWriter",
-    "age",
-    "describe_events",
-    "describe_node",
-    "describe_pod",
-    "describe_probe",
-    "event_table",
-    "format_labels",
-    "go_duration",
-    "human_duration",
-    "namespace_table",
-    "node_table",
-    "parse_time",
-    "pod_cells",
-    "pod_qos_class",
-    "pod_status_reason",
-    "pod_table",
-    "render_name",
-    "render_table",
-    "short_human_duration",
-    "tabwrite",
-]
+# No re-exports: importing one printer (the CLI's table renderer) must not load the others, whose quantity
+# parsing pulls in pydantic. Import the submodules: `from minikubelet.printing.render import render_table`.

@@ -138,6 +138,7 @@ async def _run_all(config: DaemonConfig, registry: Registry, credentials: Creden
                 registry,
                 token=credentials.token,
                 logs=kubelet.open_logs,
+                probes=probes.history,
                 exec_streams=functools.partial(open_exec, kubelet),
                 attach_streams=functools.partial(open_attach, kubelet),
             ),

@@ -76,17 +76,22 @@ class LogSource(Protocol):
     ) -> AsyncIterator[bytes]: ...
 
 
+ProbeSource = Callable[[str], list[dict[str, Any]]]
+"""A pod's recorded probe attempts by pod uid (the prober's history)."""
+
+
 def build_app(
     registry: Registry,
     *,
     token: str,
     logs: LogSource | None = None,
+    probes: ProbeSource | None = None,
     exec_streams: ExecSource | None = None,
     attach_streams: AttachSource | None = None,
 ) -> ASGIApp:
     """The ASGI application serving `registry` (pod logs from `logs`, exec and attach sessions from
     `exec_streams` and `attach_streams`), guarded by `token`."""
-    api = _Api(registry, logs)
+    api = _Api(registry, logs, probes)
     streams = StreamEndpoints(registry, exec_streams, attach_streams)
     pod = "/api/v1/namespaces/{namespace}/pods/{name}"
     routes = [
@@ -103,6 +108,7 @@ def build_app(
         Route("/api/v1/namespaces/{namespace}/pods/{name}/status", api.status, methods=["GET", "PUT", "PATCH"]),
         Route("/api/v1/namespaces/{namespace}/pods/{name}/binding", api.binding, methods=["POST"]),
         Route("/api/v1/namespaces/{namespace}/pods/{name}/log", api.log, methods=["GET"]),
+        Route(f"{pod}/probes", api.probes, methods=["GET"]),
         WebSocketRoute(f"{pod}/exec", streams.exec_socket),
         WebSocketRoute(f"{pod}/attach", streams.attach_socket),
         Route(f"{pod}/exec", _errors(streams.http_fallback), methods=["GET", "POST"]),
@@ -176,10 +182,11 @@ def _errors(handler: Handler) -> Handler:
 
 
 class _Api:
-    def __init__(self, registry: Registry, logs: LogSource | None) -> None:
+    def __init__(self, registry: Registry, logs: LogSource | None, probes: ProbeSource | None) -> None:
         self.registry = registry
         self.logs = logs
-        for name in ("collection", "item", "status", "binding", "log"):
+        self.probe_attempts = probes
+        for name in ("collection", "item", "status", "binding", "log", "probes"):
             setattr(self, name, _errors(getattr(self, name)))
 
     # ---------------------------------------------------------------------------------------- discovery
@@ -286,6 +293,12 @@ class _Api:
             timestamps=_flag(query.get("timestamps")),
         )
         return StreamingResponse(chunks, media_type="text/plain")
+
+    async def probes(self, request: Request) -> Response:
+        """minikubelet's own subresource: the pod's recent probe attempts (for `timeline` and benchmarks)."""
+        pod = self.registry.get(RESOURCES["pods"], request.path_params["namespace"], request.path_params["name"])
+        attempts = self.probe_attempts(pod["metadata"]["uid"]) if self.probe_attempts is not None else []
+        return _json({"kind": "ProbeAttemptList", "apiVersion": "minikubelet.dev/v1alpha1", "metadata": {}, "items": attempts})
 
     async def _patch(self, request: Request, resource: Resource, namespace: str, name: str, *, subresource: str = "") -> Response:
         content_type = request.headers.get("content-type", "").split(";")[0].strip()

@@ -19,6 +19,7 @@ from minikubelet.errors import ContainerRuntimeError, NotFoundError
 from minikubelet.kubelet.status import ProbeView
 from minikubelet.prober import handlers
 from minikubelet.prober.handlers import Outcome, ProbeError, Result
+from minikubelet.prober.history import Attempt, ProbeHistory
 from minikubelet.prober.results import ProbeKind, ResultsCache, Verdict
 from minikubelet.prober.worker import Worker
 from minikubelet.recorder import EventRecorder
@@ -46,6 +47,7 @@ class ProbeManager(ProbeView):
         self.recorder = recorder
         self.clock = clock
         self.cache = ResultsCache(on_change)
+        self.history = ProbeHistory()
         self._started = time.monotonic()
         self._workers: dict[tuple[str, str, ProbeKind], tuple[Worker, asyncio.Task[None]]] = {}
         self._kinds: dict[tuple[str, str], set[ProbeKind]] = {}
@@ -101,6 +103,7 @@ class ProbeManager(ProbeView):
             self._workers.pop(key)[1].cancel()
         for pair in [k for k in self._kinds if k[0] == uid]:
             del self._kinds[pair]
+        self.history.forget(uid)
 
     async def close(self) -> None:
         tasks = [task for _, task in self._workers.values()]
@@ -128,6 +131,9 @@ class ProbeManager(ProbeView):
         self.recorder.record(
             pod, "Warning" if event_type == "Warning" else "Normal", reason, message, field_path=f"spec.containers{{{container}}}"
         )
+
+    def record(self, pod_uid: str, attempt: Attempt) -> None:
+        self.history.add(pod_uid, attempt)
 
     async def run(self, kind: ProbeKind, pod: dict[str, Any], container: dict[str, Any], container_id: str) -> Outcome:
         outcome = Outcome(Result.UNKNOWN)

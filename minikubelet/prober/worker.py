@@ -18,12 +18,14 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from minikubelet.prober.handlers import Outcome, Result
+from minikubelet.prober.history import MESSAGE_LIMIT, Attempt
 from minikubelet.prober.results import ProbeKind, ResultsCache, Verdict
 
 __all__ = ["INITIAL_VERDICT", "ProbeContext", "Worker"]
@@ -48,6 +50,8 @@ class ProbeContext(Protocol):
 
     def event(self, pod: dict[str, Any], container: str, event_type: str, reason: str, message: str) -> None: ...
 
+    def record(self, pod_uid: str, attempt: Attempt) -> None: ...
+
 
 @dataclass
 class _Counter:
@@ -70,6 +74,8 @@ class Worker:
         self.counter = _Counter()
         self.trigger = asyncio.Event()
         self.probes_run = 0
+        self._due: float | None = None  # the loop time the current step was scheduled for
+        self._manual = False
 
     async def run(self, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         """Probe on every tick (or manual trigger) until `step` says stop or the task is cancelled."""
@@ -79,6 +85,7 @@ class Worker:
         next_tick = loop.time()
         try:
             while True:
+                self._due = next_tick
                 try:
                     keep_going = await self.step()
                 except Exception:  # a bug in one probe must not end the worker (CancelledError still does)
@@ -87,10 +94,12 @@ class Worker:
                 if not keep_going:
                     return
                 next_tick += self.period
+                self._manual = False
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(max(0.0, next_tick - loop.time())):
                         await self.trigger.wait()
                     next_tick = loop.time()  # a manual trigger resets the ticker
+                    self._manual = True
                 self.trigger.clear()
         finally:
             if self.container_id:
@@ -134,11 +143,23 @@ class Worker:
 
     async def _probe(self, pod: dict[str, Any], container_id: str) -> bool:
         self.probes_run += 1
+        loop = asyncio.get_running_loop()
+        started, wall = loop.time(), time.time()
         outcome = await self.context.run(self.kind, pod, self.container, container_id)
+        duration = loop.time() - started
+        due = wall - (started - self._due) if self._due is not None else wall
         name = self.container["name"]
+
+        def record(result: str, message: str, verdict: str = "") -> None:
+            attempt = Attempt(
+                name, container_id, self.kind, due, wall, duration, result, message[:MESSAGE_LIMIT], verdict, self._manual
+            )
+            self.context.record(self.uid, attempt)
+
         if outcome.error:
             message = f"{self.kind} probe errored and resulted in unknown state: {outcome.error}"
             self.context.event(pod, name, "Warning", "Unhealthy", message)
+            record("Unknown", outcome.error)
             return True
         if outcome.result is Result.WARNING:
             self.context.event(pod, name, "Warning", "ProbeWarning", f"{self.kind} probe warning: {outcome.output}")
@@ -150,6 +171,12 @@ class Worker:
         else:
             self.counter.last, self.counter.run = verdict, 1
         threshold = int(self.probe.get("failureThreshold" if verdict is Verdict.FAILURE else "successThreshold", 1))
+        crossed = self.counter.run >= threshold and self.context.cache.get(container_id, self.kind) is not verdict
+        record(
+            outcome.result.value.capitalize(),
+            "" if outcome.result is Result.SUCCESS else outcome.output,
+            verdict.value if crossed else "",
+        )
         if self.counter.run < threshold:
             return True
         self.context.cache.set(container_id, self.kind, verdict, pod_uid=self.uid)

@@ -67,6 +67,20 @@ class Node:
             raise AssertionError(f"minikubelet {' '.join(args)} failed ({process.returncode}):\n{process.stderr}")
         return process
 
+    def api(self, path: str) -> Any:
+        """GET an API path (JSON) as the CLI's client does, with the node's CA and token."""
+        from minikubelet.client import ApiClient
+        from minikubelet.node.kubeconfig import read_connection
+        from minikubelet.node.paths import NodePaths
+
+        with ApiClient(read_connection(NodePaths.from_env(str(self.home)))) as client:
+            return client.get(path)
+
+    def probe_attempts(self, pod: str, namespace: str = "default") -> list[dict[str, Any]]:
+        """The pod's recorded probe attempts, oldest first (GET .../pods/<pod>/probes)."""
+        items: list[dict[str, Any]] = self.api(f"/api/v1/namespaces/{namespace}/pods/{pod}/probes")["items"]
+        return items
+
     def kubectl(self, *args: str, stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess[str]:
         env = {**self.env, "KUBECONFIG": str(self.kubeconfig), "HOME": str(self.home)}
         return subprocess.run(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
+import time
 from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,6 +13,7 @@ from typing import Any
 import pytest
 
 from minikubelet.prober.handlers import Outcome, Result
+from minikubelet.prober.history import Attempt, ProbeHistory
 from minikubelet.prober.results import ProbeKind, ResultsCache, Verdict
 from minikubelet.prober.worker import Worker
 
@@ -23,6 +28,8 @@ class Context:
         self.events: list[tuple[str, str]] = []
         self.clock = STARTED + timedelta(seconds=100)
         self.pod_obj: dict[str, Any] = pod()
+        self.history = ProbeHistory(limit=5)
+        self.ran = asyncio.Event()
 
     def pod(self, namespace: str, name: str, uid: str) -> dict[str, Any] | None:
         return self.pod_obj
@@ -34,10 +41,14 @@ class Context:
         return 1e9
 
     async def run(self, kind: ProbeKind, pod: dict[str, Any], container: dict[str, Any], container_id: str) -> Outcome:
-        return self.outcomes.popleft()
+        self.ran.set()
+        return self.outcomes.popleft() if self.outcomes else OK
 
     def event(self, pod: dict[str, Any], container: str, event_type: str, reason: str, message: str) -> None:
         self.events.append((reason, message))
+
+    def record(self, pod_uid: str, attempt: Attempt) -> None:
+        self.history.add(pod_uid, attempt)
 
 
 def pod(*, container_id: str = "c1", state: str = "running", started: bool = True, phase: str = "Running") -> dict[str, Any]:
@@ -193,3 +204,62 @@ async def test_only_changes_notify_the_kubelet() -> None:
     for _ in range(3):
         await probe.step()
     assert context.changes == ["u1", "u1"], "initial Failure, then Success once"
+
+
+async def test_every_attempt_is_recorded_with_the_threshold_crossings_in_a_bounded_ring() -> None:
+    context = Context()
+    probe = worker(context, ProbeKind.LIVENESS, failureThreshold=2)
+    context.outcomes.extend([OK, FAIL, Outcome(Result.UNKNOWN, error="port http not found"), FAIL])
+    before = time.time()
+    for _ in range(5):
+        await probe.step()  # the fifth is on hold: no attempt
+    attempts = context.history.attempts("u1")
+    assert [(a.result, a.verdict) for a in attempts] == [
+        ("Success", ""),
+        ("Failure", ""),
+        ("Unknown", ""),
+        ("Failure", "Failure"),
+    ]
+    assert attempts[1].message == "HTTP probe failed with statuscode: 404" and attempts[0].message == ""
+    assert attempts[2].message == "port http not found"
+    assert all(a.kind is ProbeKind.LIVENESS and a.container == "app" and a.container_id == "c1" for a in attempts)
+    assert all(before <= a.due <= a.start <= time.time() for a in attempts)
+    context.pod_obj = pod(container_id="c2")
+    for _ in range(3):
+        await probe.step()
+    assert len(context.history.attempts("u1")) == 5, "the ring keeps the newest `limit` attempts"
+    assert [a.container_id for a in context.history.attempts("u1")][-3:] == ["c2"] * 3
+    api_view = context.history("u1")[-1]
+    assert api_view["probe"] == "Liveness" and api_view["result"] == "Success" and api_view["start"].endswith("Z")
+
+
+async def test_ticks_keep_to_the_schedule_and_a_manual_trigger_probes_at_once() -> None:
+    context = Context()
+    context.history = ProbeHistory()
+    probe = worker(context, ProbeKind.READINESS, periodSeconds=0.2)
+    task = asyncio.create_task(probe.run())
+    try:
+        deadline = time.monotonic() + 10
+        while len(context.history.attempts("u1")) < 4 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        ticks = context.history.attempts("u1")
+        assert len(ticks) >= 4
+        # The ticker is anchored: each attempt is due one period after the one before, whatever its lateness.
+        gaps = [b.due - a.due for a, b in itertools.pairwise(ticks)]
+        assert all(abs(gap - 0.2) < 0.05 for gap in gaps), gaps
+        assert all(0 <= a.lateness < 0.15 for a in ticks), [a.lateness for a in ticks]
+        probe.period = 30.0  # from the next tick on, nothing would run for 30 s ...
+        await asyncio.sleep(0.5)
+        count = len(context.history.attempts("u1"))
+        context.ran.clear()
+        probe.trigger.set()  # ... but the manual trigger runs the probe at once
+        async with asyncio.timeout(5):
+            await context.ran.wait()
+        await asyncio.sleep(0.05)
+        attempts = context.history.attempts("u1")
+        assert len(attempts) == count + 1 and attempts[-1].manual and not attempts[0].manual
+        assert attempts[-1].lateness < 0.15
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

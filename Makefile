@@ -25,8 +25,8 @@ images: docker
 	@bash scripts/build-images.sh
 
 lint: install
-	$(BIN)/ruff check minikubelet tests benchmarks
-	$(BIN)/mypy --strict minikubelet
+	$(BIN)/ruff check minikubelet tests benchmarks docs
+	$(BIN)/mypy --strict minikubelet docs/generate_tutorial.py
 	$(BIN)/lint-imports
 
 # Fast tests that need no Docker engine.

@@ -38,13 +38,7 @@ test: install docker images lint
 
 # Validate every example, start the node (idempotent), run the tutorial's echo pod on Docker and show it.
 demo: install images
-	$(BIN)/minikubelet apply --dry-run=client -f manifests/
-	$(BIN)/minikubelet up
-	$(BIN)/minikubelet apply -f manifests/echo-pod.yml
-	$(BIN)/minikubelet wait --for=condition=Ready pod/echo --timeout=60s
-	$(BIN)/minikubelet get pods -o wide
-	$(BIN)/minikubelet describe pod/echo
-	$(BIN)/minikubelet logs echo
+	@MINIKUBELET=$(BIN)/minikubelet PYTHON=$(BIN)/python sh scripts/demo.sh
 
 # Stop the node the demo started (pods stay, as after `minikubelet down`).
 down: install

@@ -19,15 +19,17 @@ import os
 import signal
 import socket
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
 
+from minikubelet.apiserver.admission import PodSecurityPolicy
 from minikubelet.apiserver.app import build_app
 from minikubelet.apiserver.registry import Registry
-from minikubelet.errors import AlreadyExistsError, MinikubeletError, NotFoundError
+from minikubelet.errors import AlreadyExistsError, MinikubeletError, NotFoundError, UnavailableError
 from minikubelet.kubelet import nodestatus
 from minikubelet.kubelet.kubelet import Kubelet
 from minikubelet.kubelet.streaming import open_attach, open_exec
@@ -46,6 +48,7 @@ __all__ = ["DaemonConfig", "serve"]
 log = logging.getLogger("minikubelet")
 
 DEFAULT_POD_INFRA_IMAGE = "registry.k8s.io/pause:3.10"
+ENGINE_THREADS = 64  # threads for blocking calls (the Docker SDK): how many engine calls may wait at once
 NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -55,6 +58,9 @@ class DaemonConfig:
     node_name: str
     pod_infra_image: str = DEFAULT_POD_INFRA_IMAGE
     port: int = 0
+    # `up --allow-privileged` and `--allow-host-path`: what pods may do to the host (apiserver/admission.py).
+    allow_privileged: bool = False
+    allowed_host_paths: tuple[str, ...] = ()
     # Builds the container runtime for an instance id; the default is the Docker engine.
     runtime_factory: Callable[[str], ContainerRuntime] | None = None
 
@@ -85,6 +91,9 @@ def serve(config: DaemonConfig) -> None:
 
 
 async def _serve(config: DaemonConfig) -> None:
+    # The Docker SDK blocks: every engine call holds a thread, a stop for its whole grace period. asyncio's
+    # default pool (CPUs + 4 threads) would queue the 50 stops of a mass deletion behind one another.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(ENGINE_THREADS, thread_name_prefix="engine"))
     paths = config.paths
     paths.ensure_home()
     running = read_pid(paths)
@@ -93,9 +102,15 @@ async def _serve(config: DaemonConfig) -> None:
         # first one's pid and endpoint files when it stops.
         raise MinikubeletError(f"a minikubelet node is already running from {paths.home} (pid {running})")
     credentials = ensure_credentials(paths)
-    store = Store(paths.state_db)
     try:
-        registry = Registry(store)
+        store = Store(paths.state_db)
+    except UnavailableError as exc:  # damaged, foreign or locked: say so in one line (`up` shows it), no traceback
+        raise MinikubeletError(f"cannot start the node: {exc}") from None
+    try:
+        policy = PodSecurityPolicy(allow_privileged=config.allow_privileged, allowed_host_paths=config.allowed_host_paths)
+        registry = Registry(store, admission=policy)
+        if config.allow_privileged:
+            log.warning("--allow-privileged: pods may run privileged, share the host's namespaces and mount any host path")
         _ensure_namespaces(store)
         _register_node(store, config)
         sock = _bind(paths, config.port)
@@ -139,6 +154,7 @@ async def _run_all(config: DaemonConfig, registry: Registry, credentials: Creden
                 token=credentials.token,
                 logs=kubelet.open_logs,
                 probes=probes.history,
+                lifecycle=kubelet.lifecycle,
                 exec_streams=functools.partial(open_exec, kubelet),
                 attach_streams=functools.partial(open_attach, kubelet),
             ),
@@ -176,7 +192,7 @@ def _bind(paths: NodePaths, port: int) -> socket.socket:
     for candidate in candidates:
         if candidate is None:
             continue
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", candidate))

@@ -153,8 +153,8 @@ def _parse_yaml(text: str) -> list[Any]:
         return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
     except yaml.MarkedYAMLError as exc:
         raise _ParseError(_describe_yaml_error(exc, text)) from None
-    except yaml.YAMLError as exc:
-        raise _ParseError(f"error parsing YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # a reader error (a control character): one line, as every other message
+        raise _ParseError("error parsing YAML: " + " ".join(str(exc).split())) from None
     except RecursionError:
         raise _ParseError(f"error parsing YAML: nested more than {MAX_DEPTH} levels deep") from None
 

@@ -18,6 +18,7 @@ from minikubelet.api.quantity import Quantity
 from minikubelet.api.status import PodStatus
 
 __all__ = [
+    "Capabilities",
     "Container",
     "ContainerPort",
     "EmptyDirVolumeSource",
@@ -29,6 +30,7 @@ __all__ = [
     "PodList",
     "PodSpec",
     "ResourceRequirements",
+    "SecurityContext",
     "Volume",
     "VolumeMount",
 ]
@@ -110,6 +112,32 @@ class Volume(K8sModel):
     host_path: HostPathVolumeSource | None = None
 
 
+class Capabilities(K8sModel):
+    add: list[Str] = Field(default_factory=list)
+    drop: list[Str] = Field(default_factory=list)
+
+
+class SecurityContext(K8sModel):
+    """A container's securityContext. The kubelet honours privileged, runAsUser/runAsGroup, readOnlyRootFilesystem,
+    allowPrivilegeEscalation=false and capabilities; the rest is accepted, not acted on (docs/differences.md).
+    Privileged containers and added capabilities outside Docker's defaults pass the node's admission only when
+    it allows them (`apiserver/admission.py`)."""
+
+    capabilities: Capabilities | None = None
+    privileged: Bool | None = None
+    run_as_user: Int64 | None = None
+    run_as_group: Int64 | None = None
+    run_as_non_root: Bool | None = None
+    read_only_root_filesystem: Bool | None = None
+    allow_privilege_escalation: Bool | None = None
+    proc_mount: Literal["Default", "Unmasked"] | None = None
+    # Accepted, not acted on.
+    se_linux_options: dict[str, Any] | None = None
+    windows_options: dict[str, Any] | None = None
+    seccomp_profile: dict[str, Any] | None = None
+    app_armor_profile: dict[str, Any] | None = None
+
+
 class Container(K8sModel):
     _zero_means_default: ClassVar[frozenset[str]] = frozenset({"terminationMessagePath", "terminationMessagePolicy"})
 
@@ -134,8 +162,7 @@ class Container(K8sModel):
     tty: Bool = False
     # Only init containers may set it, to "Always" (a sidecar).
     restart_policy: Str | None = None
-    # Accepted, not acted on (docs/differences.md).
-    security_context: dict[str, Any] | None = None
+    security_context: SecurityContext | None = None
 
     @classmethod
     def _default_raw(cls, data: dict[Any, Any]) -> dict[Any, Any]:
@@ -160,6 +187,10 @@ class PodSpec(K8sModel):
     subdomain: Str = ""
     scheduler_name: Str = "default-scheduler"
     dns_policy: DNSPolicy = "ClusterFirst"
+    # Host namespaces: refused by the node's admission unless it allows privileged pods.
+    host_network: Bool = False
+    host_pid: Bool = Field(default=False, alias="hostPID")
+    host_ipc: Bool = Field(default=False, alias="hostIPC")
     # Accepted, not acted on (docs/differences.md).
     service_account_name: Str = ""
     service_account: Str = ""
@@ -172,9 +203,37 @@ class PodSpec(K8sModel):
     security_context: dict[str, Any] | None = None
     image_pull_secrets: list[dict[str, Any]] = Field(default_factory=list)
 
+    @classmethod
+    def _default_raw(cls, data: dict[Any, Any]) -> dict[Any, Any]:
+        # SetDefaults_PodSpec: on the host's network a container port is also a host port.
+        if data.get("hostNetwork") is True:
+            for key in ("containers", "initContainers"):
+                if key in data:
+                    data[key] = _with_host_ports(data[key])
+        return data
+
     def all_containers(self) -> list[Container]:
         """Init containers, then regular containers, in spec order."""
         return [*self.init_containers, *self.containers]
+
+
+def _with_host_ports(containers: Any) -> Any:
+    """A copy of raw `containers` in which every port without a hostPort gets its containerPort as one."""
+    if not isinstance(containers, list):
+        return containers
+    out = []
+    for container in containers:
+        ports = container.get("ports") if isinstance(container, dict) else None
+        if isinstance(ports, list):
+            container = {**container, "ports": [_host_port_defaulted(port) for port in ports]}
+        out.append(container)
+    return out
+
+
+def _host_port_defaulted(port: Any) -> Any:
+    if isinstance(port, dict) and port.get("hostPort") in (None, 0) and type(port.get("containerPort")) is int:
+        return {**port, "hostPort": port["containerPort"]}
+    return port
 
 
 class Pod(K8sModel):

@@ -53,7 +53,13 @@ class Quantity:
         match = _QUANTITY.match(raw)
         if not match or not _NUMBER.match(match.group(1)):
             raise ValueError(_FORMAT_ERROR)
-        number, suffix = Decimal(match.group(1)), match.group(2)
+        try:
+            return cls._from_parts(Decimal(match.group(1)), match.group(2))
+        except decimal.DecimalException:  # too large or too small for any resource (1e999999999)
+            raise ValueError(_FORMAT_ERROR) from None
+
+    @classmethod
+    def _from_parts(cls, number: Decimal, suffix: str) -> Quantity:
         if suffix in _BINARY:
             return cls(number * (Decimal(1024) ** _BINARY[suffix]), "BinarySI")
         if suffix in _DECIMAL:

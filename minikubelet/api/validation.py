@@ -11,7 +11,16 @@ from collections.abc import Callable, Iterable, Mapping
 
 from minikubelet.api import names
 from minikubelet.api.meta import ObjectMeta
-from minikubelet.api.pod import Container, ContainerPort, EnvVar, Pod, PodSpec, ResourceRequirements, Volume
+from minikubelet.api.pod import (
+    Container,
+    ContainerPort,
+    EnvVar,
+    Pod,
+    PodSpec,
+    ResourceRequirements,
+    SecurityContext,
+    Volume,
+)
 from minikubelet.api.probe import (
     ExecAction,
     GRPCAction,
@@ -23,7 +32,7 @@ from minikubelet.api.probe import (
 from minikubelet.api.quantity import Quantity
 from minikubelet.errors import FieldError
 
-__all__ = ["validate_object_meta", "validate_pod"]
+__all__ = ["validate_object_meta", "validate_pod", "validate_pod_update"]
 
 Errors = list[FieldError]
 NameCheck = Callable[[str], list[str]]
@@ -83,6 +92,96 @@ def validate_pod(pod: Pod) -> Errors:
     return errors
 
 
+def validate_pod_update(new: Pod, old: Pod) -> Errors:
+    """The errors of updating `old` to `new` beyond `validate_pod(new)`: ValidatePodUpdate's immutable spec.
+
+    Only images, a shorter (never removed) activeDeadlineSeconds, added tolerations (or a changed
+    tolerationSeconds) and a negative terminationGracePeriodSeconds turned into 1 may change."""
+    errors: Errors = []
+    for path, new_list, old_list in (
+        ("spec.containers", new.spec.containers, old.spec.containers),
+        ("spec.initContainers", new.spec.init_containers, old.spec.init_containers),
+    ):
+        if len(new_list) != len(old_list):
+            return [*errors, FieldError.forbidden(path, "pod updates may not add or remove containers")]
+        errors += _validate_image_updates(new_list, path)
+    deadline_errors, stop = _validate_deadline_update(new.spec.active_deadline_seconds, old.spec.active_deadline_seconds)
+    errors += deadline_errors
+    if stop:
+        return errors
+    errors += _validate_only_added_tolerations(new.spec.tolerations, old.spec.tolerations)
+    if new.spec != old.spec and _munged(new.spec, old.spec) != old.spec:
+        errors.append(FieldError.forbidden("spec", f"pod updates may not change fields other than {_UPDATABLE_POD_SPEC_FIELDS}"))
+    return errors
+
+
+_UPDATABLE_POD_SPEC_FIELDS = ",".join(
+    (
+        "`spec.containers[*].image`",
+        "`spec.initContainers[*].image`",
+        "`spec.activeDeadlineSeconds`",
+        "`spec.tolerations` (only additions to existing tolerations)",
+        "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
+    )
+)
+
+
+def _validate_image_updates(containers: list[Container], path: str) -> Errors:
+    errors: Errors = []
+    for i, container in enumerate(containers):
+        if not container.image:
+            errors.append(FieldError.required(f"{path}[{i}].image"))
+        elif container.image.strip() != container.image:
+            detail = "must not have leading or trailing whitespace"
+            errors.append(FieldError.invalid(f"{path}[{i}].image", container.image, detail))
+    return errors
+
+
+def _validate_deadline_update(new: int | None, old: int | None) -> tuple[Errors, bool]:
+    """Only set from nil, or lowered; the flag says to stop validating (as ValidatePodUpdate returns early)."""
+    path = "spec.activeDeadlineSeconds"
+    if new is None and old is not None:
+        # Go renders the nil pointer as the string "null".
+        return [FieldError.invalid(path, "null", "must not update from a positive integer to nil value")], False
+    if new is None:
+        return [], False
+    if not 0 <= new <= 2**31 - 1:
+        return [FieldError.invalid(path, new, "must be between 0 and 2147483647, inclusive")], True
+    if old is not None and old < new:
+        return [FieldError.invalid(path, new, "must be less than or equal to previous value")], True
+    return [], False
+
+
+def _validate_only_added_tolerations(new: list[dict[str, object]], old: list[dict[str, object]]) -> Errors:
+    """Every old toleration must still be there; only its tolerationSeconds may differ."""
+
+    def essence(toleration: dict[str, object]) -> dict[str, object]:
+        return {k: v for k, v in toleration.items() if k != "tolerationSeconds" and v not in (None, "")}
+
+    kept = [essence(t) for t in new]
+    if any(essence(t) not in kept for t in old):
+        return [FieldError.forbidden("spec.tolerations", "existing toleration can not be modified except its tolerationSeconds")]
+    return []
+
+
+def _munged(new: PodSpec, old: PodSpec) -> PodSpec:
+    """`new` with the fields an update may change taken from `old` (what must then equal `old`)."""
+    grace = new.termination_grace_period_seconds
+    if old.termination_grace_period_seconds < 0 and grace == 1:
+        grace = old.termination_grace_period_seconds
+    return new.model_copy(
+        update={
+            "containers": [c.model_copy(update={"image": o.image}) for c, o in zip(new.containers, old.containers, strict=True)],
+            "init_containers": [
+                c.model_copy(update={"image": o.image}) for c, o in zip(new.init_containers, old.init_containers, strict=True)
+            ],
+            "active_deadline_seconds": old.active_deadline_seconds,
+            "tolerations": old.tolerations,
+            "termination_grace_period_seconds": grace,
+        }
+    )
+
+
 def validate_object_meta(meta: ObjectMeta, *, path: str, name_check: NameCheck, namespaced: bool = True) -> Errors:
     errors: Errors = []
     if meta.generate_name:
@@ -137,6 +236,7 @@ def _validate_pod_spec(spec: PodSpec, path: str) -> Errors:
     for i, container in enumerate(spec.init_containers):
         errors += _validate_container(container, f"{path}.initContainers[{i}]", seen_names, volume_names, spec, init=True)
     errors += _validate_host_ports(spec, path)
+    errors += _validate_host_network(spec, path)
     errors += _nonnegative(spec.termination_grace_period_seconds, f"{path}.terminationGracePeriodSeconds")
     if spec.active_deadline_seconds is not None and not 1 <= spec.active_deadline_seconds <= 2**31 - 1:
         errors.append(
@@ -200,6 +300,7 @@ def _validate_container(
     errors += _validate_resources(container.resources, f"{path}.resources")
     errors += _validate_volume_mounts(container, f"{path}.volumeMounts", volume_names)
     errors += _validate_restart_policy(container, path, init=init)
+    errors += _validate_security_context(container.security_context, f"{path}.securityContext")
     sidecar = init and container.restart_policy == "Always"
     if init and not sidecar:
         for field_name, value in (
@@ -257,6 +358,40 @@ def _validate_ports(ports: Iterable[ContainerPort], path: str) -> Errors:
             errors += [
                 FieldError.invalid(f"{at}.hostPort", port.host_port, msg) for msg in names.is_valid_port_num(port.host_port)
             ]
+    return errors
+
+
+def _validate_host_network(spec: PodSpec, path: str) -> Errors:
+    """validateHostNetwork: on the host's network a port is published as itself (hostPort was defaulted to it)."""
+    if not spec.host_network:
+        return []
+    return [
+        FieldError.invalid(f"{path}.containers[{i}].ports[{j}].containerPort", port.container_port, _HOST_NETWORK_PORT)
+        for i, container in enumerate(spec.containers)
+        for j, port in enumerate(container.ports)
+        if port.host_port != port.container_port
+    ]
+
+
+_HOST_NETWORK_PORT = "must match `hostPort` when `hostNetwork` is true"
+
+
+def _validate_security_context(context: SecurityContext | None, path: str) -> Errors:
+    """ValidateSecurityContext (whether the node allows what it asks is admission's business, not validation's)."""
+    if context is None:
+        return []
+    errors: Errors = []
+    for field_name, value in (("runAsUser", context.run_as_user), ("runAsGroup", context.run_as_group)):
+        if value is not None and not 0 <= value <= 2**31 - 1:
+            errors.append(FieldError.invalid(f"{path}.{field_name}", value, "must be between 0 and 2147483647, inclusive"))
+    if context.allow_privilege_escalation is False:
+        added = context.capabilities.add if context.capabilities is not None else []
+        if context.privileged:
+            detail = "cannot set `allowPrivilegeEscalation` to false and `privileged` to true"
+            errors.append(FieldError.invalid(path, context.to_dict(), detail))
+        if "CAP_SYS_ADMIN" in added:
+            detail = "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN"
+            errors.append(FieldError.invalid(path, context.to_dict(), detail))
     return errors
 
 

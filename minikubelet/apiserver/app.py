@@ -14,7 +14,7 @@ import hmac
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import yaml
@@ -24,8 +24,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from minikubelet.api.loading import YAML_LOADER
-from minikubelet.apiserver import discovery
+from minikubelet.api.loading import MAX_DEPTH, MAX_NODES, YAML_LOADER
+from minikubelet.apiserver import discovery, leases
 from minikubelet.apiserver.registry import (
     RESOURCES,
     FieldValidation,
@@ -34,9 +34,10 @@ from minikubelet.apiserver.registry import (
     Resource,
     invalid_status,
 )
-from minikubelet.apiserver.streams import AttachSource, ExecSource, StreamEndpoints
+from minikubelet.apiserver.streams import AttachSource, ExecSource, PodLogOptions, StreamEndpoints
 from minikubelet.errors import BadRequestError, InvalidError, NotFoundError, StatusError, UnauthorizedError
 from minikubelet.printing import tables
+from minikubelet.store import ObjectSelector
 
 __all__ = ["MAX_BODY_BYTES", "build_app"]
 
@@ -44,6 +45,16 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 3 * 1024 * 1024
 _OPEN_PATHS = frozenset({"/readyz", "/livez", "/healthz", "/version"})
+_NOT_FOUND = {
+    "kind": "Status",
+    "apiVersion": "v1",
+    "metadata": {},
+    "status": "Failure",
+    "message": "the server could not find the requested resource",
+    "reason": "NotFound",
+    "details": {},
+    "code": 404,
+}
 _PATCH_TYPES: dict[str, PatchType] = {
     "application/strategic-merge-patch+json": "strategic",
     "application/merge-patch+json": "merge",
@@ -79,6 +90,9 @@ class LogSource(Protocol):
 ProbeSource = Callable[[str], list[dict[str, Any]]]
 """A pod's recorded probe attempts by pod uid (the prober's history)."""
 
+LifecycleSource = Callable[[str], list[dict[str, Any]]]
+"""A pod's recorded container state transitions by pod uid (the kubelet's lifecycle history)."""
+
 
 def build_app(
     registry: Registry,
@@ -86,12 +100,13 @@ def build_app(
     token: str,
     logs: LogSource | None = None,
     probes: ProbeSource | None = None,
+    lifecycle: LifecycleSource | None = None,
     exec_streams: ExecSource | None = None,
     attach_streams: AttachSource | None = None,
 ) -> ASGIApp:
     """The ASGI application serving `registry` (pod logs from `logs`, exec and attach sessions from
     `exec_streams` and `attach_streams`), guarded by `token`."""
-    api = _Api(registry, logs, probes)
+    api = _Api(registry, logs, probes, lifecycle)
     streams = StreamEndpoints(registry, exec_streams, attach_streams)
     pod = "/api/v1/namespaces/{namespace}/pods/{name}"
     routes = [
@@ -102,6 +117,11 @@ def build_app(
         Route("/api", api.api_versions),
         Route("/apis", api.api_groups),
         Route("/api/v1", api.api_resources),
+        Route("/apis/{group}", api.api_group),
+        Route("/apis/{group}/{version}", api.api_resources),
+        Route("/apis/coordination.k8s.io/v1/leases", api.leases),
+        Route("/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases", api.leases),
+        Route("/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}", api.leases),
         Route("/openapi/v3", api.openapi_root),
         Route("/openapi/v3/api/v1", api.openapi_v1),
         Route("/api/v1/namespaces/{namespace}/{resource}", api.collection, methods=["GET", "POST"]),
@@ -109,10 +129,13 @@ def build_app(
         Route("/api/v1/namespaces/{namespace}/pods/{name}/binding", api.binding, methods=["POST"]),
         Route("/api/v1/namespaces/{namespace}/pods/{name}/log", api.log, methods=["GET"]),
         Route(f"{pod}/probes", api.probes, methods=["GET"]),
+        Route(f"{pod}/lifecycle", api.lifecycle, methods=["GET"]),
         WebSocketRoute(f"{pod}/exec", streams.exec_socket),
         WebSocketRoute(f"{pod}/attach", streams.attach_socket),
         Route(f"{pod}/exec", _errors(streams.http_fallback), methods=["GET", "POST"]),
         Route(f"{pod}/attach", _errors(streams.http_fallback), methods=["GET", "POST"]),
+        WebSocketRoute(f"{pod}/portforward", streams.portforward_socket),
+        Route(f"{pod}/portforward", _errors(streams.portforward_fallback), methods=["GET", "POST"]),
         Route("/api/v1/namespaces/{namespace}/{resource}/{name}", api.item, methods=["GET", "PUT", "PATCH", "DELETE"]),
         Route("/api/v1/{resource}", api.collection, methods=["GET", "POST"]),
         Route("/api/v1/{resource}/{name}", api.item, methods=["GET", "PUT", "PATCH", "DELETE"]),
@@ -132,11 +155,11 @@ class _BearerAuth:
         if scope["type"] in ("http", "websocket") and scope["path"] not in _OPEN_PATHS:
             given = dict(scope["headers"]).get(b"authorization", b"")
             if not hmac.compare_digest(given, self.expected):
-                if scope["type"] == "websocket":  # exec and attach upgrade: refused before the handshake (HTTP 403)
-                    await send({"type": "websocket.close", "code": 1008})
-                    return
                 response = _status_response(UnauthorizedError("Unauthorized").status(), 401)
-                await response(scope, receive, send)
+                if scope["type"] == "websocket" and "websocket.http.response" not in scope.get("extensions", {}):
+                    await send({"type": "websocket.close", "code": 1008})  # a server that cannot answer 401: 403
+                    return
+                await response(scope, receive, send)  # an exec, attach or port-forward upgrade too: 401, no handshake
                 return
         await self.app(scope, receive, send)
 
@@ -150,9 +173,30 @@ def _status_response(body: dict[str, Any], code: int) -> Response:
     return _json(body, code)
 
 
+def _aggregated(body: dict[str, Any]) -> Response:
+    """Aggregated discovery, labelled so client-go decodes it as `APIGroupDiscoveryList` v2."""
+    data = json.dumps(body, separators=(",", ":")).encode()
+    return Response(data, headers={"Content-Type": discovery.AGGREGATED_CONTENT_TYPE, "Vary": "Accept"})
+
+
 def _warning_headers(warnings: list[str]) -> dict[str, str]:
     # Starlette joins a dict into one header; kubectl splits `299 - "..."` entries on commas as Go does.
-    return {"Warning": ", ".join(f'299 - "{w.replace(chr(34), chr(92) + chr(34))}"' for w in warnings)} if warnings else {}
+    return {"Warning": ", ".join(f'299 - "{_header_text(w)}"' for w in warnings)} if warnings else {}
+
+
+def _header_text(text: str) -> str:
+    """Warning text as the content of a quoted-string: quotes and backslashes escaped, and anything but printable
+    ASCII (an unknown field may be named anything) written as a Go escape, since a header carries only bytes."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in ('"', "\\"):
+            out.append("\\" + char)
+        elif 0x20 <= code < 0x7F:
+            out.append(char)
+        else:
+            out.append(f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "".join(out)
 
 
 def _errors(handler: Handler) -> Handler:
@@ -182,11 +226,14 @@ def _errors(handler: Handler) -> Handler:
 
 
 class _Api:
-    def __init__(self, registry: Registry, logs: LogSource | None, probes: ProbeSource | None) -> None:
+    def __init__(
+        self, registry: Registry, logs: LogSource | None, probes: ProbeSource | None, lifecycle: LifecycleSource | None = None
+    ) -> None:
         self.registry = registry
         self.logs = logs
         self.probe_attempts = probes
-        for name in ("collection", "item", "status", "binding", "log", "probes"):
+        self.transitions = lifecycle
+        for name in ("collection", "item", "status", "binding", "log", "probes", "lifecycle", "leases"):
             setattr(self, name, _errors(getattr(self, name)))
 
     # ---------------------------------------------------------------------------------------- discovery
@@ -198,13 +245,40 @@ class _Api:
         return Response(b"ok", media_type="text/plain")
 
     async def api_versions(self, request: Request) -> Response:
+        if discovery.wants_aggregated(request.headers.get("accept", "")):
+            return _aggregated(discovery.aggregated_discovery(core=True))
         return _json(discovery.api_versions())
 
     async def api_groups(self, request: Request) -> Response:
+        if discovery.wants_aggregated(request.headers.get("accept", "")):
+            return _aggregated(discovery.aggregated_discovery(core=False))
         return _json(discovery.api_group_list())
 
+    async def api_group(self, request: Request) -> Response:
+        group = discovery.api_group(request.path_params["group"])
+        return _json(group) if group is not None else _json(_NOT_FOUND, 404)
+
     async def api_resources(self, request: Request) -> Response:
-        return _json(discovery.api_resource_list())
+        group, group_version = request.path_params.get("group", ""), request.path_params.get("version", "v1")
+        listing = discovery.api_resource_list(group, group_version)
+        return _json(listing) if listing is not None else _json(_NOT_FOUND, 404)
+
+    async def leases(self, request: Request) -> Response:
+        """The read-only node Lease of `coordination.k8s.io/v1`, derived from the Node (`leases.py`)."""
+        query = request.query_params
+        if query.get("watch") in ("true", "1"):
+            raise _MethodNotAllowed()
+        name = request.path_params.get("name")
+        selector = ObjectSelector.parse("Lease", query.get("labelSelector", ""), query.get("fieldSelector", ""))
+        nodes, rv = self.registry.store.list("Node", None)
+        items = leases.node_leases(nodes, request.path_params.get("namespace", ""))
+        items = [lease for lease in items if selector.matches(lease) and name in (None, lease["metadata"]["name"])]
+        if name is not None and not items:
+            raise NotFoundError(f'leases.coordination.k8s.io "{name}" not found', kind="leases", name=name)
+        if _wants_table(request):
+            now = datetime.now(UTC)
+            return _json(tables.lease_table(items, now=now, include_object=_include_object(request), resource_version=rv))
+        return _json(items[0] if name is not None else leases.lease_list(items, rv))
 
     async def openapi_root(self, request: Request) -> Response:
         return _json(discovery.openapi_root())
@@ -219,7 +293,12 @@ class _Api:
         if request.method == "POST":
             body = await _read_json(request)
             obj, warnings = self.registry.create(
-                resource, namespace, body, validation=_field_validation(request), dry_run=_dry_run(request)
+                resource,
+                namespace,
+                body,
+                validation=_field_validation(request),
+                dry_run=_dry_run(request),
+                manager=_field_manager(request),
             )
             return _json(obj, 201, _warning_headers(warnings))
         query = request.query_params
@@ -251,7 +330,8 @@ class _Api:
             return _json(obj)
         if request.method == "PUT":
             body = await _read_json(request)
-            obj, warnings = self.registry.update(resource, namespace, name, body, validation=_field_validation(request))
+            validation, manager = _field_validation(request), _field_manager(request)
+            obj, warnings = self.registry.update(resource, namespace, name, body, validation=validation, manager=manager)
             return _json(obj, 200, _warning_headers(warnings))
         if request.method == "PATCH":
             return await self._patch(request, resource, namespace, name)
@@ -276,29 +356,31 @@ class _Api:
         namespace, name = request.path_params["namespace"], request.path_params["name"]
         if self.logs is None:
             raise BadRequestError("this node serves no logs")
-        query = request.query_params
-        since = None
-        if query.get("sinceSeconds"):
-            since = datetime.now(UTC) - timedelta(seconds=_int(query["sinceSeconds"]))
-        elif query.get("sinceTime"):
-            since = datetime.fromisoformat(query["sinceTime"].replace("Z", "+00:00"))
+        options = PodLogOptions.parse(request.query_params, name=name)
         chunks = await self.logs(
             namespace,
             name,
-            container=query.get("container", ""),
-            previous=_flag(query.get("previous")),
-            follow=_flag(query.get("follow")),
-            tail=_int(query["tailLines"]) if query.get("tailLines") else None,
-            since=since,
-            timestamps=_flag(query.get("timestamps")),
+            container=options.container,
+            previous=options.previous,
+            follow=options.follow,
+            tail=options.tail,
+            since=options.since,
+            timestamps=options.timestamps,
         )
-        return StreamingResponse(chunks, media_type="text/plain")
+        return StreamingResponse(options.limited(chunks), media_type="text/plain")
 
     async def probes(self, request: Request) -> Response:
         """minikubelet's own subresource: the pod's recent probe attempts (for `timeline` and benchmarks)."""
         pod = self.registry.get(RESOURCES["pods"], request.path_params["namespace"], request.path_params["name"])
         attempts = self.probe_attempts(pod["metadata"]["uid"]) if self.probe_attempts is not None else []
         return _json({"kind": "ProbeAttemptList", "apiVersion": "minikubelet.dev/v1alpha1", "metadata": {}, "items": attempts})
+
+    async def lifecycle(self, request: Request) -> Response:
+        """minikubelet's own subresource: the kubelet's record of the pod's container state changes (for `timeline`)."""
+        pod = self.registry.get(RESOURCES["pods"], request.path_params["namespace"], request.path_params["name"])
+        items = self.transitions(pod["metadata"]["uid"]) if self.transitions is not None else []
+        kind = "ContainerTransitionList"
+        return _json({"kind": kind, "apiVersion": "minikubelet.dev/v1alpha1", "metadata": {}, "items": items})
 
     async def _patch(self, request: Request, resource: Resource, namespace: str, name: str, *, subresource: str = "") -> Response:
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
@@ -317,7 +399,16 @@ class _Api:
             return _status_response(body, 415)
         patch = await _read_body(request, yaml_ok=patch_type == "apply")
         obj, warnings, created = self.registry.patch(
-            resource, namespace, name, patch_type, patch, validation=_field_validation(request), subresource=subresource
+            resource,
+            namespace,
+            name,
+            patch_type,
+            patch,
+            validation=_field_validation(request),
+            subresource=subresource,
+            # Server-side apply needs an explicit manager; other writes default to the client's name.
+            manager=request.query_params.get("fieldManager", "") if patch_type == "apply" else _field_manager(request),
+            force=_flag(request.query_params.get("force")),
         )
         return _json(obj, 201 if created else 200, _warning_headers(warnings))
 
@@ -418,10 +509,16 @@ def _include_object(request: Request) -> str:
 
 
 def _field_validation(request: Request) -> FieldValidation:
-    value = request.query_params.get("fieldValidation", "Strict")
+    # Warn when not asked, as the API server (kubectl patch, label and annotate do not ask).
+    value = request.query_params.get("fieldValidation", "Warn")
     if value not in ("Strict", "Warn", "Ignore"):
         raise BadRequestError(f'fieldValidation "{value}" is invalid: must be one of Strict, Warn or Ignore')
     return value  # type: ignore[return-value]
+
+
+def _field_manager(request: Request) -> str:
+    """The fieldManager asked for, else the client's name: the User-Agent up to its first "/" (`kubectl`)."""
+    return request.query_params.get("fieldManager") or request.headers.get("user-agent", "").split("/")[0]
 
 
 def _dry_run(request: Request) -> bool:
@@ -433,13 +530,6 @@ def _dry_run(request: Request) -> bool:
 
 def _flag(value: str | None) -> bool:
     return value in ("true", "1", "True")
-
-
-def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise BadRequestError(f"invalid integer: {value}") from None
 
 
 def _float(value: str | None) -> float | None:
@@ -463,14 +553,46 @@ async def _read_body(request: Request, *, yaml_ok: bool = False) -> Any:
     if not data.strip():
         return None
     try:
-        return yaml.load(data, Loader=YAML_LOADER) if yaml_ok else json.loads(data)
+        body = yaml.load(data, Loader=YAML_LOADER) if yaml_ok else json.loads(data)
     except (ValueError, yaml.YAMLError) as exc:
         raise BadRequestError(f"couldn't decode the request body: {exc}") from None
+    except RecursionError:
+        raise BadRequestError(f"couldn't decode the request body: nested more than {MAX_DEPTH} levels deep") from None
+    problem = _out_of_bounds(body)
+    if problem:
+        raise BadRequestError(f"couldn't decode the request body: {problem}")
+    return body
+
+
+def _out_of_bounds(body: Any) -> str:
+    """What makes a body too costly to decode: nesting deeper than any object has, or more values than fit in
+    MAX_BODY_BYTES, as a YAML alias bomb ("billion laughs") expands to. The manifest loader's limits."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    nodes = 0
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            return f"too many values (more than {MAX_NODES}, counting what YAML aliases repeat)"
+        if depth > MAX_DEPTH:
+            return f"nested more than {MAX_DEPTH} levels deep"
+        if isinstance(node, dict):
+            stack.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
+    return ""
 
 
 async def _read_json(request: Request, *, default: Any = None) -> Any:
     body = await _read_body(request)
     return default if body is None else body
+
+
+class _MethodNotAllowed(StatusError):
+    code, reason = 405, "MethodNotAllowed"
+
+    def __init__(self) -> None:
+        super().__init__("the server does not allow this method on the requested resource")
 
 
 class _TooLarge(StatusError):

@@ -1,9 +1,17 @@
-"""What kubectl asks before anything else: /version, /api, /apis, /api/v1 and a minimal OpenAPI v3.
+"""What kubectl asks before anything else: /version, discovery (/api, /apis and each group version) and
+a minimal OpenAPI v3.
 
 kubectl-api.md A.1: discovery is mandatory (a 404 on /apis breaks every command), the gcloud dispatcher
 picks its kubectl binary from /version's minor (so we say 32), and kubectl delegates field validation to
-the server only when /openapi/v3 advertises `fieldValidation` on the Pod PATCH operation. Nothing here
-changes at run time, so the documents are built once.
+the server only when /openapi/v3 advertises `fieldValidation` on the Pod PATCH operation.
+
+kubectl 1.32 first asks /api and /apis for *aggregated* discovery (`apidiscovery.k8s.io/v2`
+`APIGroupDiscoveryList`): one answer per endpoint that carries every resource of every version, so a cold
+cache costs two requests instead of one per group version. Clients that ask for plain JSON get the
+classic `APIVersions`, `APIGroupList`, `APIGroup` and `APIResourceList` documents. Both are built from
+`GROUPS`, which lists exactly what the API server serves: the core group and the read-only node Lease of
+`coordination.k8s.io` (what `kubectl describe node` shows). `categories: ["all"]` on pods is what
+`kubectl get all` expands. Nothing here changes at run time, so the documents are built once.
 """
 
 from __future__ import annotations
@@ -12,26 +20,67 @@ import functools
 import hashlib
 import json
 import platform
+from dataclasses import dataclass
 from typing import Any
 
 from minikubelet import KUBERNETES_VERSION, __version__
 
-__all__ = ["RESOURCES", "api_group_list", "api_resource_list", "api_versions", "openapi_root", "openapi_v1", "version"]
+__all__ = [
+    "AGGREGATED_CONTENT_TYPE",
+    "GROUPS",
+    "Served",
+    "aggregated_discovery",
+    "api_group",
+    "api_group_list",
+    "api_resource_list",
+    "api_versions",
+    "openapi_root",
+    "openapi_v1",
+    "version",
+    "wants_aggregated",
+]
 
-_VERBS_FULL = ["create", "delete", "get", "list", "patch", "update", "watch"]
+AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
-# (plural, kind, namespaced, verbs, shortNames, categories)
-RESOURCES: tuple[tuple[str, str, bool, list[str], list[str], list[str]], ...] = (
-    ("pods", "Pod", True, _VERBS_FULL, ["po"], ["all"]),
-    ("pods/status", "Pod", True, ["get", "patch", "update"], [], []),
-    ("pods/log", "Pod", True, ["get"], [], []),
-    ("pods/exec", "PodExecOptions", True, ["create", "get"], [], []),
-    ("pods/attach", "PodAttachOptions", True, ["create", "get"], [], []),
-    ("pods/binding", "Binding", True, ["create"], [], []),
-    ("events", "Event", True, _VERBS_FULL, ["ev"], []),
-    ("nodes", "Node", False, _VERBS_FULL, ["no"], []),
-    ("namespaces", "Namespace", False, ["create", "delete", "get", "list", "patch", "update", "watch"], ["ns"], []),
-)
+_VERBS_FULL = ("create", "delete", "get", "list", "patch", "update", "watch")
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """One resource or subresource (`pods/log`) as discovery advertises it."""
+
+    name: str
+    kind: str
+    namespaced: bool
+    verbs: tuple[str, ...]
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    @property
+    def subresource(self) -> bool:
+        return "/" in self.name
+
+
+# group name ("" is the core group, served at /api) -> version -> resources
+GROUPS: dict[str, dict[str, tuple[Served, ...]]] = {
+    "": {
+        "v1": (
+            Served("pods", "Pod", True, _VERBS_FULL, ("po",), ("all",)),
+            Served("pods/status", "Pod", True, ("get", "patch", "update")),
+            Served("pods/log", "Pod", True, ("get",)),
+            Served("pods/exec", "PodExecOptions", True, ("create", "get")),
+            Served("pods/attach", "PodAttachOptions", True, ("create", "get")),
+            Served("pods/portforward", "PodPortForwardOptions", True, ("create", "get")),
+            Served("pods/binding", "Binding", True, ("create",)),
+            Served("events", "Event", True, _VERBS_FULL, ("ev",)),
+            Served("nodes", "Node", False, _VERBS_FULL, ("no",)),
+            Served("namespaces", "Namespace", False, _VERBS_FULL, ("ns",)),
+        ),
+    },
+    "coordination.k8s.io": {
+        "v1": (Served("leases", "Lease", True, ("get", "list")),),
+    },
+}
 
 
 def version() -> dict[str, str]:
@@ -49,44 +98,138 @@ def version() -> dict[str, str]:
     }
 
 
+def wants_aggregated(accept: str) -> bool:
+    """Whether an Accept header prefers `apidiscovery.k8s.io/v2` over plain JSON (we serve no v2beta1)."""
+    for entry in accept.split(","):
+        media, *raw_params = (part.strip() for part in entry.split(";"))
+        params = dict(p.partition("=")[::2] for p in raw_params)
+        if media in ("application/json", "application/*", "*/*") and params.get("g") == "apidiscovery.k8s.io":
+            if params.get("v") == "v2" and params.get("as") == "APIGroupDiscoveryList":
+                return True
+        elif media in ("application/json", "application/*", "*/*") and "as" not in params:
+            return False
+    return False
+
+
+# --- plain discovery ---------------------------------------------------------------------------------------
+
+
 def api_versions() -> dict[str, Any]:
     return {
         "kind": "APIVersions",
-        "versions": ["v1"],
+        "versions": list(GROUPS[""]),
         "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}],
     }
 
 
+def _group_entry(name: str) -> dict[str, Any]:
+    versions = [{"groupVersion": f"{name}/{v}", "version": v} for v in GROUPS[name]]
+    return {"name": name, "versions": versions, "preferredVersion": versions[0]}
+
+
 def api_group_list() -> dict[str, Any]:
-    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": []}
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [_group_entry(name) for name in GROUPS if name]}
+
+
+def api_group(name: str) -> dict[str, Any] | None:
+    """`/apis/<group>`, or None for a group we do not serve."""
+    if not name or name not in GROUPS:
+        return None
+    return {"kind": "APIGroup", "apiVersion": "v1", **_group_entry(name)}
 
 
 @functools.cache
-def api_resource_list() -> dict[str, Any]:
+def api_resource_list(group: str = "", group_version: str = "v1") -> dict[str, Any] | None:
+    """`/api/v1` (group "") or `/apis/<group>/<version>`, or None for a version we do not serve."""
+    served = GROUPS.get(group, {}).get(group_version)
+    if served is None:
+        return None
     resources = []
-    for plural, kind, namespaced, verbs, short_names, categories in RESOURCES:
+    for resource in served:
         entry: dict[str, Any] = {
-            "name": plural,
-            "singularName": "" if "/" in plural else kind.lower(),
-            "namespaced": namespaced,
-            "kind": kind,
-            "verbs": verbs,
+            "name": resource.name,
+            "singularName": "" if resource.subresource else resource.kind.lower(),
+            "namespaced": resource.namespaced,
+            "kind": resource.kind,
+            "verbs": list(resource.verbs),
         }
-        if short_names:
-            entry["shortNames"] = short_names
-        if categories:
-            entry["categories"] = categories
+        if resource.short_names:
+            entry["shortNames"] = list(resource.short_names)
+        if resource.categories:
+            entry["categories"] = list(resource.categories)
         resources.append(entry)
-    return {"kind": "APIResourceList", "groupVersion": "v1", "resources": resources}
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": f"{group}/{group_version}" if group else group_version,
+        "resources": resources,
+    }
+
+
+# --- aggregated discovery (apidiscovery.k8s.io/v2) ---------------------------------------------------------
+
+
+def _gvk(group: str, group_version: str, kind: str) -> dict[str, str]:
+    return {"group": group, "version": group_version, "kind": kind}
+
+
+def _aggregated_resources(group: str, group_version: str, served: tuple[Served, ...]) -> list[dict[str, Any]]:
+    resources: list[dict[str, Any]] = []
+    for resource in served:
+        if resource.subresource:
+            continue
+        entry: dict[str, Any] = {
+            "resource": resource.name,
+            "responseKind": _gvk(group, group_version, resource.kind),
+            "scope": "Namespaced" if resource.namespaced else "Cluster",
+            "singularResource": resource.kind.lower(),
+            "verbs": list(resource.verbs),
+        }
+        if resource.short_names:
+            entry["shortNames"] = list(resource.short_names)
+        if resource.categories:
+            entry["categories"] = list(resource.categories)
+        subresources = [
+            {
+                "subresource": sub.name.partition("/")[2],
+                "responseKind": _gvk(group, group_version, sub.kind),
+                "verbs": list(sub.verbs),
+            }
+            for sub in served
+            if sub.name.partition("/")[0] == resource.name and sub.subresource
+        ]
+        if subresources:
+            entry["subresources"] = subresources
+        resources.append(entry)
+    return resources
 
 
 @functools.cache
-def openapi_v1() -> dict[str, Any]:
-    """One PATCH operation on pods, carrying the GVK and the `fieldValidation` parameter (run 16-v3min)."""
-    gvk = {"group": "", "version": "v1", "kind": "Pod"}
-    patch = {
-        "description": "partially update the specified Pod",
-        "operationId": "patchCoreV1NamespacedPod",
+def aggregated_discovery(*, core: bool) -> dict[str, Any]:
+    """The `APIGroupDiscoveryList` of /api (`core=True`: the core group) or of /apis (every other group)."""
+    items = []
+    for name, versions in GROUPS.items():
+        if (name == "") != core:
+            continue
+        items.append(
+            {
+                "metadata": {"name": name, "creationTimestamp": None} if name else {"creationTimestamp": None},
+                "versions": [
+                    {"version": v, "resources": _aggregated_resources(name, v, served), "freshness": "Current"}
+                    for v, served in versions.items()
+                ],
+            }
+        )
+    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items}
+
+
+# --- OpenAPI -----------------------------------------------------------------------------------------------
+
+
+def _patch_operation(kind: str, *, namespaced: bool) -> dict[str, Any]:
+    return {
+        "description": f"partially update the specified {kind}",
+        "operationId": f"patchCoreV1{'Namespaced' if namespaced else ''}{kind}",
         "parameters": [
             {
                 "name": "fieldValidation",
@@ -99,12 +242,26 @@ def openapi_v1() -> dict[str, Any]:
         ],
         "responses": {"200": {"description": "OK"}, "201": {"description": "Created"}},
         "x-kubernetes-action": "patch",
-        "x-kubernetes-group-version-kind": gvk,
+        "x-kubernetes-group-version-kind": {"group": "", "version": "v1", "kind": kind},
     }
+
+
+@functools.cache
+def openapi_v1() -> dict[str, Any]:
+    """One PATCH operation per patchable core kind, carrying the GVK and the `fieldValidation` parameter
+    (run 16-v3min): kubectl then leaves validation to the server for that kind (`create -f`, `apply -f`)."""
+    paths = {}
+    for resource in GROUPS[""]["v1"]:
+        if resource.subresource or "patch" not in resource.verbs:
+            continue
+        scope = "/namespaces/{namespace}" if resource.namespaced else ""
+        paths[f"/api/v1{scope}/{resource.name}/{{name}}"] = {
+            "patch": _patch_operation(resource.kind, namespaced=resource.namespaced)
+        }
     return {
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": KUBERNETES_VERSION},
-        "paths": {"/api/v1/namespaces/{namespace}/pods/{name}": {"patch": patch}},
+        "paths": paths,
         "components": {"schemas": {}},
     }
 

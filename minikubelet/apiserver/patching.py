@@ -11,25 +11,52 @@ k8s.io/apimachinery/pkg/util/strategicpatch step by step, including its list-ord
 - `strategic_merge_patch`  `application/strategic-merge-patch+json` (upstream `StrategicMergeMapPatch`).
 - `three_way_merge_patch`  the patch kubectl's client-side apply sends (upstream `CreateThreeWayMergePatch`,
                            overwrite=true).
+- `apply`                  the API server's entry point: any patch type, failing with the API server's codes and
+                           words (400 worded as Go's decoder, 422 without a cause, 500), which kubectl then prints.
+- `go_sprint`, `go_json`   Go's `%+v` and `json.Marshal` of a value, which error messages quote.
+- `ssa_*`                  how server-side apply names fields and list elements (`fieldmanager` builds on them).
 
 A strategic merge needs to know, per field, whether a list is merged (and by which key) or replaced. Upstream reads the
 `patchStrategy`/`patchMergeKey` struct tags of k8s.io/api/core/v1; `_SCHEMAS` spells them out for the kinds we serve.
 Fields not listed there merge as maps and replace as lists, which is what their (absent) tags mean upstream.
 
-Nothing here mutates its arguments. A malformed patch raises `BadRequestError`; an unknown kind is a bug (ValueError).
+Nothing here mutates its arguments. A malformed patch raises `BadRequestError` (`apply` turns the few the API server
+answers otherwise into `UnprocessablePatchError` or `UntypedServerError`); an unknown kind is a bug (ValueError).
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 
-from minikubelet.errors import BadRequestError
+from minikubelet.errors import BadRequestError, StatusError
 
-__all__ = ["json_merge_patch", "json_patch", "strategic_merge_patch", "three_way_merge_patch"]
+__all__ = [
+    "PatchType",
+    "SsaShape",
+    "UnprocessablePatchError",
+    "UntypedServerError",
+    "apply",
+    "check_shape",
+    "go_json",
+    "go_sprint",
+    "json_equal",
+    "json_merge_patch",
+    "json_patch",
+    "ssa_key",
+    "ssa_path",
+    "ssa_root",
+    "ssa_shape",
+    "strategic_merge_patch",
+    "three_way_merge_patch",
+]
+
+PatchType = Literal["strategic", "merge", "json", "apply"]
 
 
 # --- JSON values ---------------------------------------------------------------------------------------------------
@@ -347,7 +374,7 @@ def _find(items: list[Any], merge_key: str, value: Any) -> int | None:
 
 def _require_key(item: dict[str, Any], merge_key: str) -> Any:
     if merge_key not in item:
-        raise BadRequestError(f"map: {item} does not contain declared merge key: {merge_key}")
+        raise _Untyped(f"map: {go_sprint(item)} does not contain declared merge key: {merge_key}")
     return item[merge_key]
 
 
@@ -359,7 +386,7 @@ def _elements_kind(*lists: list[Any]) -> str:
     """The JSON type shared by all elements ("" if there are none): lists must not mix types or nest lists."""
     kinds = {_kind(item) for items in lists for item in items}
     if "array" in kinds:
-        raise BadRequestError("lists of lists are not supported")
+        raise _NotApplicable("lists of lists are not supported")
     if len(kinds) > 1:
         raise BadRequestError(f"list element types are not identical: {sorted(kinds)}")
     return kinds.pop() if kinds else ""
@@ -503,7 +530,7 @@ def _apply_retain_keys(original: dict[str, Any], patch: dict[str, Any]) -> None:
         raise BadRequestError("invalid patch format of retainKeys")
     for key, value in patch.items():
         if value is not None and not key.startswith("$") and key not in keep:
-            raise BadRequestError(f"patch content doesn't match retainKeys list: {key!r} is not in {keep}")
+            raise _NotApplicable(f"patch content doesn't match retainKeys list: {key!r} is not in {keep}")
     for key in [key for key in original if key not in keep]:
         del original[key]
 
@@ -685,3 +712,206 @@ def _combine_lists(base: list[Any], patch: list[Any], meta: _Field, order: list[
         else:
             merged[index] = _combine(merged[index], item, meta.children)
     return _sorted_by(merged, order, key)
+
+
+# --- The API server's side: one entry point, its errors, and Go's renderings of values -----------------------------
+
+_REJECTED = "the server rejected our request due to an error in our request"
+
+
+class _NotApplicable(BadRequestError):
+    """A well-formed patch that does not apply to this object (the API server answers 422, see `apply`)."""
+
+
+class _Untyped(BadRequestError):
+    """A patch error the API server passes on as a plain Go error (it answers 500, see `apply`)."""
+
+
+class UnprocessablePatchError(StatusError):
+    """422 Invalid as apimachinery's NewGenericServerResponse words it: the cause is not sent (`str()` keeps it)."""
+
+    code, reason = 422, "Invalid"
+
+    def status(self) -> dict[str, object]:
+        return {**super().status(), "message": _REJECTED, "details": {}}
+
+
+class UntypedServerError(StatusError):
+    """A plain Go error reaching the API server's error writer: 500 with no reason."""
+
+    code, reason = 500, ""
+
+    def status(self) -> dict[str, object]:
+        body = super().status()
+        del body["reason"]
+        return body
+
+
+def apply(current: dict[str, Any], patch_type: PatchType, patch: Any, kind: str) -> dict[str, Any]:
+    """Apply a decoded patch body of `patch_type` to `current`, failing as the API server's patch handler does.
+
+    The body must be of the right JSON type (400, worded as Go's decoder words it); a JSON patch whose
+    operations do not apply is a 422 with apimachinery's generic message, as are a strategic merge patch's
+    lists of lists and `$retainKeys` mismatches; a missing merge key is a 500. An apply patch (server-side
+    apply) is merged as a strategic merge patch of the applied configuration."""
+    check_shape(patch_type, patch)
+    if patch_type == "json":
+        return _apply_json_patch(current, patch)
+    if patch_type == "merge":
+        result = json_merge_patch(current, patch)
+    else:
+        try:
+            result = strategic_merge_patch(current, patch, kind)
+        except _NotApplicable as exc:
+            raise UnprocessablePatchError(exc.message) from None
+        except _Untyped as exc:
+            raise UntypedServerError(exc.message) from None
+    if not isinstance(result, dict):
+        raise BadRequestError("the patched object is not a JSON object")
+    return result
+
+
+def check_shape(patch_type: PatchType, patch: Any) -> None:
+    """A patch body of the wrong JSON type is a 400, worded as Go's decoder words it."""
+    if patch_type == "json":
+        go_type = "[]handlers.jsonPatchOp"
+        if not isinstance(patch, list | None):
+            raise BadRequestError(
+                f"error decoding patch: json: cannot unmarshal {_go_kind(patch)} into Go value of type {go_type}"
+            )
+        for operation in patch or []:
+            if not isinstance(operation, dict):
+                kind = _go_kind(operation)
+                raise BadRequestError(f"error decoding patch: json: cannot unmarshal {kind} into Go value of type {go_type[2:]}")
+    elif not isinstance(patch, dict):
+        decoded = f"json: cannot unmarshal {_go_kind(patch)} into Go value of type map[string]interface {{}}"
+        prefix = {"merge": "error decoding patch: ", "apply": "error decoding YAML: "}.get(patch_type, "")
+        raise BadRequestError(prefix + decoded)
+
+
+def _apply_json_patch(current: dict[str, Any], operations: list[Any] | None) -> dict[str, Any]:
+    try:
+        result = json_patch(current, operations or [])
+    except BadRequestError as exc:
+        raise UnprocessablePatchError(exc.message) from None
+    if not isinstance(result, dict):
+        raise UnprocessablePatchError("the patched document is not a JSON object")
+    return result
+
+
+def _go_kind(value: Any) -> str:
+    """How Go's encoding/json names a JSON value's type in `cannot unmarshal <kind>` errors."""
+    return {"boolean": "bool", "null": "null"}.get(_kind(value), _kind(value))
+
+
+def go_sprint(value: Any) -> str:
+    """A decoded JSON value as Go's `%+v` prints it: `map[k:v]` with sorted keys, `[a b]`, `<nil>`."""
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{key}:{go_sprint(value[key])}" for key in sorted(value)) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(go_sprint(item) for item in value) + "]"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _go_float(value)
+    return str(value)
+
+
+def _go_float(value: float) -> str:
+    """strconv.FormatFloat(value, 'g', -1, 64): the shortest digits, an exponent below 1e-4 and from 1e6."""
+    sign, digit_tuple, exponent = Decimal(repr(value)).normalize().as_tuple()
+    assert isinstance(exponent, int)  # finite: JSON has no NaN or infinities
+    digits = "".join(map(str, digit_tuple))
+    point = len(digits) + exponent
+    magnitude = point - 1
+    if digits == "0":
+        text = "0"
+    elif magnitude < -4 or magnitude >= 6:
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        text = f"{mantissa}e{'-' if magnitude < 0 else '+'}{abs(magnitude):02d}"
+    elif point <= 0:
+        text = "0." + "0" * -point + digits
+    elif point >= len(digits):
+        text = digits + "0" * (point - len(digits))
+    else:
+        text = digits[:point] + "." + digits[point:]
+    return ("-" if sign else "") + text
+
+
+def go_json(value: Any) -> str:
+    """json.Marshal of a decoded JSON value: sorted keys, no spaces, `<`, `>` and `&` escaped."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return text
+
+
+# Server-side apply names list elements by their x-kubernetes-list-map-keys, where these differ from the
+# strategic merge key, and fills in a key's default.
+_SSA_KEYS: dict[str, tuple[str, ...]] = {
+    "ports": ("containerPort", "protocol"),
+    "topologySpreadConstraints": ("topologyKey", "whenUnsatisfiable"),
+}
+_SSA_KEY_DEFAULTS: dict[str, Any] = {"protocol": "TCP"}
+_PATH_TOKEN = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class SsaShape:
+    """How server-side apply sees one field: the schema of its children (of its elements, for a list), and for
+    a list, its map keys (elements are named by them) or whether it is a set (elements are named by value)."""
+
+    children: Schema
+    keys: tuple[str, ...] = ()
+    is_set: bool = False
+
+
+def ssa_root(kind: str) -> Schema:
+    """The schema of an object of `kind` (ValueError for a kind we do not serve)."""
+    return _schema(kind)
+
+
+def ssa_shape(schema: Schema, name: str) -> SsaShape:
+    meta = _lookup(schema, name)
+    if meta.merge and meta.merge_key:
+        return SsaShape(meta.children, _SSA_KEYS.get(name, (meta.merge_key,)))
+    return SsaShape(meta.children, is_set=meta.merge)
+
+
+def ssa_key(item: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The key fields of a list-map element (a missing `protocol` is TCP, as the schema defaults it)."""
+    return {key: item.get(key, _SSA_KEY_DEFAULTS.get(key)) for key in sorted(keys)}
+
+
+def json_equal(left: Any, right: Any) -> bool:
+    """Equality of decoded JSON values (`True` is not 1)."""
+    return _equal(left, right)
+
+
+def ssa_path(obj: dict[str, Any], path: str, kind: str = "Pod") -> str:
+    """A field path of ours (`spec.containers[0].readinesProbe`) as server-side apply writes it for `obj`
+    (`.spec.containers[name="app"].readinesProbe`): keyed list elements by key, sets by value, others by index."""
+    out: list[str] = []
+    schema: Schema = _schema(kind)
+    shape = SsaShape({})
+    value: Any = obj
+    for match in _PATH_TOKEN.finditer(path):
+        if match.group(1) is not None:
+            name = match.group(1)
+            shape = ssa_shape(schema, name)
+            schema = shape.children
+            value = value.get(name) if isinstance(value, dict) else None
+            out.append("." + name)
+            continue
+        index = int(match.group(2))
+        item = value[index] if isinstance(value, list) and index < len(value) else None
+        if shape.keys and isinstance(item, dict):
+            out.append("[" + ",".join(f"{k}={go_json(v)}" for k, v in ssa_key(item, shape.keys).items()) + "]")
+        elif shape.is_set and item is not None:
+            out.append(f"[={go_json(item)}]")
+        else:
+            out.append(f"[{index}]")
+        value = item
+    return "".join(out)

@@ -9,7 +9,6 @@ these methods, so the daemon's own loops and the tests can use them without a so
 from __future__ import annotations
 
 import copy
-import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,8 +19,9 @@ from minikubelet.api import Event, Namespace, Node, Pod
 from minikubelet.api.loading import decode
 from minikubelet.api.meta import K8sModel, format_time
 from minikubelet.api.names import is_dns1123_label, is_dns1123_subdomain
-from minikubelet.api.validation import validate_object_meta, validate_pod
-from minikubelet.apiserver import patching
+from minikubelet.api.validation import validate_object_meta, validate_pod, validate_pod_update
+from minikubelet.apiserver import fieldmanager, patching
+from minikubelet.apiserver.admission import PodSecurityPolicy
 from minikubelet.errors import (
     BadRequestError,
     ConflictError,
@@ -49,11 +49,6 @@ FieldValidation = Literal["Strict", "Warn", "Ignore"]
 PatchType = Literal["strategic", "merge", "json", "apply"]
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-_IMMUTABLE_POD_SPEC = (
-    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,"
-    "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
-    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
-)
 
 
 def _validate_meta_only(check: Callable[[str], list[str]], namespaced: bool) -> Callable[[Any], list[FieldError]]:
@@ -98,6 +93,7 @@ def invalid_status(error: InvalidError) -> dict[str, Any]:
     causes = [{"reason": _CAUSE_REASONS[c.type], "message": c.body(), "field": c.field} for c in error.causes]
     texts = list(dict.fromkeys(str(c) for c in error.causes))
     aggregate = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+    details = {key: value for key, value in (("name", error.name), ("kind", error.kind)) if value}
     return {
         "kind": "Status",
         "apiVersion": "v1",
@@ -105,11 +101,7 @@ def invalid_status(error: InvalidError) -> dict[str, Any]:
         "status": "Failure",
         "message": f'{error.kind} "{error.name}" is invalid: {aggregate}',
         "reason": "Invalid",
-        "details": {
-            "name": error.name,
-            "kind": error.kind,
-            "causes": causes,
-        },
+        "details": {**details, "causes": causes},
         "code": 422,
     }
 
@@ -121,16 +113,28 @@ def _now() -> datetime:
 class Registry:
     """Create, read, update, patch and delete API objects with the API server's semantics."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = _now, admission: PodSecurityPolicy | None = None) -> None:
         self.store = store
         self.clock = clock
+        # What pods may do to the host; the default refuses privileged pods, host namespaces and host paths.
+        self.admission = admission or PodSecurityPolicy()
 
     # ------------------------------------------------------------------------------------------ decoding
 
     def decode(
-        self, resource: Resource, body: Any, *, namespace: str, name: str = "", validation: FieldValidation = "Strict"
+        self,
+        resource: Resource,
+        body: Any,
+        *,
+        namespace: str,
+        name: str = "",
+        validation: FieldValidation = "Strict",
+        patch: str | None = None,
     ) -> tuple[dict[str, Any], list[str]]:
-        """Decode, default and validate a request body; returns the object in wire form and any warnings."""
+        """Decode, default and validate a request body; returns the object in wire form and any warnings.
+
+        `patch` is the patch (as the API server renders it) the body was made from: decoding errors are then
+        a 422 `patch: Invalid value`, as a patch handler reports them, instead of a 400."""
         if not isinstance(body, dict):
             raise BadRequestError(
                 f'{resource.kind} in version "v1" cannot be handled as a {resource.kind}: the request body must be a JSON object'
@@ -162,10 +166,10 @@ class Registry:
         unsupported = [e for e in outcome.malformed if e.type is ErrorType.NOT_SUPPORTED]
         malformed = [e for e in outcome.malformed if e.type is not ErrorType.NOT_SUPPORTED]
         if malformed:
-            raise BadRequestError(prefix + "; ".join(str(e) for e in malformed))
+            raise _decoding_error("; ".join(str(e) for e in malformed), prefix=prefix, patch=patch)
         unknown = [f'unknown field "{e.field}"' for e in outcome.unknown]
         if unknown and validation == "Strict":
-            raise BadRequestError(prefix + "strict decoding error: " + ", ".join(unknown))
+            raise _decoding_error("strict decoding error: " + ", ".join(unknown), prefix=prefix, patch=patch)
         invalid = unsupported + outcome.invalid
         if invalid or outcome.obj is None:
             raise InvalidError(resource.kind, str(raw["metadata"].get("name") or ""), invalid)
@@ -182,12 +186,16 @@ class Registry:
         *,
         validation: FieldValidation = "Strict",
         dry_run: bool = False,
+        manager: str = "",
     ) -> tuple[dict[str, Any], list[str]]:
+        """Create; `manager` (the field manager) becomes the owner of every field set (managedFields)."""
         meta = body.get("metadata") if isinstance(body, dict) else None
         if isinstance(meta, dict) and not meta.get("name") and meta.get("generateName"):
             body = copy.deepcopy(body)
             body["metadata"]["name"] = str(meta["generateName"]) + _random_suffix()
         obj, warnings = self.decode(resource, body, namespace=namespace, validation=validation)
+        if resource.kind == "Pod":
+            self.admission.admit(obj)
         obj["metadata"].pop("deletionTimestamp", None)
         obj["metadata"].pop("deletionGracePeriodSeconds", None)
         for key in ("uid", "resourceVersion", "creationTimestamp"):
@@ -198,6 +206,7 @@ class Registry:
             obj["status"] = {"phase": "Active"}
         if resource.namespaced:
             self._require_namespace(namespace)
+        self._track(resource, None, obj, manager)
         if dry_run:
             obj["metadata"].setdefault("creationTimestamp", format_time(self.clock()))
             return obj, warnings
@@ -207,7 +216,14 @@ class Registry:
         return self.store.get(resource.kind, namespace if resource.namespaced else "", name)
 
     def update(
-        self, resource: Resource, namespace: str, name: str, body: Any, *, validation: FieldValidation = "Strict"
+        self,
+        resource: Resource,
+        namespace: str,
+        name: str,
+        body: Any,
+        *,
+        validation: FieldValidation = "Strict",
+        manager: str = "",
     ) -> tuple[dict[str, Any], list[str]]:
         ns = namespace if resource.namespaced else ""
         obj, warnings = self.decode(resource, body, namespace=ns, name=name, validation=validation)
@@ -216,7 +232,7 @@ class Registry:
         def mutate(current: dict[str, Any]) -> dict[str, Any]:
             if requested_rv and requested_rv != current["metadata"].get("resourceVersion"):
                 raise ConflictError.of(resource.plural, name)
-            return self._prepare_update(resource, current, obj)
+            return self._track(resource, current, self._prepare_update(resource, current, obj), manager)
 
         return self.store.update_with(resource.kind, ns, name, mutate), warnings
 
@@ -230,9 +246,16 @@ class Registry:
         *,
         validation: FieldValidation = "Strict",
         subresource: str = "",
+        manager: str = "",
+        force: bool = False,
     ) -> tuple[dict[str, Any], list[str], bool]:
-        """Apply a patch; an apply-patch of an absent object creates it. Returns (object, warnings, created)."""
+        """Apply a patch; an apply-patch of an absent object creates it. Returns (object, warnings, created).
+
+        An apply patch is server-side apply by `manager` (required), which `force` lets take over the fields
+        other managers own; any other patch is an update by `manager`."""
         ns = namespace if resource.namespaced else ""
+        if patch_type == "apply":
+            _check_applied_fields(resource, patch, manager)
         try:
             current = self.store.get(resource.kind, ns, name)
         except NotFoundError:
@@ -243,27 +266,45 @@ class Registry:
                 raise BadRequestError(
                     f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
                 ) from None
-            created, warnings = self.create(resource, namespace, patch, validation=validation)
+            now = format_time(self.clock())
+            applied = fieldmanager.apply(None, patch, manager=manager, force=force, now=now, kind=resource.kind)
+            created, warnings = self.create(resource, namespace, applied, validation=validation)
             return created, warnings, True
-        patched = apply_patch(current, patch_type, patch, resource.kind)
         if subresource == "status":
-            return self.update_status(resource, namespace, name, patched), [], False
-        obj, warnings = self.decode(resource, patched, namespace=ns, name=name, validation=validation)
-        expected_rv = current["metadata"].get("resourceVersion")
+            status = self.update_status(resource, namespace, name, apply_patch(current, patch_type, patch, resource.kind))
+            return status, [], False
+        found: list[str] = []
 
         def mutate(latest: dict[str, Any]) -> dict[str, Any]:
-            if latest["metadata"].get("resourceVersion") != expected_rv:
+            # The patch goes onto the latest object in the write transaction (GuaranteedUpdate): a status
+            # written meanwhile is no conflict, but a resourceVersion the patch sets is a precondition.
+            if patch_type == "apply":
+                now = format_time(self.clock())
+                patched = fieldmanager.apply(latest, patch, manager=manager, force=force, now=now, kind=resource.kind)
+            else:
+                patched = apply_patch(latest, patch_type, patch, resource.kind)
+            meta = patched.get("metadata")
+            requested_rv = meta.get("resourceVersion") if isinstance(meta, dict) else None
+            if requested_rv not in (None, "", latest["metadata"].get("resourceVersion")):
                 raise ConflictError.of(resource.plural, name)
-            return self._prepare_update(resource, latest, obj)
+            rendered = _rendered_patch(patch_type, patch, patched)
+            obj, warnings = self.decode(resource, patched, namespace=ns, name=name, validation=validation, patch=rendered)
+            found[:] = warnings
+            result = self._prepare_update(resource, latest, obj)
+            return result if patch_type == "apply" else self._track(resource, latest, result, manager)
 
-        return self.store.update_with(resource.kind, ns, name, mutate), warnings, False
+        return self.store.update_with(resource.kind, ns, name, mutate), found, False
 
     def update_status(self, resource: Resource, namespace: str, name: str, body: Any) -> dict[str, Any]:
         """The status subresource: only `status` changes (and the resourceVersion precondition holds)."""
         if not isinstance(body, dict):
             raise BadRequestError("the request body must be a JSON object")
         ns = namespace if resource.namespaced else ""
-        requested_rv = (body.get("metadata") or {}).get("resourceVersion", "")
+        meta = body.get("metadata") or {}
+        if not isinstance(meta, dict):
+            kind = resource.kind
+            raise BadRequestError(f'{kind} in version "v1" cannot be handled as a {kind}: metadata: must be an object')
+        requested_rv = meta.get("resourceVersion", "")
 
         def mutate(current: dict[str, Any]) -> dict[str, Any]:
             if requested_rv and requested_rv != current["metadata"].get("resourceVersion"):
@@ -336,6 +377,12 @@ class Registry:
         except NotFoundError:
             raise NotFoundError.of("namespaces", namespace) from None
 
+    def _track(self, resource: Resource, old: dict[str, Any] | None, new: dict[str, Any], manager: str) -> dict[str, Any]:
+        """Record `manager`'s update of `old` into `new` in new's managedFields (not for in-process writers)."""
+        if manager:
+            fieldmanager.update(old, new, manager=manager, now=format_time(self.clock()), kind=resource.kind)
+        return new
+
     def _prepare_update(self, resource: Resource, current: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         """PrepareForUpdate + ValidateUpdate: status is kept, server-set metadata too, pod specs are immutable."""
         result = copy.deepcopy(new)
@@ -350,41 +397,51 @@ class Registry:
             result["status"] = current["status"]
         if resource.kind == "Pod":
             _check_pod_spec_update(current, result)
+            self.admission.admit(result, old=current)
         return result
 
 
 def apply_patch(current: dict[str, Any], patch_type: PatchType, patch: Any, kind: str) -> dict[str, Any]:
-    if patch_type == "json":
-        if not isinstance(patch, list):
-            raise BadRequestError("json patch must be a list of operations")
-        result = patching.json_patch(current, patch)
-    elif patch_type == "merge":
-        result = patching.json_merge_patch(current, patch)
-    elif not isinstance(patch, dict):
-        raise BadRequestError("the patch must be a JSON object")
-    else:  # strategic, and apply as a strategic merge of the applied configuration
-        result = patching.strategic_merge_patch(current, patch, kind)
-    if not isinstance(result, dict):
-        raise BadRequestError("the patched object is not a JSON object")
-    return result
+    return patching.apply(current, patch_type, patch, kind)
+
+
+def _rendered_patch(patch_type: PatchType, patch: Any, patched: dict[str, Any]) -> str | None:
+    """What a patch handler quotes in `patch: Invalid value: ...`: the strategic merge patch itself (Go's `%+v`),
+    or the whole patched object for JSON and merge patches; server-side apply reports otherwise (None)."""
+    if patch_type == "strategic":
+        return patching.go_sprint(patch)
+    return None if patch_type == "apply" else patching.go_json(patched)
+
+
+def _decoding_error(message: str, *, prefix: str, patch: str | None) -> BadRequestError | InvalidError:
+    if patch is None:
+        return BadRequestError(prefix + message)
+    return InvalidError("", "", [FieldError.invalid("patch", patch, message)])
+
+
+def _check_applied_fields(resource: Resource, applied: Any, manager: str) -> None:
+    """Server-side apply needs a field manager and an object, and refuses unknown fields whatever the field
+    validation, as a plain error (500): the applied configuration does not convert to the typed object."""
+    if not manager:
+        cause = FieldError.required("fieldManager", "is required for apply patch")
+        raise InvalidError("PatchOptions.meta.k8s.io", "", [cause])
+    patching.check_shape("apply", applied)
+    unknown = decode(resource.model, applied, validate=lambda _: []).unknown
+    if not unknown:
+        return
+    errors = [f"{patching.ssa_path(applied, e.field, resource.kind)}: field not declared in schema" for e in unknown]
+    meta = applied.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    where = f"{meta.get('namespace', '')}/{meta.get('name', '')}; /v1, Kind={resource.kind}"
+    detail = errors[0] if len(errors) == 1 else "\n".join(["errors:", *(f"  {e}" for e in errors)])
+    raise patching.UntypedServerError(f"failed to create typed patch object ({where}): {detail}")
 
 
 def _check_pod_spec_update(current: dict[str, Any], new: dict[str, Any]) -> None:
-    old_spec, new_spec = current.get("spec", {}), copy.deepcopy(new.get("spec", {}))
-    for group in ("containers", "initContainers"):
-        old_list, new_list = old_spec.get(group, []), new_spec.get(group, [])
-        if len(old_list) == len(new_list):
-            for old_c, new_c in zip(old_list, new_list, strict=True):
-                if "image" in old_c:
-                    new_c["image"] = old_c["image"]
-    for key in ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds"):
-        if key in old_spec:
-            new_spec[key] = old_spec[key]
-        else:
-            new_spec.pop(key, None)
-    if json.dumps(new_spec, sort_keys=True) != json.dumps(old_spec, sort_keys=True):
-        name = new["metadata"].get("name", "")
-        raise InvalidError("Pod", name, [FieldError.forbidden("spec", _IMMUTABLE_POD_SPEC)])
+    """ValidatePodUpdate: a pod's spec is immutable but for a few fields (see `validate_pod_update`)."""
+    errors = validate_pod_update(Pod.model_validate({"spec": new["spec"]}), Pod.model_validate({"spec": current["spec"]}))
+    if errors:
+        raise InvalidError("Pod", new["metadata"].get("name", ""), errors)
 
 
 def _graceful(pod: dict[str, Any], grace_period: int | None) -> bool:

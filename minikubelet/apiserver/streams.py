@@ -1,4 +1,5 @@
-"""`pods/exec` and `pods/attach` over WebSocket: Kubernetes' remotecommand protocol, as kubectl 1.30+ speaks it.
+"""`pods/exec`, `pods/attach` and `pods/portforward` over WebSocket: Kubernetes' remotecommand protocol, as
+kubectl 1.30+ speaks it, and the kubelet's WebSocket port-forward protocol; and the options of `pods/log`.
 
 kubectl offers the subprotocol `v5.channel.k8s.io` (the only one; `v4.channel.k8s.io` is taken too). Every
 message is binary and starts with its channel: 0 stdin, 1 stdout, 2 stderr, 3 status, 4 resize
@@ -17,6 +18,15 @@ Errors are split as the real API server and kubelet split them:
 
 This module sees the sessions through its own `Session` protocol (the API server does not import the
 runtime): the runtime's `StreamSession` fits it.
+
+Port-forward is the kubelet's WebSocket protocol (`v4.channel.k8s.io`, binary; what the official Python
+client speaks): `?ports=P[,Q...]`, two channels per port (2i data, 2i+1 errors), each opened by the server
+with the port as two little-endian bytes; the connection ends when every port's connection has. With
+`v5.channel.k8s.io` (our own CLI), a client's `[255, 2i]` half-closes port i's connection, as SPDY's
+stream close does for kubectl. kubectl itself only speaks SPDY for port-forward (also when it tunnels it
+through a WebSocket): its request gets a Status saying so and naming `minikubelet port-forward`. The API
+server dials the pod IP itself, as its `pods/proxy` does (the node is local); a kubelet would enter the
+pod's network namespace, so a listener bound to the pod's 127.0.0.1 only is not reachable here.
 """
 
 from __future__ import annotations
@@ -25,8 +35,9 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from starlette.datastructures import QueryParams
@@ -35,7 +46,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from minikubelet.apiserver.registry import RESOURCES, Registry
-from minikubelet.errors import BadRequestError, MinikubeletError, StatusError
+from minikubelet.errors import BadRequestError, FieldError, InvalidError, MinikubeletError, StatusError
 
 __all__ = [
     "CLOSE",
@@ -46,13 +57,16 @@ __all__ = [
     "STDOUT",
     "SUBPROTOCOLS",
     "AttachSource",
+    "Dialer",
     "ExecSource",
+    "PodLogOptions",
     "Session",
     "StreamEndpoints",
     "StreamOptions",
     "exit_status",
     "failure_status",
     "frame",
+    "parse_ports",
     "success_status",
 ]
 
@@ -66,7 +80,15 @@ _NO_SPDY = (
     "this node serves exec and attach over WebSocket ({protocol}) only, not SPDY: "
     "use kubectl 1.30 or later, without KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false"
 )
+_NO_SPDY_PORT_FORWARD = (
+    "kubectl port-forward needs SPDY, which this node does not serve; use "
+    "`minikubelet port-forward{namespace} pod/{name} [LOCAL_PORT:]REMOTE_PORT` instead"
+)
+PORT_FORWARD_SUBPROTOCOLS = (V5, "v4.channel.k8s.io")
+DIAL_TIMEOUT = 10.0
+_READ_SIZE = 32 * 1024
 Verb = Literal["exec", "attach"]
+Dialer = Callable[[str, int], Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
 
 
 class Session(Protocol):
@@ -183,10 +205,18 @@ def _status_frame(status: dict[str, Any]) -> bytes:
 class StreamEndpoints:
     """The WebSocket handlers of exec and attach, and the HTTP answer to those who ask without WebSocket."""
 
-    def __init__(self, registry: Registry, exec_source: ExecSource | None, attach_source: AttachSource | None) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        exec_source: ExecSource | None,
+        attach_source: AttachSource | None,
+        *,
+        dial: Dialer = asyncio.open_connection,
+    ) -> None:
         self.registry = registry
         self.exec_source = exec_source
         self.attach_source = attach_source
+        self.dial = dial
 
     async def exec_socket(self, websocket: WebSocket) -> None:
         await self._serve(websocket, "exec")
@@ -201,7 +231,42 @@ class StreamEndpoints:
         self._locate(StreamOptions.parse(verb, request.path_params, request.query_params))
         raise BadRequestError(_NO_SPDY.format(protocol=V5))
 
+    async def portforward_socket(self, websocket: WebSocket) -> None:
+        """The kubelet's WebSocket port-forward: one TCP connection to the pod per requested port."""
+        offered = websocket.scope.get("subprotocols", [])
+        protocol = next((p for p in PORT_FORWARD_SUBPROTOCOLS if p in offered), None)
+        if offered and protocol is None:
+            await websocket.close(code=1002)  # SPDY tunnelled in a WebSocket (kubectl) is refused by the handshake
+            return
+        namespace, name = str(websocket.path_params["namespace"]), str(websocket.path_params["name"])
+        try:
+            ports = parse_ports(websocket.query_params.getlist("ports"))
+            pod = self._forwardable(namespace, name)
+        except StatusError as exc:
+            await _deny(websocket, exc)
+            return
+        await websocket.accept(subprotocol=protocol)
+        target = _Target(pod["status"]["podIP"], name, pod["metadata"].get("uid", ""))
+        with contextlib.suppress(WebSocketDisconnect):
+            await _PortForward(websocket, target, ports, half_close=protocol == V5, dial=self.dial).run()
+
+    async def portforward_fallback(self, request: Request) -> Response:
+        """kubectl's port-forward (SPDY, a POST): the pod's own refusal if there is one, else where to go."""
+        namespace, name = request.path_params["namespace"], request.path_params["name"]
+        self.registry.get(RESOURCES["pods"], namespace, name)
+        flag = "" if namespace == "default" else f" -n {namespace}"
+        raise BadRequestError(_NO_SPDY_PORT_FORWARD.format(namespace=flag, name=name))
+
     # ------------------------------------------------------------------------------------------- internals
+
+    def _forwardable(self, namespace: str, name: str) -> dict[str, Any]:
+        """The pod, if it runs and has an IP (kubectl's words otherwise)."""
+        pod = self.registry.get(RESOURCES["pods"], namespace, name)
+        status = pod.get("status", {})
+        phase = status.get("phase", "Pending")
+        if phase != "Running" or not status.get("podIP"):
+            raise BadRequestError(f"unable to forward port because pod is not running. Current status={phase}")
+        return pod
 
     def _locate(self, options: StreamOptions) -> StreamOptions:
         """What the API server checks in the pod object; the container defaulted when the pod has one."""
@@ -337,3 +402,221 @@ def _size(payload: bytes) -> tuple[int, int] | None:
     except (ValueError, TypeError, KeyError):
         return None
     return (width, height) if width > 0 and height > 0 else None
+
+
+# --- port-forward -----------------------------------------------------------------------------------------------
+
+
+def parse_ports(values: Sequence[str]) -> list[int]:
+    """The `ports` query parameters (each may hold a comma-separated list), as the kubelet reads them."""
+    if not values:
+        raise BadRequestError('query parameter "ports" is required')
+    ports = []
+    for value in values:
+        if not value:
+            raise BadRequestError('query parameter "ports" cannot be empty')
+        for word in value.split(","):
+            if not word.isdigit() or int(word) > 65535:
+                raise BadRequestError(f'unable to parse "{value}" as a port')
+            if int(word) < 1:
+                raise BadRequestError(f'port "{value}" must be > 0')
+            ports.append(int(word))
+    return ports
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    ip: str
+    pod: str
+    uid: str
+
+
+@dataclass(eq=False)
+class _Pair:
+    """One forwarded port: its channels, and what the client sent that the pod has not taken yet."""
+
+    index: int
+    port: int
+    inbound: asyncio.Queue[bytes | None] = field(default_factory=lambda: asyncio.Queue(maxsize=16))
+    closed: bool = False  # the connection to the pod is over (or never was): drop what the client sends
+
+    @property
+    def data(self) -> int:
+        return 2 * self.index
+
+    @property
+    def errors(self) -> int:
+        return 2 * self.index + 1
+
+
+class _PortForward:
+    """One port-forward connection: the port prefixes, then each port relayed until the pod closes it (or
+    the dial fails, said on its error channel); the WebSocket closes when every port is done, and
+    everything ends when the client leaves."""
+
+    def __init__(self, websocket: WebSocket, target: _Target, ports: list[int], *, half_close: bool, dial: Dialer) -> None:
+        self.websocket = websocket
+        self.target = target
+        self.pairs = [_Pair(index, port) for index, port in enumerate(ports)]
+        self.half_close = half_close
+        self.dial = dial
+        self.sending = asyncio.Lock()  # several ports send on one WebSocket
+
+    async def run(self) -> None:
+        for pair in self.pairs:
+            prefix = pair.port.to_bytes(2, "little")
+            await self._send(frame(pair.data, prefix))
+            await self._send(frame(pair.errors, prefix))
+        forwards: asyncio.Future[Any] = asyncio.gather(*(self._forward(pair) for pair in self.pairs))
+        inbound: asyncio.Future[Any] = asyncio.create_task(self._input())
+        try:
+            await asyncio.wait({forwards, inbound}, return_when=asyncio.FIRST_COMPLETED)
+            if forwards.done():
+                forwards.result()
+                await self.websocket.close()
+            else:
+                inbound.result()  # the client left, or a bug to raise
+        finally:
+            for task in (forwards, inbound):
+                task.cancel()
+            # wait(), not gather(): if this task is cancelled meanwhile, its own CancelledError must surface.
+            await asyncio.wait({forwards, inbound})
+
+    async def _send(self, data: bytes) -> None:
+        async with self.sending:
+            await self.websocket.send_bytes(data)
+
+    async def _forward(self, pair: _Pair) -> None:
+        try:
+            async with asyncio.timeout(DIAL_TIMEOUT):
+                reader, writer = await self.dial(self.target.ip, pair.port)
+        except (OSError, TimeoutError) as exc:
+            pair.closed = True
+            reason = str(exc) or type(exc).__name__
+            message = f"error forwarding port {pair.port} to pod {self.target.pod}, uid {self.target.uid}: {reason}"
+            await self._send(frame(pair.errors, message.encode()))
+            return
+        to_pod = asyncio.create_task(_to_pod(pair, writer))
+        try:
+            while data := await reader.read(_READ_SIZE):
+                await self._send(frame(pair.data, data))
+        except OSError:
+            pass  # the pod reset the connection: this port is done
+        finally:
+            pair.closed = True
+            writer.close()  # first: what follows awaits, and a second cancellation may cut it short
+            to_pod.cancel()
+            while not pair.inbound.empty():  # unblock the client's reader if it waits for room in the queue
+                pair.inbound.get_nowait()
+            await asyncio.wait({to_pod})
+
+    async def _input(self) -> None:
+        """The client's data to its port's queue, until the client leaves."""
+        by_channel = {pair.data: pair for pair in self.pairs}
+        while True:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            data = message.get("bytes") or b""
+            if not data:
+                continue
+            if data[0] == CLOSE and self.half_close and len(data) > 1 and data[1] in by_channel:
+                pair, payload = by_channel[data[1]], None
+            elif data[0] in by_channel and len(data) > 1:
+                pair, payload = by_channel[data[0]], data[1:]
+            else:
+                continue
+            if not pair.closed:
+                await pair.inbound.put(payload)
+
+
+async def _to_pod(pair: _Pair, writer: asyncio.StreamWriter) -> None:
+    """What the client sends, to the pod; None half-closes the connection (the client's end of input)."""
+    try:
+        while (data := await pair.inbound.get()) is not None:
+            writer.write(data)
+            await writer.drain()
+        if writer.can_write_eof():
+            writer.write_eof()
+    except OSError:
+        pair.closed = True
+
+
+# --- pods/log ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PodLogOptions:
+    """The query of `GET .../pods/NAME/log`, checked as the API server's ValidatePodLogOptions checks it."""
+
+    container: str = ""
+    previous: bool = False
+    follow: bool = False
+    timestamps: bool = False
+    tail: int | None = None
+    since: datetime | None = None
+    limit_bytes: int | None = None
+
+    @classmethod
+    def parse(cls, query: QueryParams, *, name: str, now: datetime | None = None) -> PodLogOptions:
+        tail, since_seconds, limit = (_number(query, key) for key in ("tailLines", "sinceSeconds", "limitBytes"))
+        since_time = _time(query.get("sinceTime"))
+        causes = []
+        if tail is not None and tail < 0:
+            causes.append(FieldError.invalid("tailLines", tail, "must be greater than or equal to 0"))
+        if limit is not None and limit < 1:
+            causes.append(FieldError.invalid("limitBytes", limit, "must be greater than 0"))
+        if since_seconds is not None and since_time is not None:
+            causes.append(FieldError.forbidden("", "at most one of `sinceTime` or `sinceSeconds` may be specified"))
+        elif since_seconds is not None and since_seconds < 1:
+            causes.append(FieldError.invalid("sinceSeconds", since_seconds, "must be greater than 0"))
+        if causes:
+            raise InvalidError("PodLogOptions", name, causes)
+        if since_seconds is not None:
+            since_time = (now or datetime.now(UTC)) - timedelta(seconds=since_seconds)
+        return cls(
+            container=query.get("container", ""),
+            previous=query.get("previous") in _TRUE,
+            follow=query.get("follow") in _TRUE,
+            timestamps=query.get("timestamps") in _TRUE,
+            tail=tail,
+            since=since_time,
+            limit_bytes=limit,
+        )
+
+    async def limited(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """`chunks` cut after `limit_bytes` (the source closed then, even when it follows a running container)."""
+        left = self.limit_bytes
+        try:
+            async for chunk in chunks:
+                if left is None:
+                    yield chunk
+                    continue
+                yield chunk[:left]
+                left -= len(chunk[:left])
+                if left <= 0:
+                    return
+        finally:
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                await close()
+
+
+def _number(query: QueryParams, key: str) -> int | None:
+    value = query.get(key)
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BadRequestError(f'invalid {key} "{value}": must be an integer') from None
+
+
+def _time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequestError(f'invalid sinceTime "{value}": must be an RFC 3339 time') from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

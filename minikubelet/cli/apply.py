@@ -3,6 +3,7 @@
 apply: a new object is created carrying `kubectl.kubernetes.io/last-applied-configuration` (the manifest
 as written, in JSON); an existing one gets the three-way strategic merge patch of (last applied, manifest,
 live), or nothing at all when that patch is empty (`unchanged`). `--dry-run=client` only validates.
+A write that loses a race with another client (AlreadyExists, Conflict, NotFound) is retried from a fresh GET.
 """
 
 from __future__ import annotations
@@ -10,18 +11,22 @@ from __future__ import annotations
 import copy
 import enum
 import json
+import random
+import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from minikubelet.cli.common import connect, eprint, format_status_error
 from minikubelet.client import ApiClient, resource_path
-from minikubelet.errors import NotFoundError, StatusError
+from minikubelet.errors import AlreadyExistsError, ConflictError, NotFoundError, StatusError
 
 if TYPE_CHECKING:
     from minikubelet.api.loading import Loaded
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+APPLY_ATTEMPTS = 5  # kubectl's maxPatchRetry
+RETRY_DELAY = 0.05  # seconds; the n-th retry waits up to n times this (jittered, so racing clients spread out)
 
 
 class DryRun(enum.StrEnum):
@@ -77,7 +82,9 @@ def _run(filenames: list[str], recursive: bool, namespace: str, dry_run: DryRun,
             for loaded in result.objects:
                 try:
                     verb = (
-                        _create(client, loaded, namespace, dry_run) if create_only else _apply(client, loaded, namespace, dry_run)
+                        _create(client, loaded, namespace, dry_run)
+                        if create_only
+                        else apply_object(client, loaded, namespace, dry_run)
                     )
                 except StatusError as exc:
                     eprint(_with_context(format_status_error(exc), loaded, create_only))
@@ -119,13 +126,38 @@ def _create(client: ApiClient, loaded: Loaded, namespace: str, dry_run: DryRun) 
     return "created"
 
 
+def apply_object(client: ApiClient, loaded: Loaded, namespace: str, dry_run: DryRun = DryRun.NONE) -> str:
+    """Apply one object: "created", "configured" or "unchanged". A write that lost a race with another
+    client (the pod was created, changed or deleted between our GET and our write: AlreadyExists, Conflict,
+    NotFound) is tried again from a fresh GET, up to `APPLY_ATTEMPTS` times, as kubectl retries a patch."""
+    for attempt in range(1, APPLY_ATTEMPTS + 1):
+        try:
+            return _apply(client, loaded, namespace, dry_run)
+        except _LostRace as race:
+            if attempt == APPLY_ATTEMPTS:
+                raise race.error from None
+            time.sleep(random.uniform(0, RETRY_DELAY * attempt))
+    raise AssertionError("unreachable")
+
+
+class _LostRace(Exception):
+    """Another client wrote the object between our GET and our write."""
+
+    def __init__(self, error: StatusError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def _apply(client: ApiClient, loaded: Loaded, namespace: str, dry_run: DryRun) -> str:
     ns = _namespace_of(loaded, namespace)
     modified = _with_last_applied(loaded.raw, ns)
     try:
         current = client.get(resource_path("pods", ns, loaded.obj.metadata.name))
     except NotFoundError:
-        client.request("POST", resource_path("pods", ns), params=_params(dry_run, "kubectl-client-side-apply"), body=modified)
+        try:
+            client.request("POST", resource_path("pods", ns), params=_params(dry_run, "kubectl-client-side-apply"), body=modified)
+        except AlreadyExistsError as exc:
+            raise _LostRace(exc) from exc
         return "created"
     from minikubelet.apiserver.patching import three_way_merge_patch
 
@@ -134,13 +166,16 @@ def _apply(client: ApiClient, loaded: Loaded, namespace: str, dry_run: DryRun) -
     patch = three_way_merge_patch(original, modified, current, "Pod")
     if not patch:
         return "unchanged"
-    client.request(
-        "PATCH",
-        resource_path("pods", ns, loaded.obj.metadata.name),
-        params=_params(dry_run, "kubectl-client-side-apply"),
-        body=patch,
-        content_type="application/strategic-merge-patch+json",
-    )
+    try:
+        client.request(
+            "PATCH",
+            resource_path("pods", ns, loaded.obj.metadata.name),
+            params=_params(dry_run, "kubectl-client-side-apply"),
+            body=patch,
+            content_type="application/strategic-merge-patch+json",
+        )
+    except (ConflictError, NotFoundError) as exc:  # changed (a resourceVersion in the manifest) or deleted meanwhile
+        raise _LostRace(exc) from exc
     return "configured"
 
 

@@ -50,24 +50,36 @@ def _describe(client: ApiClient, target: Target, namespace: str, selector: str) 
     now = datetime.now().astimezone()  # kubectl shows local time
     texts = []
     for obj in objects:
-        events = _events_for(client, obj)
         if target.resource == "pods":
-            texts.append(describe_pod(obj, events, now=now))
+            texts.append(describe_pod(obj, _events_for(client, obj), now=now))
         else:
             name = obj["metadata"]["name"]
             pods = client.get(
                 resource_path("pods", None),
                 params={"fieldSelector": f"spec.nodeName={name},status.phase!=Succeeded,status.phase!=Failed"},
             )["items"]
-            texts.append(describe_node(obj, pods, events, now=now))
+            # As kubectl: events recorded against the node's uid, then against its name (the kubelet's habit).
+            events = _events_for(client, obj) + _events_for(client, obj, uid=name)
+            texts.append(describe_node(obj, pods, events, now=now, lease=_lease_of(client, name)))
     return texts
 
 
-def _events_for(client: ApiClient, obj: dict[str, Any]) -> list[dict[str, Any]]:
+def _lease_of(client: ApiClient, node: str) -> dict[str, Any] | str:
+    """The node's Lease, or the error text kubectl shows in its place."""
+    try:
+        lease: dict[str, Any] = client.get(f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{node}")
+    except StatusError as exc:
+        return exc.message
+    return lease
+
+
+def _events_for(client: ApiClient, obj: dict[str, Any], *, uid: str | None = None) -> list[dict[str, Any]]:
+    """kubectl's searchEvents: the events about `obj` (by name, namespace, kind for nodes, and uid)."""
     meta = obj["metadata"]
-    selector = f"involvedObject.name={meta['name']},involvedObject.uid={meta.get('uid', '')}"
-    if meta.get("namespace"):
-        selector += f",involvedObject.namespace={meta['namespace']}"
-    namespace = meta.get("namespace") or "default"
+    selector = f"involvedObject.name={meta['name']},involvedObject.namespace={meta.get('namespace', '')}"
+    if not meta.get("namespace"):
+        selector += f",involvedObject.kind={obj.get('kind') or 'Node'}"
+    selector += f",involvedObject.uid={meta.get('uid', '') if uid is None else uid}"
+    namespace = meta.get("namespace") or None  # cluster-scoped objects: events in every namespace
     events: list[dict[str, Any]] = client.get(resource_path("events", namespace), params={"fieldSelector": selector})["items"]
     return events

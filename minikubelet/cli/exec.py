@@ -39,7 +39,15 @@ from minikubelet.errors import MinikubeletError, StatusError, UnavailableError
 from minikubelet.node.kubeconfig import Connection, read_connection
 from minikubelet.node.paths import NodePaths
 
-__all__ = ["SessionRequest", "default_container", "exec_command", "exit_code_of", "open_session", "usable_tty"]
+__all__ = [
+    "SessionRequest",
+    "default_container",
+    "exec_command",
+    "exit_code_of",
+    "open_session",
+    "refusal_error",
+    "usable_tty",
+]
 
 SUBPROTOCOL = "v5.channel.k8s.io"
 STDIN, STDOUT, STDERR, STATUS, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
@@ -170,14 +178,14 @@ def _connect(url: str, connection: Connection) -> Iterator[ClientConnection]:
             compression=None,
         )
     except InvalidStatus as exc:
-        raise _refusal(exc) from None
+        raise refusal_error(exc) from None
     except (OSError, InvalidHandshake, TimeoutError) as exc:
         raise UnavailableError(f"the node's API is not reachable: {exc}") from None
     with websocket:
         yield websocket
 
 
-def _refusal(exc: InvalidStatus) -> StatusError:
+def refusal_error(exc: InvalidStatus) -> StatusError:
     """The Status the server refused the handshake with (its HTTP body)."""
     response = exc.response
     try:

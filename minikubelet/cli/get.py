@@ -28,6 +28,9 @@ def get_command(
     watch: Annotated[bool, typer.Option("--watch", "-w", help="After listing, watch for changes.")] = False,
     show_labels: Annotated[bool, typer.Option("--show-labels", help="Show labels as the last column.")] = False,
     no_headers: Annotated[bool, typer.Option("--no-headers", help="Print no header line.")] = False,
+    show_managed_fields: Annotated[
+        bool, typer.Option("--show-managed-fields", help="Keep metadata.managedFields in -o json/yaml.")
+    ] = False,
 ) -> None:
     """Display one or many resources (pods, events, nodes, namespaces)."""
     if output not in ("", "wide", "yaml", "json", "name"):
@@ -50,7 +53,11 @@ def get_command(
             if output in ("", "wide"):
                 tables.append(answer)
             else:
-                objects.extend(answer.get("items", []) if answer.get("kind", "").endswith("List") else [answer])
+                found = answer.get("items", []) if answer.get("kind", "").endswith("List") else [answer]
+                if not show_managed_fields:  # kubectl's printers drop them unless asked
+                    for obj in found:
+                        obj.get("metadata", {}).pop("managedFields", None)
+                objects.extend(found)
         single = len(targets) == 1 and bool(targets[0].name)
         _print(
             targets[0],

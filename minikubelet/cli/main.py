@@ -15,7 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 
-from minikubelet.cli import apply, delete, describe, exec, get, logs, node, run, version, wait
+from minikubelet.cli import apply, delete, describe, exec, get, logs, node, port_forward, run, timeline, version, wait
 from minikubelet.cli.common import format_status_error
 from minikubelet.errors import InvalidError, ManifestError, MinikubeletError, StatusError
 
@@ -60,6 +60,8 @@ _register("delete", delete.delete_command)
 _register("wait", wait.wait_command)
 _register("logs", logs.logs_command)
 _register("exec", exec.exec_command)
+_register("port-forward", port_forward.port_forward_command)
+_register("timeline", timeline.timeline_command)
 _register("up", node.up_command)
 _register("down", node.down_command)
 _register("status", node.status_command)

@@ -21,24 +21,59 @@ def up_command(
     ] = "registry.k8s.io/pause:3.10",
     node_name: Annotated[str, typer.Option("--node-name", help="The node's name (default: the host name).")] = "",
     port: Annotated[int, typer.Option("--port", envvar="MINIKUBELET_PORT", help="API port on 127.0.0.1 (0: any).")] = 0,
+    allow_privileged: Annotated[
+        bool,
+        typer.Option(
+            "--allow-privileged",
+            help="Let pods run privileged, add capabilities, share the host's network, PID and IPC namespaces "
+            "and mount any host path (refused otherwise, with 403 Forbidden).",
+        ),
+    ] = False,
+    allow_host_path: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host-path",
+            metavar="DIR",
+            help="Let hostPath volumes mount DIR and what is under it (repeatable; none otherwise).",
+        ),
+    ] = None,
 ) -> None:
     """Start the node (API server, scheduler, kubelet) in the background; return once its API answers."""
     from minikubelet.kubelet.nodestatus import default_node_name
 
     paths = NodePaths.from_env()
     name = node_name or default_node_name()
+    host_paths = tuple(_absolute_dir(path) for path in allow_host_path or [])
     if foreground:
         from minikubelet.daemon import DaemonConfig, serve
 
-        serve(DaemonConfig(paths=paths, node_name=name, pod_infra_image=pod_infra_image, port=port))
+        config = DaemonConfig(
+            paths=paths,
+            node_name=name,
+            pod_infra_image=pod_infra_image,
+            port=port,
+            allow_privileged=allow_privileged,
+            allowed_host_paths=host_paths,
+        )
+        serve(config)
         return
     if is_running(paths):
         typer.echo(f"minikubelet node is already running (pid {read_pid(paths)})")
+        if allow_privileged or host_paths:
+            eprint("warning: --allow-privileged and --allow-host-path apply when the node starts; `minikubelet down` first")
         return
     start = time.monotonic()
     argv = ["--pod-infra-image", pod_infra_image, "--node-name", name, "--port", str(port)]
+    argv += ["--allow-privileged"] * allow_privileged + [arg for path in host_paths for arg in ("--allow-host-path", path)]
     start_node(paths, argv)
     typer.echo(f"minikubelet node {name} is up ({time.monotonic() - start:.2f}s); kubeconfig: {paths.kubeconfig}")
+
+
+def _absolute_dir(path: str) -> str:
+    """An --allow-host-path as an absolute path (the daemon may not share our working directory)."""
+    if not path.strip():
+        raise typer.BadParameter("must not be empty", param_hint="--allow-host-path")
+    return os.path.abspath(os.path.expanduser(path))
 
 
 def down_command(

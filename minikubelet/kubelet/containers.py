@@ -1,5 +1,9 @@
 """From a pod's container spec to the runtime's ContainerSpec: command/args, env with `$(VAR)` expansion
-and the downward API, volume mounts, resource limits, and the spec hash that detects a changed definition."""
+and the downward API, volume mounts, resource limits, security settings (the host namespaces, privileged,
+user, capabilities) and the spec hash that detects a changed definition.
+
+The pod was admitted (`apiserver/admission.py`) before it got here: what it asks of the host, the node allows.
+Everything a user wrote reaches Docker as data (argv lists, env pairs, label values), never as options."""
 
 from __future__ import annotations
 
@@ -10,9 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from minikubelet.api.quantity import Quantity
-from minikubelet.runtime.interface import ContainerID, ContainerKind, ContainerSpec, Mount, PodRef
+from minikubelet.runtime.interface import (
+    ContainerID,
+    ContainerKind,
+    ContainerSecurity,
+    ContainerSpec,
+    Mount,
+    PodRef,
+    PortBinding,
+    SandboxSpec,
+)
 
-__all__ = ["build_spec", "expand", "resolve_env", "spec_hash", "volume_dirs"]
+__all__ = ["build_spec", "container_security", "expand", "resolve_env", "sandbox_spec", "spec_hash", "volume_dirs"]
 
 _REFERENCE = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
 
@@ -91,6 +104,8 @@ def build_spec(
     volumes: dict[str, tuple[Path, bool]],
 ) -> ContainerSpec:
     meta = pod["metadata"]
+    if pod.get("spec", {}).get("hostNetwork"):
+        pod_ip = host_ip  # a pod on the host's network has the host's address, as in Kubernetes
     env = resolve_env(pod, container, pod_ip=pod_ip, host_ip=host_ip)
     values = dict(env)
     command = container.get("command")
@@ -122,4 +137,43 @@ def build_spec(
         stdin_once=bool(container.get("stdinOnce")),
         tty=bool(container.get("tty")),
         spec_hash=spec_hash(container),
+        security=container_security(pod, container),
+    )
+
+
+def container_security(pod: dict[str, Any], container: dict[str, Any]) -> ContainerSecurity:
+    """The container's securityContext (runAsUser and runAsGroup default to the pod's) and the host namespaces the
+    pod shares (the network one comes with the sandbox's, which the container joins)."""
+    spec = pod.get("spec", {})
+    context: dict[str, Any] = {
+        key: value for key, value in (spec.get("securityContext") or {}).items() if key in ("runAsUser", "runAsGroup")
+    }
+    context.update(container.get("securityContext") or {})
+    user, group = context.get("runAsUser"), context.get("runAsGroup")
+    capabilities = context.get("capabilities") or {}
+    return ContainerSecurity(
+        privileged=context.get("privileged") is True,
+        host_pid=spec.get("hostPID") is True,
+        host_ipc=spec.get("hostIPC") is True,
+        host_uts=spec.get("hostNetwork") is True,
+        user="" if user is None else f"{int(user)}" + ("" if group is None else f":{int(group)}"),
+        read_only_rootfs=context.get("readOnlyRootFilesystem") is True,
+        no_new_privileges=context.get("allowPrivilegeEscalation") is False,
+        cap_add=tuple(str(cap) for cap in capabilities.get("add") or []),
+        cap_drop=tuple(str(cap) for cap in capabilities.get("drop") or []),
+    )
+
+
+def sandbox_spec(pod: dict[str, Any], *, image: str, hostname: str, attempt: int, ports: list[PortBinding]) -> SandboxSpec:
+    """The pod's sandbox: its hostname and host ports, or the host's namespaces when the pod shares them."""
+    meta, spec = pod["metadata"], pod.get("spec", {})
+    return SandboxSpec(
+        PodRef(meta["uid"], meta["name"], meta["namespace"]),
+        image,
+        hostname,
+        attempt,
+        ports,
+        host_network=spec.get("hostNetwork") is True,
+        host_pid=spec.get("hostPID") is True,
+        host_ipc=spec.get("hostIPC") is True,
     )

@@ -7,9 +7,12 @@ restart with back-off), then computes the status and writes it only when it chan
 state except the back-offs and the recorder, and a slow image pull blocks only its own pod.
 
 At start the kubelet adopts what it finds: containers of pods still in the store are kept as they are
-(running ones are not restarted, restart counts continue from their labels), containers of pods that are
-gone are removed. Deletion follows kubelet-spec.md §8: preStop, SIGTERM, the grace period (2 s floor),
-SIGKILL, then the sandbox and the pod's emptyDirs go, and the API object is removed.
+(running ones are not restarted, restart counts continue from their labels, and so does the restart
+back-off of a crash loop), containers of pods that are gone are removed. A container or sandbox removed
+behind the kubelet's back is replaced as a restart (the count goes on from the pod's status); a lost
+sandbox takes the pod's containers with it (`SandboxChanged`), except for a pod that never restarts.
+Deletion follows kubelet-spec.md §8: preStop, SIGTERM, the grace period (2 s floor), SIGKILL, then the
+sandbox and the pod's emptyDirs go, and the API object is removed.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ from minikubelet.errors import (
     NotFoundError,
 )
 from minikubelet.kubelet.backoff import Backoff
-from minikubelet.kubelet.containers import build_spec, spec_hash, volume_dirs
+from minikubelet.kubelet.containers import build_spec, sandbox_spec, spec_hash, volume_dirs
+from minikubelet.kubelet.history import LifecycleHistory
 from minikubelet.kubelet.status import ProbeView, Waiting, compute_status, instances_by_name, latest_sandbox
 from minikubelet.printing.durations import go_duration
 from minikubelet.recorder import EventRecorder
@@ -45,7 +49,6 @@ from minikubelet.runtime.interface import (
     PodRef,
     PortBinding,
     RuntimeContainer,
-    SandboxSpec,
 )
 from minikubelet.store import Store
 
@@ -95,6 +98,7 @@ class Kubelet:
         self.monotonic = monotonic
         self.restart_backoff = Backoff()
         self.pull_backoff = Backoff()
+        self.lifecycle = LifecycleHistory()  # what each container went through, for `minikubelet timeline`
         self._pods: dict[str, _PodState] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
 
@@ -118,10 +122,37 @@ class Kubelet:
         """Keep the containers of pods still in the store; remove those of pods that are gone."""
         pods, _ = self.store.list("Pod", None, field_selector=f"spec.nodeName={self.node_name}")
         known = {p["metadata"]["uid"] for p in pods}
+        kept: dict[str, list[RuntimeContainer]] = {}
         for container in await self.runtime.list_containers():
             if container.pod.uid not in known:
                 log.info("removing container %s of a pod that is gone (%s)", container.id[:12], container.pod.name)
                 await self._remove_quietly(container)
+            else:
+                kept.setdefault(container.pod.uid, []).append(container)
+        for pod in pods:
+            self._restore_backoffs(pod, kept.get(pod["metadata"]["uid"], []))
+
+    def _restore_backoffs(self, pod: dict[str, Any], observed: list[RuntimeContainer]) -> None:
+        """A restarted daemon goes on with each container's restart back-off instead of starting a crash loop
+        afresh. The delay is rebuilt from the latest instance: every restart doubled it from 10 s (capped at
+        5 min), unless the instance before ran long enough to reset it; it counts from that instance's creation."""
+        groups = instances_by_name(observed)
+        for container in [*pod["spec"].get("initContainers", []), *pod["spec"].get("containers", [])]:
+            instances = groups.get(container["name"], [])
+            since = (instances[0].created_at or instances[0].started_at) if instances else None
+            if not instances or instances[0].attempt < 1 or since is None:
+                continue
+            previous = instances[1] if len(instances) > 1 else None
+            reset = (
+                previous is not None
+                and previous.finished_at is not None
+                and previous.created_at is not None
+                and (previous.finished_at - previous.created_at).total_seconds() > 2 * self.restart_backoff.maximum
+            )
+            key = _backoff_key(pod, container)
+            # Backoff.failed() starts an entry at 10 s, then doubles it: once per restart rebuilds the delay.
+            for _ in range(1 if reset else min(instances[0].attempt, 16)):
+                self.restart_backoff.failed(key, now=since.timestamp())
 
     async def _report_runtime(self) -> None:
         """The Node tells which engine runs its pods (containerRuntimeVersion)."""
@@ -202,6 +233,7 @@ class Kubelet:
         observed = await self.runtime.list_containers(pod_uid=ref.uid)
         if pod is None:
             self.probes.forget(ref.uid)
+            self.lifecycle.forget(ref.uid)
             for container in observed:
                 await self._remove_quietly(container)
             self._remove_volumes(ref.uid)
@@ -210,6 +242,7 @@ class Kubelet:
         if pod["metadata"].get("deletionTimestamp"):
             await self._terminate(pod, observed)
             self.probes.forget(ref.uid)
+            self.lifecycle.forget(ref.uid)
             return False
         state = self._pods.setdefault(ref.uid, _PodState())
         if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
@@ -232,8 +265,9 @@ class Kubelet:
         sandbox = latest_sandbox(observed)
         if sandbox is None or sandbox.state != "running":
             sandbox = await self._new_sandbox(pod, observed, sandbox)
+            observed = await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"])  # it stopped what ran
             if sandbox is None:
-                return await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"])
+                return observed
         groups = instances_by_name(observed)
         spec = pod["spec"]
         policy = spec.get("restartPolicy", "Always")
@@ -298,11 +332,12 @@ class Kubelet:
         name = container["name"]
         meta = pod["metadata"]
         if latest is not None and latest.state == "exited":
-            key = f"{meta['name']}_{meta['namespace']}_{meta['uid']}_{name}_{spec_hash(container)}"
+            key = _backoff_key(pod, container)
             finished = latest.finished_at.timestamp() if latest.finished_at else 0.0
             wall_now = self.clock().timestamp()
             delay = self.restart_backoff.check(key, finished_at=finished, now=wall_now)
             if delay is not None:
+                self.lifecycle.backoff(meta["uid"], name, latest.id, until=finished + delay)
                 pod_id = f"{meta['name']}_{meta['namespace']}({meta['uid']})"
                 message = f"back-off {go_duration(delay)} restarting failed container={name} pod={pod_id}"
                 state.waiting[name] = Waiting("CrashLoopBackOff", message)
@@ -320,7 +355,7 @@ class Kubelet:
         image_id = await self._ensure_image(pod, container, state)
         if image_id is None:
             return
-        attempt = latest.attempt + 1 if latest is not None else 0
+        attempt = latest.attempt + 1 if latest is not None else _attempt_after_vanished(pod, name)
         spec = build_spec(
             pod,
             container,
@@ -409,13 +444,20 @@ class Kubelet:
         self, pod: dict[str, Any], observed: list[RuntimeContainer], old: RuntimeContainer | None
     ) -> RuntimeContainer | None:
         meta = pod["metadata"]
-        ref = PodRef(meta["uid"], meta["name"], meta["namespace"])
-        if old is not None:
-            self.recorder.record(pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
-            for container in observed:
-                if container.kind != "sandbox" and container.state == "running":
-                    await self.runtime.stop_container(container.id, timeout=MIN_GRACE_SECONDS)
-            await self._remove_quietly(old)
+        ran = [c for c in observed if c.kind != "sandbox"]
+        if old is not None or ran:  # the pod's sandbox died, or someone removed it: what runs in it goes too
+            # computePodActions: a pod that never restarts gets no new sandbox; its killed containers fail it.
+            # SyncPod says SandboxChanged only when there is an old sandbox (not after a `docker rm -f`).
+            recreate = old is None or not ran or pod["spec"].get("restartPolicy") != "Never"
+            if recreate and old is not None:
+                self.recorder.record(pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
+            running = [c for c in ran if c.state == "running"]
+            message = "Stopping container {}"  # killPodWithSyncResult, with a short grace: the network is gone
+            await asyncio.gather(*(self._kill(pod, c, message.format(c.name), grace=MIN_GRACE_SECONDS) for c in running))
+            if not recreate:
+                return None
+            if old is not None:
+                await self._remove_quietly(old)
         if await self.runtime.image_id(self.pod_infra_image) is None:
             try:
                 await self.runtime.pull_image(self.pod_infra_image)
@@ -440,7 +482,8 @@ class Kubelet:
             if owned:
                 directory.mkdir(parents=True, exist_ok=True)
         try:
-            return await self.runtime.run_sandbox(SandboxSpec(ref, self.pod_infra_image, hostname[:63], attempt, ports))
+            spec = sandbox_spec(pod, image=self.pod_infra_image, hostname=hostname[:63], attempt=attempt, ports=ports)
+            return await self.runtime.run_sandbox(spec)
         except ContainerRuntimeError as exc:
             self.recorder.record(pod, "Warning", "FailedCreatePodSandBox", f"Failed to create pod sandbox: {exc}")
             self._pods[meta["uid"]].soon = True
@@ -455,6 +498,7 @@ class Kubelet:
         if grace is None:
             grace = int(pod["metadata"].get("deletionGracePeriodSeconds") or pod["spec"].get("terminationGracePeriodSeconds", 30))
         self.recorder.record(pod, "Normal", "Killing", message, field_path=_field_path(pod, container.name))
+        self.lifecycle.killing(pod["metadata"]["uid"], container.name, container.id, message, now=self.clock().timestamp())
         hook = (spec.get("lifecycle") or {}).get("preStop")
         if hook and grace > 0 and container.state == "running":
             started = self.monotonic()
@@ -537,16 +581,19 @@ class Kubelet:
             raise BadRequestError(f"container {container} is not valid for pod {name}")
         observed = await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"])
         instances = instances_by_name(observed).get(container, [])
-        if previous:
-            if len(instances) < 2:
-                raise BadRequestError(f'previous terminated container "{container}" in pod "{name}" not found')
-            chosen = instances[1]
-        elif not instances:
-            waiting = self._pods.get(pod["metadata"]["uid"], _PodState()).waiting.get(container)
-            reason = waiting.reason if waiting else "ContainerCreating"
-            raise BadRequestError(f'container "{container}" in pod "{name}" is waiting to start: {reason}')
-        else:
-            chosen = instances[0]
+        statuses = [*pod.get("status", {}).get("initContainerStatuses", []), *pod.get("status", {}).get("containerStatuses", [])]
+        reported = next((s for s in statuses if s.get("name") == container), None)
+        if reported is None:  # no status written yet
+            if previous or not instances:
+                waiting = self._pods.get(pod["metadata"]["uid"], _PodState()).waiting.get(container)
+                reason = waiting.reason if waiting else "ContainerCreating"
+                reported = {"state": {"waiting": {"reason": reason}}}
+            else:
+                reported = {"state": {"running": {}}, "containerID": instances[0].id}
+        wanted = _log_source(name, container, reported, previous=previous)
+        chosen = next((c for c in instances if wanted in (c.id, f"docker://{c.id}")), None)
+        if chosen is None:
+            raise BadRequestError(f'container "{container}" in pod "{name}" is not available')
         return self.runtime.logs(chosen.id, follow=follow, tail=tail, since=since, timestamps=timestamps)
 
     # ------------------------------------------------------------------------------------------ status
@@ -554,6 +601,7 @@ class Kubelet:
     def _write_status(self, pod: dict[str, Any], observed: list[RuntimeContainer], state: _PodState) -> None:
         status = compute_status(pod, observed, waiting=state.waiting, now=self.clock(), host_ip=self.host_ip, probes=self.probes)
         self.probes.after_status(pod["metadata"]["uid"], status)
+        self.lifecycle.observe(pod["metadata"]["uid"], status, observed, now=self.clock().timestamp())
         if (pod.get("status") or {}) == status:
             return
         meta = pod["metadata"]
@@ -568,12 +616,52 @@ class Kubelet:
             self.store.update_with("Pod", meta["namespace"], meta["name"], replace)
 
 
+def _log_source(pod: str, container: str, status: dict[str, Any], *, previous: bool) -> str:
+    """The kubelet's validateContainerLogStatus: from a container's reported status, the ID of the instance
+    whose logs to serve, or the refusal (BadRequestError). In a crash loop (waiting, with a last state) the
+    current logs are those of the last run, and so are the previous ones."""
+    state, last = status.get("state", {}), (status.get("lastState") or {}).get("terminated") or {}
+    if previous:
+        wanted = last.get("containerID", "")
+        message = f'previous terminated container "{container}" in pod "{pod}" not found'
+    elif "running" in state:
+        wanted, message = status.get("containerID", ""), f'container "{container}" in pod "{pod}" is not available'
+    elif "terminated" in state or last:
+        wanted = (state.get("terminated") or {}).get("containerID") or last.get("containerID", "")
+        message = f'container "{container}" in pod "{pod}" is terminated'
+    else:
+        wanted, reason = "", (state.get("waiting") or {}).get("reason", "")
+        words = {"ErrImagePull": "image can't be pulled", "ImagePullBackOff": "trying and failing to pull image"}
+        message = f'container "{container}" in pod "{pod}" is waiting to start: {words.get(reason, reason)}'
+        if not reason:
+            message = f'container "{container}" in pod "{pod}" is waiting to start - no logs yet'
+    if not wanted:
+        raise BadRequestError(message)
+    return str(wanted)
+
+
 def _should_restart(policy: str, container: RuntimeContainer) -> bool:
     if container.state != "exited":
         return True
     if policy == "Never":
         return False
     return policy == "Always" or container.exit_code != 0
+
+
+def _attempt_after_vanished(pod: dict[str, Any], name: str) -> int:
+    """The attempt of a container the engine holds no instance of: 0 at first, but one more than the restart
+    count in the pod's status when an instance existed (someone removed it: its replacement is a restart)."""
+    status = pod.get("status") or {}
+    for previous in [*status.get("initContainerStatuses", []), *status.get("containerStatuses", [])]:
+        if previous.get("name") == name and previous.get("containerID"):
+            return int(previous.get("restartCount", 0)) + 1
+    return 0
+
+
+def _backoff_key(pod: dict[str, Any], container: dict[str, Any]) -> str:
+    """The restart back-off's key, as the kubelet's: a changed definition starts a new back-off."""
+    meta = pod["metadata"]
+    return f"{meta['name']}_{meta['namespace']}_{meta['uid']}_{container['name']}_{spec_hash(container)}"
 
 
 def _field_path(pod: dict[str, Any], container: str) -> str:

@@ -101,9 +101,11 @@ def compute_status(
     }
     if init_statuses:
         status["initContainerStatuses"] = init_statuses
-    if sandbox is not None and sandbox.state == "running" and sandbox.ip:
-        status["podIP"] = sandbox.ip
-        status["podIPs"] = [{"ip": sandbox.ip}]
+    # A pod on the host's network has the host's address (its sandbox has none of its own).
+    pod_ip = host_ip if spec.get("hostNetwork") else sandbox.ip if sandbox is not None else ""
+    if sandbox is not None and sandbox.state == "running" and pod_ip:
+        status["podIP"] = pod_ip
+        status["podIPs"] = [{"ip": pod_ip}]
     return status
 
 

@@ -4,7 +4,8 @@ The daemon is `python -m minikubelet up --foreground` in a session of its own, s
 started it and a Ctrl-C in that terminal does not reach it. It is started with `posix_spawn` rather than
 `subprocess.Popen` because the parent never waits for it: a dropped Popen object would warn that its child is
 still running. Its output goes to `daemon.log`, the only place to look when it dies before it is ready, which is
-why `wait_until_ready` quotes the log's tail in that case.
+why `wait_until_ready` quotes the log's tail in that case -- or only the daemon's own one-line `error: ...` when it
+refused to start (a state.db that is not ours, a port in use): that line is the whole story, a traceback is not.
 
 The daemon writes the pid file itself (the parent's idea of "its child" is not what a later `down` needs), and
 `endpoint.json` once it listens. A pid file alone is not trusted: after a crash and a reboot the pid may belong
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from minikubelet.errors import UnavailableError
+from minikubelet.errors import MinikubeletError, UnavailableError
 from minikubelet.node.kubeconfig import Connection, read_connection
 from minikubelet.node.paths import NodePaths, write_private
 
@@ -45,6 +46,8 @@ POLL_INTERVAL = 0.02
 LOG_TAIL_LINES = 20
 _KILL_GRACE = 5.0  # how long to wait for the kernel after SIGKILL
 _MARKER = b"minikubelet"
+_REFUSAL = "error: "  # how the CLI prints a MinikubeletError, the daemon's (`up --foreground`) included
+_log_starts: dict[int, int] = {}  # pid -> where the daemon's output begins in daemon.log
 
 
 def daemon_command() -> list[str]:
@@ -146,7 +149,10 @@ def spawn_daemon(paths: NodePaths, argv: list[str], *, command: list[str] | None
             (os.POSIX_SPAWN_DUP2, log_fd, 1),
             (os.POSIX_SPAWN_DUP2, log_fd, 2),
         ]
-        return os.posix_spawnp(full[0], full, env, file_actions=actions, setsid=True)
+        log_start = os.lseek(log_fd, 0, os.SEEK_END)
+        pid = os.posix_spawnp(full[0], full, env, file_actions=actions, setsid=True)
+        _log_starts[pid] = log_start
+        return pid
     finally:
         os.close(log_fd)
 
@@ -177,11 +183,28 @@ def _check_exited(paths: NodePaths, pid: int) -> None:
     running, code = _poll(pid)
     if running:
         return
+    refusal = _refusal(paths, pid)
+    if refusal:
+        raise MinikubeletError(refusal)
     status = f" with status {code}" if code is not None else ""
     raise UnavailableError(
         f"the node daemon exited{status} before it was ready; the last lines of {paths.daemon_log}:\n"
         + log_tail(paths.daemon_log)
     )
+
+
+def _refusal(paths: NodePaths, pid: int) -> str:
+    """Why the daemon refused to start, when it said so itself: its last words are one `error: ...` line (a
+    damaged state.db, a port in use), which is then all `up` reports. A crash leaves a traceback instead."""
+    try:
+        with paths.daemon_log.open("rb") as file:
+            end = file.seek(0, os.SEEK_END)
+            file.seek(max(_log_starts.pop(pid, 0), end - 4096))
+            lines = file.read().decode("utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    last = lines[-1] if lines else ""
+    return last.removeprefix(_REFUSAL) if last.startswith(_REFUSAL) else ""
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:

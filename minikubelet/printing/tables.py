@@ -3,7 +3,8 @@
 kubectl 1.32 does not know how to print a Pod: it sends `Accept: application/json;as=Table;…` and lays
 out whatever columns and cells the server returns; given a plain PodList it falls back to `NAME AGE`.
 So the API server has to compute kubectl's columns itself, which kube-apiserver does with
-`pkg/printers/internalversion/printers.go` (`printPod`, `printEvent`, `printNode`, `printNamespace`).
+`pkg/printers/internalversion/printers.go` (`printPod`, `printEvent`, `printNode`, `printNamespace`,
+`printLease`).
 This module is a port of those functions. Like kube-apiserver, it always generates the wide cells
 (priority-1 columns); the client hides them unless `-o wide`.
 """
@@ -19,11 +20,14 @@ from minikubelet.printing.durations import age, parse_time
 
 __all__ = [
     "EVENT_COLUMNS",
+    "LEASE_COLUMNS",
     "NAMESPACE_COLUMNS",
     "NODE_COLUMNS",
     "POD_COLUMNS",
     "event_cells",
     "event_table",
+    "lease_cells",
+    "lease_table",
     "make_table",
     "namespace_cells",
     "namespace_table",
@@ -160,6 +164,16 @@ NODE_COLUMNS: tuple[dict[str, Any], ...] = (
 NAMESPACE_COLUMNS: tuple[dict[str, Any], ...] = (
     _column("Name", _NAME_DOC, fmt="name"),
     _column("Status", "The status of the namespace"),
+    _column("Age", _AGE_DOC),
+)
+
+LEASE_COLUMNS: tuple[dict[str, Any], ...] = (
+    _column("Name", _NAME_DOC, fmt="name"),
+    _column(
+        "Holder",
+        "holderIdentity contains the identity of the holder of a current lease. If Coordinated Leader Election "
+        "is used, the holder identity must be equal to the elected LeaseCandidate.metadata.name field.",
+    ),
     _column("Age", _AGE_DOC),
 )
 
@@ -521,6 +535,26 @@ def namespace_table(
         NAMESPACE_COLUMNS,
         namespaces,
         lambda namespace: namespace_cells(namespace, now=now),
+        include_object=include_object,
+        resource_version=resource_version,
+    )
+
+
+def lease_cells(lease: Obj, *, now: datetime) -> list[Any]:
+    """NAME HOLDER AGE (printLease)."""
+    metadata = lease.get("metadata") or {}
+    holder = (lease.get("spec") or {}).get("holderIdentity") or ""
+    return [metadata.get("name", ""), holder, age(metadata.get("creationTimestamp"), now)]
+
+
+def lease_table(
+    leases: Sequence[Obj], *, now: datetime, include_object: str = "Metadata", resource_version: str = ""
+) -> dict[str, Any]:
+    """The Table for `kubectl get leases`."""
+    return make_table(
+        LEASE_COLUMNS,
+        leases,
+        lambda lease: lease_cells(lease, now=now),
         include_object=include_object,
         resource_version=resource_version,
     )

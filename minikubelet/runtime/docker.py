@@ -10,7 +10,11 @@ Why it looks the way it does:
 - Docker's errors are translated once, in `_docker_errors()`, into the `ContainerRuntimeError` tree.
 - Docker's own timeouts are used: the client's HTTP timeout, `stop(timeout=...)`.
 - A pod is a sandbox (the pause container, which owns the network namespace and the host ports) plus
-  containers joining it with `network_mode=container:<sandbox>`, as the kubelet's dockershim did.
+  containers joining it with `network_mode=container:<sandbox>`, as the kubelet's dockershim did. A pod on
+  the host's network has a sandbox in the host's network and UTS namespaces (so no hostname of its own);
+  hostPID and hostIPC put every container of the pod in the host's PID or IPC namespace.
+- What users write reaches the engine as data: argv lists, `KEY=value` environment entries, label values
+  and names in JSON fields of the create call, never through a shell or a command line.
 - `list_containers` is called on every sync: one list call, and an inspect only for containers whose
   state changed since we last looked (a running or exited container's details do not change), or which
   an event concerned (the list lags the events: right after a "die" it may still say "running").
@@ -351,9 +355,12 @@ class DockerRuntime:
 
     async def run_sandbox(self, spec: SandboxSpec) -> RuntimeContainer:
         api = await self._api()
-        bindings = _port_bindings(spec.ports)
+        bindings = {} if spec.host_network else _port_bindings(spec.ports)  # on the host's network a port is the host's
         host_config = api.create_host_config(
-            network_mode=self.network,
+            network_mode="host" if spec.host_network else self.network,
+            uts_mode="host" if spec.host_network else None,
+            pid_mode="host" if spec.host_pid else None,
+            ipc_mode="host" if spec.host_ipc else None,
             port_bindings=bindings,
             init=False,
             restart_policy={"Name": "no"},
@@ -362,7 +369,7 @@ class DockerRuntime:
         config = api.create_container_config(
             spec.image,
             None,
-            hostname=spec.hostname,
+            hostname=None if spec.host_network else spec.hostname,
             detach=True,
             ports=[tuple(key.split("/")) for key in bindings],
             labels=self._labels(spec.pod, SANDBOX_NAME, "sandbox", spec.attempt, ""),
@@ -380,6 +387,7 @@ class DockerRuntime:
     async def create_container(self, spec: ContainerSpec) -> ContainerID:
         api = await self._api()
         entrypoint, command = _command(spec.entrypoint, spec.cmd)
+        security = spec.security
         host_config = api.create_host_config(
             network_mode=f"container:{spec.sandbox_id}",
             binds=_binds(spec) or None,
@@ -387,6 +395,14 @@ class DockerRuntime:
             memswap_limit=spec.memory_bytes,  # no swap, as on a Kubernetes node
             nano_cpus=spec.nano_cpus,
             log_config=LogConfig(**_LOG_CONFIG),
+            privileged=security.privileged,
+            pid_mode="host" if security.host_pid else None,
+            ipc_mode="host" if security.host_ipc else None,
+            uts_mode="host" if security.host_uts else None,
+            read_only=security.read_only_rootfs or None,
+            cap_add=list(security.cap_add) or None,
+            cap_drop=list(security.cap_drop) or None,
+            security_opt=["no-new-privileges"] if security.no_new_privileges else None,
         )
         config = api.create_container_config(
             spec.image,
@@ -397,6 +413,7 @@ class DockerRuntime:
             detach=True,
             stdin_open=spec.stdin,
             tty=spec.tty,
+            user=security.user or None,
             labels=self._labels(spec.pod, spec.name, spec.kind, spec.attempt, spec.spec_hash),
             host_config=host_config,
         )

@@ -30,6 +30,7 @@ __all__ = [
     "ContainerID",
     "ContainerKind",
     "ContainerRuntime",
+    "ContainerSecurity",
     "ContainerSpec",
     "ContainerState",
     "ExecResult",
@@ -98,6 +99,25 @@ class SandboxSpec:
     hostname: str
     attempt: int = 0
     ports: Sequence[PortBinding] = ()
+    # The host's namespaces, for pods the node's admission let share them (hostNetwork, hostPID, hostIPC).
+    host_network: bool = False
+    host_pid: bool = False
+    host_ipc: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerSecurity:
+    """What a container may do beyond the defaults: its securityContext and the pod's host namespaces."""
+
+    privileged: bool = False
+    host_pid: bool = False
+    host_ipc: bool = False
+    host_uts: bool = False  # a pod on the host's network has the host's name too
+    user: str = ""  # "uid" or "uid:gid"; "" keeps the image's USER
+    read_only_rootfs: bool = False
+    no_new_privileges: bool = False  # allowPrivilegeEscalation: false
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +141,7 @@ class ContainerSpec:
     stdin_once: bool = False
     tty: bool = False
     spec_hash: str = ""
+    security: ContainerSecurity = ContainerSecurity()
 
 
 @dataclass(frozen=True, slots=True)

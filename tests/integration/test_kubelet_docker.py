@@ -280,7 +280,8 @@ def test_logs_errors_and_real_kubectl(node: Node) -> None:
     defaulted = node.cli("logs", "multi")
     assert defaulted.stderr.startswith('Defaulted container "app" out of: app, sidecar')
     bad = node.cli("logs", "multi", "-c", "nope")
-    assert bad.returncode == 1 and bad.stderr == "Error from server (BadRequest): container nope is not valid for pod multi\n"
+    # Refused client-side, as kubectl does.
+    assert bad.returncode == 1 and bad.stderr == "error: container nope is not valid for pod multi\n"
     theirs = node.kubectl("logs", "multi", "-c", "app")
     assert theirs.returncode == 0, theirs.stderr
     assert "GET /from-sidecar" in theirs.stdout

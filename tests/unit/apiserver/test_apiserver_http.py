@@ -29,7 +29,7 @@ from minikubelet.store import Store
 with warnings.catch_warnings():
     # starlette 1.x would rather have httpx2; httpx is what this project has.
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
+    from starlette.testclient import TestClient, WebSocketDenialResponse
 
 TOKEN = "test-token-123"
 NODE = "node-1"
@@ -178,7 +178,8 @@ def test_api_and_apis(client: TestClient) -> None:
     api = client.get("/api").json()
     assert api["kind"] == "APIVersions"
     assert api["versions"] == ["v1"]
-    assert client.get("/apis").json() == {"kind": "APIGroupList", "apiVersion": "v1", "groups": []}
+    groups = client.get("/apis").json()
+    assert (groups["kind"], [g["name"] for g in groups["groups"]]) == ("APIGroupList", ["coordination.k8s.io"])
 
 
 def test_api_v1_lists_the_resources(client: TestClient) -> None:
@@ -230,13 +231,14 @@ def test_a_write_without_a_token_changes_nothing(anonymous: TestClient, store: S
 
 def test_a_websocket_upgrade_needs_the_token_too(anonymous: TestClient) -> None:
     url = f"{PODS}/echo/exec?command=ls&container=app&stdout=true"
-    with pytest.raises(WebSocketDisconnect) as refused, anonymous.websocket_connect(url, subprotocols=["v5.channel.k8s.io"]):
+    with pytest.raises(WebSocketDenialResponse) as refused, anonymous.websocket_connect(url, subprotocols=["v5.channel.k8s.io"]):
         pass
-    assert refused.value.code == 1008
+    assert refused.value.status_code == 401  # an HTTP answer to the upgrade, as the API server gives
+    assert refused.value.json()["reason"] == "Unauthorized"
     headers = {"Authorization": f"Bearer {TOKEN}"}
     with pytest.raises(WebSocketDisconnect) as no_route, anonymous.websocket_connect(url, headers=headers):
         pass
-    assert no_route.value.code != 1008  # past the token check (no exec route yet)
+    assert not isinstance(no_route.value, WebSocketDenialResponse)  # past the token check (no such pod)
 
 
 @pytest.mark.parametrize("path", ["/version", "/readyz", "/livez", "/healthz"])
@@ -361,15 +363,15 @@ def _with_typo() -> Json:
 UNKNOWN = 'unknown field "spec.containers[0].readinesProbe"'
 
 
-@pytest.mark.parametrize("query", ["", "?fieldValidation=Strict"])
-def test_unknown_field_is_400_strict_decoding_error(client: TestClient, store: Store, query: str) -> None:
+def test_unknown_field_is_400_strict_decoding_error(client: TestClient, store: Store) -> None:
     message = f'Pod in version "v1" cannot be handled as a Pod: strict decoding error: {UNKNOWN}'
-    assert_status(client.post(PODS + query, json=_with_typo()), 400, "BadRequest", message)
+    assert_status(client.post(f"{PODS}?fieldValidation=Strict", json=_with_typo()), 400, "BadRequest", message)
     assert store.list("Pod")[0] == []
 
 
-def test_unknown_field_with_warn_is_created_with_a_warning_header(client: TestClient) -> None:
-    response = client.post(f"{PODS}?fieldValidation=Warn", json=_with_typo())
+@pytest.mark.parametrize("query", ["?fieldValidation=Warn", ""])  # Warn is the API server's default
+def test_unknown_field_with_warn_is_created_with_a_warning_header(client: TestClient, query: str) -> None:
+    response = client.post(PODS + query, json=_with_typo())
     assert response.status_code == 201
     assert response.headers["warning"] == '299 - "unknown field \\"spec.containers[0].readinesProbe\\""'
     assert "readinesProbe" not in response.json()["spec"]["containers"][0]
@@ -438,7 +440,7 @@ def test_dry_run_creates_nothing(client: TestClient, store: Store) -> None:
 
 
 def test_dry_run_still_validates(client: TestClient) -> None:
-    assert_status(client.post(f"{PODS}?dryRun=All", json=_with_typo()), 400, "BadRequest")
+    assert_status(client.post(f"{PODS}?dryRun=All&fieldValidation=Strict", json=_with_typo()), 400, "BadRequest")
     assert_status(client.post(f"{PODS}?dryRun=Some", json=pod()), 400, "BadRequest")
 
 
@@ -636,13 +638,14 @@ def test_json_patch_adds_a_label(client: TestClient) -> None:
     assert response.json()["metadata"]["labels"] == {"app": "echo", "tier": "front"}
 
 
-def test_json_patch_with_a_failing_test_is_400_and_changes_nothing(client: TestClient) -> None:
+def test_json_patch_with_a_failing_test_is_422_and_changes_nothing(client: TestClient) -> None:
     before = create(client, metadata={"labels": {"app": "echo"}})
     operations = [
         {"op": "add", "path": "/metadata/labels/tier", "value": "front"},
         {"op": "test", "path": "/metadata/labels/app", "value": "other"},
     ]
-    assert_status(patch(client, f"{PODS}/echo", operations, JSON_PATCH), 400, "BadRequest")
+    message = "the server rejected our request due to an error in our request"  # NewGenericServerResponse
+    assert_status(patch(client, f"{PODS}/echo", operations, JSON_PATCH), 422, "Invalid", message)
     assert client.get(f"{PODS}/echo").json() == before
 
 
@@ -669,20 +672,32 @@ def test_apply_patch_creates_then_updates(client: TestClient) -> None:
 
 
 def test_apply_patch_creating_another_name_is_400(client: TestClient, store: Store) -> None:
-    assert_status(patch(client, f"{PODS}/echo", pod("other"), APPLY), 400, "BadRequest")
+    assert_status(patch(client, f"{PODS}/echo?fieldManager=test", pod("other"), APPLY), 400, "BadRequest")
     assert store.list("Pod")[0] == []
 
 
-def test_apply_patch_validates_strictly(client: TestClient, store: Store) -> None:
-    message = f'Pod in version "v1" cannot be handled as a Pod: strict decoding error: {UNKNOWN}'
-    assert_status(patch(client, f"{PODS}/echo?fieldValidation=Strict", _with_typo(), APPLY), 400, "BadRequest", message)
+@pytest.mark.parametrize("validation", ["Strict", "Ignore"])
+def test_apply_patch_refuses_unknown_fields_whatever_the_validation(client: TestClient, store: Store, validation: str) -> None:
+    url = f"{PODS}/echo?fieldManager=test&fieldValidation={validation}"
+    response = patch(client, url, _with_typo(), APPLY)
+    assert response.status_code == 500
+    assert response.json()["message"] == (
+        'failed to create typed patch object (/echo; /v1, Kind=Pod): .spec.containers[name="app"].readinesProbe: '
+        "field not declared in schema"
+    )
     assert store.list("Pod")[0] == []
 
 
 def test_patch_with_an_unknown_field(client: TestClient) -> None:
     create(client)
     body = {"spec": {"containers": [{"name": "app", "readinesProbe": {"periodSeconds": 5}}]}}
-    assert_status(patch(client, f"{PODS}/echo", body, SMP), 400, "BadRequest")
+    status = assert_status(patch(client, f"{PODS}/echo?fieldValidation=Strict", body, SMP), 422, "Invalid")
+    assert [(c["field"], c["reason"]) for c in status["details"]["causes"]] == [("patch", "FieldValueInvalid")]
+    assert "kind" not in status["details"]
+    assert status["message"] == (
+        ' "" is invalid: patch: Invalid value: "map[spec:map[containers:[map[name:app readinesProbe:map[periodSeconds:5]]]]]": '
+        f"strict decoding error: {UNKNOWN}"
+    )
     response = patch(client, f"{PODS}/echo?fieldValidation=Warn", {"metadata": {"labels": {"a": "b"}, "bogus": 1}}, MERGE)
     assert response.status_code == 200
     assert response.headers["warning"] == '299 - "unknown field \\"metadata.bogus\\""'

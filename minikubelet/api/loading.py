@@ -29,7 +29,7 @@ from minikubelet.api.pod import Pod
 from minikubelet.api.validation import validate_pod
 from minikubelet.errors import FieldError, FieldValueError, InvalidError, ManifestError
 
-__all__ = ["MAX_MANIFEST_BYTES", "LoadResult", "Loaded", "decode_pod", "load_text"]
+__all__ = ["MAX_MANIFEST_BYTES", "LoadResult", "Loaded", "check_bounds", "decode_pod", "load_text"]
 
 #: The API server refuses request bodies over 3 MiB; so do we, for any one manifest.
 MAX_MANIFEST_BYTES = 3 * 1024 * 1024
@@ -80,7 +80,7 @@ def load_text(text: str, source: str, *, fmt: Literal["yaml", "json"] = "yaml") 
     numbered = len(documents) > 1
     for index, document in enumerate(documents, start=1):
         where = f"document {index}: " if numbered else ""
-        problem = _check_bounds(document)
+        problem = check_bounds(document)
         if problem:
             result.errors.append(ManifestError(source, [where + problem]))
             continue
@@ -199,8 +199,10 @@ def _parse_json(text: str) -> list[Any]:
     return [] if document is None else [document]
 
 
-def _check_bounds(document: Any) -> str:
-    """Walk the document once, counting every node reached (aliases included) and the depth."""
+def check_bounds(document: Any) -> str:
+    """What makes a decoded document too costly to go on with ("" when nothing): nesting deeper than
+    MAX_DEPTH or more than MAX_NODES values, as a YAML alias bomb ("billion laughs") expands to. Walks the
+    document once, counting every node reached (aliases included). The API server checks bodies with it too."""
     stack: list[tuple[Any, int]] = [(document, 1)]
     nodes = 0
     while stack:

@@ -24,7 +24,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from minikubelet.api.loading import MAX_DEPTH, MAX_NODES, YAML_LOADER
+from minikubelet.api.loading import MAX_DEPTH, YAML_LOADER, check_bounds
 from minikubelet.apiserver import discovery, leases
 from minikubelet.apiserver.registry import (
     RESOURCES,
@@ -558,29 +558,10 @@ async def _read_body(request: Request, *, yaml_ok: bool = False) -> Any:
         raise BadRequestError(f"couldn't decode the request body: {exc}") from None
     except RecursionError:
         raise BadRequestError(f"couldn't decode the request body: nested more than {MAX_DEPTH} levels deep") from None
-    problem = _out_of_bounds(body)
+    problem = check_bounds(body)
     if problem:
         raise BadRequestError(f"couldn't decode the request body: {problem}")
     return body
-
-
-def _out_of_bounds(body: Any) -> str:
-    """What makes a body too costly to decode: nesting deeper than any object has, or more values than fit in
-    MAX_BODY_BYTES, as a YAML alias bomb ("billion laughs") expands to. The manifest loader's limits."""
-    stack: list[tuple[Any, int]] = [(body, 1)]
-    nodes = 0
-    while stack:
-        node, depth = stack.pop()
-        nodes += 1
-        if nodes > MAX_NODES:
-            return f"too many values (more than {MAX_NODES}, counting what YAML aliases repeat)"
-        if depth > MAX_DEPTH:
-            return f"nested more than {MAX_DEPTH} levels deep"
-        if isinstance(node, dict):
-            stack.extend((value, depth + 1) for value in node.values())
-        elif isinstance(node, list):
-            stack.extend((value, depth + 1) for value in node)
-    return ""
 
 
 async def _read_json(request: Request, *, default: Any = None) -> Any:

@@ -72,7 +72,37 @@ _register("version", version.version_command)
 def main() -> None:
     """Console entry point."""
     _suggest_for_unknown_command(sys.argv[1:])
+    sys.argv[1:] = _kubectl_booleans(sys.argv[1:])
     app()
+
+
+def _kubectl_booleans(argv: list[str]) -> list[str]:
+    """kubectl's boolean flags also take a value (`--wait=false`, `--show-labels=true`); click's take none.
+    Rewrite `--flag=true` to `--flag` and `--flag=false` to `--no-flag` (or to nothing when there is no
+    `--no-` form), for the boolean flags of the command being run, before `--`."""
+    if not argv or not any(a.lower().endswith(("=true", "=false")) for a in argv):
+        return argv
+    commands: dict[str, Any] = getattr(typer.main.get_command(app), "commands", {})  # built only now: it costs time
+    params: list[Any] = getattr(commands.get(argv[0]), "params", [])
+    flags: dict[str, list[str]] = {
+        name: list(getattr(option, "secondary_opts", []))
+        for option in params
+        if getattr(option, "is_flag", False)
+        for name in option.opts
+    }
+    out: list[str] = []
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            return out + argv[index:]
+        name, _, value = arg.partition("=")
+        if name in flags and value.lower() in ("true", "false"):
+            if value.lower() == "true":
+                out.append(name)
+            elif flags[name]:
+                out.append(flags[name][0])
+            continue
+        out.append(arg)
+    return out
 
 
 def _suggest_for_unknown_command(argv: list[str]) -> None:

@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 
 RESYNC_SECONDS = 10.0
 MIN_GRACE_SECONDS = 2
+TERMINATION_POLL_SECONDS = 0.5  # how often a terminating pod is checked for a shorter grace period
 KEEP_INSTANCES = 2  # the current instance and the previous one (lastState, logs --previous)
 
 
@@ -510,9 +511,28 @@ class Kubelet:
         await self.runtime.stop_container(container.id, timeout=max(grace, MIN_GRACE_SECONDS))
 
     async def _terminate(self, pod: dict[str, Any], observed: list[RuntimeContainer]) -> None:
-        """Graceful deletion: stop every running container in parallel, clean up, remove the object."""
+        """Graceful deletion: stop every running container in parallel, clean up, remove the object.
+
+        While the containers stop, a second delete may shorten the grace period (or force-delete the object);
+        as the kubelet's pod worker does with a shorter override, the containers are then stopped again with
+        the shorter period (never under the 2 s floor)."""
+        meta = pod["metadata"]
         running = [c for c in observed if c.kind != "sandbox" and c.state == "running"]
-        await asyncio.gather(*(self._kill(pod, c, f"Stopping container {c.name}") for c in running))
+        kills = asyncio.ensure_future(asyncio.gather(*(self._kill(pod, c, f"Stopping container {c.name}") for c in running)))
+        grace = _deletion_grace(pod)
+        shorter: list[asyncio.Task[None]] = []
+        try:
+            while not (await asyncio.wait({kills}, timeout=TERMINATION_POLL_SECONDS))[0]:
+                current = self._current(PodRef(meta["uid"], meta["name"], meta["namespace"]))
+                now = 0 if current is None else _deletion_grace(current)
+                if now < grace:
+                    grace = now
+                    timeout = max(now, MIN_GRACE_SECONDS)
+                    shorter.extend(asyncio.create_task(self.runtime.stop_container(c.id, timeout=timeout)) for c in running)
+            await kills
+        finally:
+            kills.cancel()
+            await asyncio.gather(*shorter, return_exceptions=True)
         for container in await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"]):
             await self._remove_quietly(container)
         self._remove_volumes(pod["metadata"]["uid"])
@@ -638,6 +658,11 @@ def _log_source(pod: str, container: str, status: dict[str, Any], *, previous: b
     if not wanted:
         raise BadRequestError(message)
     return str(wanted)
+
+
+def _deletion_grace(pod: dict[str, Any]) -> int:
+    deletion = pod["metadata"].get("deletionGracePeriodSeconds")
+    return int(deletion if deletion is not None else pod["spec"].get("terminationGracePeriodSeconds", 30))
 
 
 def _should_restart(policy: str, container: RuntimeContainer) -> bool:

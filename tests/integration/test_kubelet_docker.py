@@ -194,6 +194,28 @@ def test_delete_honours_the_grace_period_of_a_container_ignoring_sigterm(node: N
     assert ids == [], "the pod's containers and sandbox are removed"
 
 
+def pod_containers(node: Node, name: str) -> list[str]:
+    labels = [f"label=io.minikubelet.pod.name={name}", f"label=io.minikubelet.instance={node.instance}"]
+    filters = [arg for label in labels for arg in ("--filter", label)]
+    return subprocess.run(["docker", "ps", "-aq", *filters], capture_output=True, text=True, check=True).stdout.split()
+
+
+@pytest.mark.parametrize("second", [["--grace-period=1"], ["--force", "--grace-period=0"]], ids=["shorter", "force"])
+def test_a_second_delete_with_a_shorter_grace_period_stops_the_containers_sooner(node: Node, second: list[str]) -> None:
+    name = f"slow-stop-{second[0].strip('-').split('=')[0]}"
+    script = 'trap "" TERM; while true; do sleep 1; done'
+    node.cli("apply", "-f", "-", stdin=pod_yaml(name, script, grace=120), check=True)
+    assert eventually(lambda: node.pod(name)["status"].get("phase") == "Running", timeout=30)
+    node.cli("delete", "pod", name, "--wait=false", check=True)
+    assert eventually(lambda: any(e["reason"] == "Killing" for e in events_of(node, name)), timeout=10)
+    started = time.monotonic()
+    node.cli("delete", "pod", name, *second, "--wait=false", check=True)
+    # The first delete would hold the containers for 120 s; the second one stops them within its own period.
+    assert eventually(lambda: pod_containers(node, name) == [], timeout=30), pod_containers(node, name)
+    assert time.monotonic() - started < 30
+    assert eventually(lambda: node.cli("get", "pod", name).returncode == 1, timeout=10)
+
+
 def test_a_public_image_fails_with_err_image_pull(node: Node) -> None:
     manifest = """apiVersion: v1
 kind: Pod

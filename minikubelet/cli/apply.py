@@ -87,7 +87,8 @@ def _run(filenames: list[str], recursive: bool, namespace: str, dry_run: DryRun,
                         else apply_object(client, loaded, namespace, dry_run)
                     )
                 except StatusError as exc:
-                    eprint(_with_context(format_status_error(exc), loaded, create_only))
+                    creating = create_only or getattr(exc, _WHILE_CREATING, False)
+                    eprint(_with_context(format_status_error(exc), loaded, creating))
                     failed = True
                     continue
                 suffix = " (server dry run)" if dry_run is DryRun.SERVER else ""
@@ -100,10 +101,10 @@ def _name(loaded: Loaded) -> str:
     return loaded.obj.metadata.name or loaded.obj.metadata.generate_name
 
 
-def _with_context(message: str, loaded: Loaded, create_only: bool) -> str:
+def _with_context(message: str, loaded: Loaded, creating: bool) -> str:
     prefix = "Error from server ("
     if message.startswith(prefix):
-        verb = "creating" if create_only else "applying patch to"
+        verb = "creating" if creating else "applying patch to"
         reason, rest = message[len(prefix) :].split("): ", 1)
         return f'{prefix}{reason}): error when {verb} "{loaded.source}": {rest}'
     return message
@@ -140,6 +141,9 @@ def apply_object(client: ApiClient, loaded: Loaded, namespace: str, dry_run: Dry
     raise AssertionError("unreachable")
 
 
+_WHILE_CREATING = "minikubelet_while_creating"
+
+
 class _LostRace(Exception):
     """Another client wrote the object between our GET and our write."""
 
@@ -158,6 +162,9 @@ def _apply(client: ApiClient, loaded: Loaded, namespace: str, dry_run: DryRun) -
             client.request("POST", resource_path("pods", ns), params=_params(dry_run, "kubectl-client-side-apply"), body=modified)
         except AlreadyExistsError as exc:
             raise _LostRace(exc) from exc
+        except StatusError as exc:
+            setattr(exc, _WHILE_CREATING, True)  # kubectl says "error when creating" for this write
+            raise
         return "created"
     from minikubelet.apiserver.patching import three_way_merge_patch
 

@@ -482,6 +482,7 @@ class Kubelet:
         for directory, owned in self._volumes(pod).values():
             if owned:
                 directory.mkdir(parents=True, exist_ok=True)
+                directory.chmod(0o777)  # as the kubelet's emptyDir: writable whatever runAsUser is
         try:
             spec = sandbox_spec(pod, image=self.pod_infra_image, hostname=hostname[:63], attempt=attempt, ports=ports)
             return await self.runtime.run_sandbox(spec)

@@ -88,9 +88,10 @@ class Node:
         )
 
 
-def running_node(home: Path) -> Iterator[Node]:
+def running_node(home: Path, *up_args: str) -> Iterator[Node]:
+    """A started node (`up_args` go to `minikubelet up`, e.g. `--allow-host-path=DIR`), stopped afterwards."""
     node = Node(home)
-    node.cli("up", check=True, timeout=60)
+    node.cli("up", *up_args, check=True, timeout=60)
     try:
         yield node
     finally:

@@ -20,7 +20,8 @@ BUSYBOX = "minikubelet.local/busybox:1.35"
 
 @pytest.fixture(scope="module")
 def node(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    yield from running_node(tmp_path_factory.mktemp("lifecycle-home"))
+    # The hook test mounts a hostPath under pytest's temporary directory: allow just that.
+    yield from running_node(tmp_path_factory.mktemp("lifecycle-home"), f"--allow-host-path={tmp_path_factory.getbasetemp()}")
 
 
 def running(node: Node, name: str) -> bool:

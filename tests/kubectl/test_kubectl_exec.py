@@ -4,18 +4,12 @@ pseudo-terminal with its size, attach, and the API server's refusals in kubectl'
 
 from __future__ import annotations
 
-import fcntl
-import os
-import select
-import struct
-import subprocess
-import termios
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from nodes import Node, eventually
+from terminal import run_in_pty
 
 ROOT = Path(__file__).resolve().parents[2]
 BUSYBOX = "minikubelet.local/busybox:1.35"
@@ -36,36 +30,10 @@ def node(kubectl_node: Node) -> Iterator[Node]:
 
 
 def kubectl_in_pty(node: Node, args: list[str], script: list[tuple[bytes, bytes]], *, timeout: float = 60) -> tuple[int, bytes]:
-    """kubectl on a 40x100 pseudo-terminal; each time the output since the last step shows `script[i][0]`,
-    type `script[i][1]`. The exit code and everything the terminal showed."""
+    """kubectl `args` on a 40x100 pseudo-terminal; each time the output since the last step shows
+    `script[i][0]`, type `script[i][1]`. The exit code and everything the terminal showed."""
     env = {**node.env, "KUBECONFIG": str(node.kubeconfig), "HOME": str(node.home)}
-    master, child_side = os.openpty()
-    fcntl.ioctl(child_side, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
-    process = subprocess.Popen(
-        ["kubectl", *args], stdin=child_side, stdout=child_side, stderr=child_side, env=env, start_new_session=True
-    )
-    os.close(child_side)
-    output, seen, steps = b"", 0, list(script)
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            if select.select([master], [], [], 0.1)[0]:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:  # EIO: every process on the terminal closed it
-                    break
-                if not chunk:
-                    break
-                output += chunk
-            if steps and steps[0][0] in output[seen:]:
-                seen = len(output)
-                os.write(master, steps.pop(0)[1])
-        return process.wait(timeout=max(1.0, deadline - time.monotonic())), output
-    finally:
-        os.close(master)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    return run_in_pty(["kubectl", *args], env, list(script), timeout=timeout)
 
 
 def test_exec_ls_over_websocket_without_falling_back(node: Node) -> None:

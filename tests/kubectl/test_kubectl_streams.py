@@ -5,16 +5,12 @@ it must fail at once, saying what to use instead (our own `port-forward`, which 
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import re
-import select
 import signal
-import struct
 import subprocess
-import termios
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from nodes import CLI, Node, eventually
+from terminal import run_in_pty
 
 pytestmark = pytest.mark.docker
 
@@ -64,31 +61,7 @@ def in_pty(node: Node, argv: list[str], script: list[tuple[bytes, bytes]], *, ti
     """`argv` on a 40x100 pseudo-terminal; each time the output since the last step shows `script[i][0]`, type
     `script[i][1]`. The exit code and everything the terminal showed."""
     env = {**node.env, "KUBECONFIG": str(node.kubeconfig), "HOME": str(node.home)}
-    master, child_side = os.openpty()
-    fcntl.ioctl(child_side, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
-    process = subprocess.Popen(argv, stdin=child_side, stdout=child_side, stderr=child_side, env=env, start_new_session=True)
-    os.close(child_side)
-    output, seen, steps = b"", 0, list(script)
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            if select.select([master], [], [], 0.1)[0]:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:  # EIO: every process on the terminal closed it
-                    break
-                if not chunk:
-                    break
-                output += chunk
-            if steps and steps[0][0] in output[seen:]:
-                seen = len(output)
-                os.write(master, steps.pop(0)[1])
-        return process.wait(timeout=max(1.0, deadline - time.monotonic())), output
-    finally:
-        os.close(master)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    return run_in_pty(argv, env, list(script), timeout=timeout)
 
 
 # --- logs -------------------------------------------------------------------------------------------------------

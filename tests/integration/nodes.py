@@ -16,6 +16,22 @@ from typing import Any
 
 CLI = [sys.executable, "-m", "minikubelet"]
 POD_INFRA_IMAGE = "minikubelet.local/pause:3.10"
+BUSYBOX = "minikubelet.local/busybox:1.35"
+
+
+def pod_yaml(name: str, command: str, *, restart: str = "Always", grace: int = 30, extra: str = "") -> str:
+    """A one-container busybox pod (container `main`) running `sh -c command`; `extra` is appended to the spec."""
+    return f"""apiVersion: v1
+kind: Pod
+metadata: {{name: {name}}}
+spec:
+  restartPolicy: {restart}
+  terminationGracePeriodSeconds: {grace}
+  containers:
+    - name: main
+      image: {BUSYBOX}
+      command: ["sh", "-c", {json.dumps(command)}]
+{extra}"""
 
 
 @dataclass

@@ -12,7 +12,6 @@ killed afterwards is noticed at once, not at the next resync).
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import time
@@ -23,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from nodes import Node, eventually, running_node
+from nodes import Node, eventually, pod_yaml, running_node
 
 pytestmark = [
     pytest.mark.docker,
@@ -47,20 +46,6 @@ def node(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 def engine_answers() -> bool:
     return subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
-
-
-def pod_yaml(name: str, command: str, restart: str) -> str:
-    return f"""apiVersion: v1
-kind: Pod
-metadata: {{name: {name}}}
-spec:
-  restartPolicy: {restart}
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: main
-      image: {BUSYBOX}
-      command: ["sh", "-c", {json.dumps(command)}]
-"""
 
 
 def pod(node: Node, name: str) -> dict[str, Any]:
@@ -87,9 +72,9 @@ def alive(pid: int) -> bool:
 
 def test_the_kubelet_resyncs_after_the_engine_restarts(node: Node) -> None:
     node.cli("apply", "-f", str(ROOT / "manifests" / "echo-pod.yml"), check=True)
-    node.cli("apply", "-f", "-", stdin=pod_yaml("on-failure", SLEEPER, "OnFailure"), check=True)
-    node.cli("apply", "-f", "-", stdin=pod_yaml("never", SLEEPER, "Never"), check=True)
-    node.cli("apply", "-f", "-", stdin=pod_yaml("done", "exit 0", "Never"), check=True)
+    node.cli("apply", "-f", "-", stdin=pod_yaml("on-failure", SLEEPER, restart="OnFailure", grace=1), check=True)
+    node.cli("apply", "-f", "-", stdin=pod_yaml("never", SLEEPER, restart="Never", grace=1), check=True)
+    node.cli("apply", "-f", "-", stdin=pod_yaml("done", "exit 0", restart="Never", grace=1), check=True)
     assert node.cli("wait", "--for=condition=Ready", "pod/echo", "--timeout=30s").returncode == 0
     assert eventually(lambda: all(pod(node, n)["status"].get("phase") == "Running" for n in ("on-failure", "never")), timeout=30)
     assert eventually(lambda: pod(node, "done")["status"].get("phase") == "Succeeded", timeout=30)

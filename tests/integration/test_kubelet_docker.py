@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nodes import Node, eventually, running_node
+from nodes import Node, eventually, pod_yaml, running_node
 
 pytestmark = pytest.mark.docker
 
@@ -23,20 +23,6 @@ BUSYBOX = "minikubelet.local/busybox:1.35"
 @pytest.fixture(scope="module")
 def node(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     yield from running_node(tmp_path_factory.mktemp("kubelet-home"))
-
-
-def pod_yaml(name: str, command: str, *, restart: str = "Always", grace: int = 30, extra: str = "") -> str:
-    return f"""apiVersion: v1
-kind: Pod
-metadata: {{name: {name}}}
-spec:
-  restartPolicy: {restart}
-  terminationGracePeriodSeconds: {grace}
-  containers:
-    - name: main
-      image: {BUSYBOX}
-      command: ["sh", "-c", {json.dumps(command)}]
-{extra}"""
 
 
 def status_of(node: Node, name: str, container: str = "main") -> dict[str, Any]:

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import docker
 import pytest
-from nodes import Node, eventually, running_node
+from nodes import Node, eventually, pod_yaml, running_node
 
 pytestmark = pytest.mark.docker
 
@@ -264,16 +264,7 @@ def test_a_container_that_died_while_the_daemon_was_down_is_restarted(node: Node
 
 
 def test_a_deletion_cut_short_by_the_crash_finishes_after_the_restart(node: Node, docker_client: docker.DockerClient) -> None:
-    manifest = f"""apiVersion: v1
-kind: Pod
-metadata: {{name: stubborn}}
-spec:
-  terminationGracePeriodSeconds: 30
-  containers:
-    - name: main
-      image: {BUSYBOX}
-      command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.2; done"]
-"""
+    manifest = pod_yaml("stubborn", "trap '' TERM; while true; do sleep 0.2; done", grace=30)
     node.cli("apply", "-f", "-", stdin=manifest, check=True)
     assert eventually(lambda: node.pod("stubborn")["status"].get("phase") == "Running", timeout=30)
     uid = node.pod("stubborn")["metadata"]["uid"]

@@ -17,11 +17,10 @@ from urllib.parse import quote
 
 import docker
 import pytest
-from nodes import Node, eventually, running_node
+from nodes import Node, eventually, pod_yaml, running_node
 
 pytestmark = pytest.mark.docker
 
-BUSYBOX = "minikubelet.local/busybox:1.35"
 INSTANCE_LABEL = "io.minikubelet.instance"
 UID_LABEL = "io.minikubelet.pod.uid"
 KIND_LABEL = "io.minikubelet.container.kind"
@@ -34,17 +33,7 @@ def node(docker_client: docker.DockerClient, local_images: Any, tmp_path_factory
 
 
 def start_pod(node: Node, name: str, *, restart: str = "Always") -> dict[str, Any]:
-    manifest = f"""apiVersion: v1
-kind: Pod
-metadata: {{name: {name}}}
-spec:
-  restartPolicy: {restart}
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: main
-      image: {BUSYBOX}
-      command: ["sh", "-c", "exec sleep 3600"]
-"""
+    manifest = pod_yaml(name, "exec sleep 3600", restart=restart, grace=1)
     node.cli("apply", "-f", "-", stdin=manifest, check=True)
     assert eventually(lambda: "running" in main_status(pod(node, name)).get("state", {}), timeout=30)
     return pod(node, name)

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import docker
 import pytest
-from nodes import Node, eventually, running_node
+from nodes import Node, eventually, pod_yaml, running_node
 
 from minikubelet.client import ApiClient
 from minikubelet.errors import MinikubeletError
@@ -23,7 +23,6 @@ from minikubelet.node.kubeconfig import read_connection
 from minikubelet.node.paths import NodePaths
 from minikubelet.store import Store
 
-BUSYBOX = "minikubelet.local/busybox:1.35"
 EVENTS = "/api/v1/namespaces/default/events"
 WRITERS = 4
 COUNTER = "counter"
@@ -144,16 +143,7 @@ def test_every_acknowledged_write_survives_a_sigkill_mid_write(node: Node) -> No
 
 @pytest.mark.docker
 def test_down_then_up_keeps_pods_events_and_containers(node: Node, docker_client: docker.DockerClient) -> None:
-    manifest = f"""apiVersion: v1
-kind: Pod
-metadata: {{name: keeper}}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: main
-      image: {BUSYBOX}
-      command: ["sh", "-c", "exec sleep 3600"]
-"""
+    manifest = pod_yaml("keeper", "exec sleep 3600", grace=1)
     node.cli("apply", "-f", "-", stdin=manifest, check=True)
     assert eventually(lambda: node.pod("keeper")["status"].get("phase") == "Running", timeout=30)
     before = node.pod("keeper")

@@ -8,14 +8,20 @@ so the CLI prints kubectl's `Error from server (NotFound): pods "x" not found`.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from typing import Any
-
-import httpx
 
 from minikubelet import __version__
 from minikubelet.errors import StatusError, UnavailableError
 from minikubelet.node.kubeconfig import Connection
+
+# httpx's own command line (`httpx._main`: click, rich and pygments) is imported by `import httpx` when those
+# are installed, as they are here; the CLI never uses it and it costs ~50 ms per command. httpx falls back to
+# a stub when the import fails, which a None in sys.modules makes it do.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+import httpx  # noqa: E402
 
 __all__ = ["TABLE_ACCEPT", "ApiClient", "resource_path"]
 

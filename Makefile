@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install docker images lint test unit demo down clean
+.PHONY: install docker images lint test unit demo down clean bench
 
 install: $(STAMP)
 
@@ -43,6 +43,14 @@ demo: install images
 # Stop the node the demo started (pods stay, as after `minikubelet down`).
 down: install
 	$(BIN)/minikubelet down
+
+# Benchmarks against raw Docker and podman (benchmarks/README.md): prints tables and rewrites the suite's section of
+# docs/benchmarks.md. Takes about an hour; BENCH_ARGS passes options (e.g. BENCH_ARGS="--reps 3 --only pod-start").
+BENCH_ARGS ?=
+bench: install images
+	@bash scripts/ensure-podman.sh
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check py-spy
+	$(BIN)/python benchmarks/bench_suite.py --write-docs --profile-missed $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

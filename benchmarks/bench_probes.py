@@ -16,6 +16,8 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -94,7 +96,7 @@ def wait_all_up(client: ApiClient, pods: int, *, ready: bool, timeout: float) ->
         if len(up) == pods:
             return time.monotonic() - started
         time.sleep(0.5)
-    raise SystemExit(f"only some pods came up within {timeout:.0f} s")
+    raise SystemExit(f"only {len(up)} of {pods} pods came up within {timeout:.0f} s (the node admits 110 pods)")
 
 
 def main() -> None:
@@ -105,7 +107,10 @@ def main() -> None:
     parser.add_argument("--probe", choices=sorted(PROBES), default="http")
     parser.add_argument("--kind", choices=["readiness", "liveness"], default="readiness")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--py-spy", type=Path, help="also record the daemon with py-spy over the window (raw stacks)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # clean up on `kill` as on Ctrl-C
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when a shell started us in the background
 
     home = Path(tempfile.mkdtemp(prefix="bench-probes-"))
     env = {**os.environ, "MINIKUBELET_HOME": str(home), "MINIKUBELET_POD_INFRA_IMAGE": "minikubelet.local/pause:3.10"}
@@ -124,10 +129,17 @@ def main() -> None:
         window_start = time.time()
         cpu_before, wall_before = cpu_seconds(pid), time.monotonic()
         rss = [rss_mib(pid)]
+        spy = None
+        if args.py_spy:  # sampling from outside costs CPU on this machine too: profile runs are not measurement runs
+            argv = [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid), "--format", "raw"]
+            spy = subprocess.Popen([*argv, "--output", str(args.py_spy), "--nonblocking"], stdout=subprocess.DEVNULL)
         while time.monotonic() - wall_before < args.seconds:
             time.sleep(1)
             rss.append(rss_mib(pid))
         cpu = (cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before) * 100
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=60)
         window_end = time.time()
 
         lateness: list[float] = []
@@ -150,6 +162,7 @@ def main() -> None:
         ).stdout.split()
         if leftovers:
             subprocess.run(["docker", "rm", "-f", *leftovers], capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
 
     if not lateness:
         raise SystemExit("no probe attempts were recorded in the window")

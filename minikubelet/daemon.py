@@ -87,6 +87,7 @@ class _Server(uvicorn.Server):
 def serve(config: DaemonConfig) -> None:
     """Run the node in the foreground until SIGTERM or SIGINT."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not one line per HTTP probe
     asyncio.run(_serve(config))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import typer
 
@@ -14,7 +15,16 @@ from minikubelet.node.kubeconfig import read_connection
 from minikubelet.node.paths import NodePaths
 from minikubelet.node.process import is_running, spawn_daemon, wait_until_ready
 
-__all__ = ["RESOURCE_ALIASES", "Target", "connect", "format_status_error", "parse_targets", "start_node"]
+__all__ = [
+    "DEFAULT_CONTAINER_ANNOTATION",
+    "RESOURCE_ALIASES",
+    "Target",
+    "connect",
+    "default_container",
+    "format_status_error",
+    "parse_targets",
+    "start_node",
+]
 
 START_TIMEOUT = 20.0
 
@@ -27,6 +37,7 @@ RESOURCE_ALIASES = {
 }
 KINDS = {"pods": "Pod", "events": "Event", "nodes": "Node", "namespaces": "Namespace"}
 SINGULAR = {"pods": "pod", "events": "event", "nodes": "node", "namespaces": "namespace"}
+DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 
 
 def start_node(paths: NodePaths, argv: list[str] | None = None, *, quiet: bool = False) -> None:
@@ -110,3 +121,16 @@ def parse_duration(text: str, option: str) -> float:
 
 def eprint(text: str) -> None:
     sys.stderr.write(text if text.endswith("\n") else text + "\n")
+
+
+def default_container(pod: dict[str, Any], *, quiet: bool = False) -> str:
+    """kubectl's choice: the annotated default container, else the first, saying so when there are others."""
+    spec = pod["spec"]
+    names = [c["name"] for c in spec.get("containers", [])]
+    annotated = pod["metadata"].get("annotations", {}).get(DEFAULT_CONTAINER_ANNOTATION, "")
+    if annotated in names:
+        return str(annotated)
+    others = [f"{c['name']} (init)" for c in spec.get("initContainers", [])]
+    if (len(names) > 1 or others) and not quiet:
+        eprint(f'Defaulted container "{names[0]}" out of: {", ".join(names + others)}')
+    return str(names[0])

@@ -33,7 +33,7 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from minikubelet.cli.common import connect as connect_api
-from minikubelet.cli.common import eprint
+from minikubelet.cli.common import default_container, eprint
 from minikubelet.client import resource_path
 from minikubelet.errors import MinikubeletError, StatusError, UnavailableError
 from minikubelet.node.kubeconfig import Connection, read_connection
@@ -51,7 +51,6 @@ __all__ = [
 
 SUBPROTOCOL = "v5.channel.k8s.io"
 STDIN, STDOUT, STDERR, STATUS, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
-DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 NO_TTY_WARNING = "Unable to use a TTY - input is not a terminal or the right kind of file"
 _OPEN_TIMEOUT = 30.0
 _READ_SIZE = 32 * 1024
@@ -105,19 +104,6 @@ class SessionRequest:
         params += [("stdin", "true")] if self.stdin else []
         params += [("stdout", "true")] + ([("tty", "true")] if self.tty else [("stderr", "true")])
         return urlencode(params)
-
-
-def default_container(pod: dict[str, Any], *, quiet: bool = False) -> str:
-    """kubectl's choice: the annotated default container, else the first, saying so when there are others."""
-    spec = pod["spec"]
-    names = [c["name"] for c in spec.get("containers", [])]
-    annotated = pod["metadata"].get("annotations", {}).get(DEFAULT_CONTAINER_ANNOTATION, "")
-    if annotated in names:
-        return str(annotated)
-    others = [f"{c['name']} (init)" for c in spec.get("initContainers", [])]
-    if (len(names) > 1 or others) and not quiet:
-        eprint(f'Defaulted container "{names[0]}" out of: {", ".join(names + others)}')
-    return str(names[0])
 
 
 def usable_tty(*, stdin: bool, tty: bool, quiet: bool = False) -> bool:

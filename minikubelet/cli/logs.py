@@ -20,8 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from minikubelet.cli.common import connect, eprint, parse_duration
-from minikubelet.cli.exec import DEFAULT_CONTAINER_ANNOTATION, default_container
+from minikubelet.cli.common import DEFAULT_CONTAINER_ANNOTATION, connect, default_container, eprint, parse_duration
 from minikubelet.client import ApiClient, resource_path
 from minikubelet.errors import MinikubeletError
 

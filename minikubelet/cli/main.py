@@ -7,28 +7,58 @@ this?". Bugs keep their tracebacks.
 
 from __future__ import annotations
 
-import difflib
 import functools
+import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, ParamSpec, TypeVar
 
 import typer
 
-from minikubelet.cli import apply, delete, describe, exec, get, logs, node, port_forward, run, timeline, version, wait
-from minikubelet.cli.common import format_status_error
 from minikubelet.errors import InvalidError, ManifestError, MinikubeletError, StatusError
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+HELP = "A single-node Kubernetes pod runtime on the local Docker engine, with the kubelet's exact semantics."
 
-app = typer.Typer(
-    name="minikubelet",
-    help="A single-node Kubernetes pod runtime on the local Docker engine, with the kubelet's exact semantics.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-)
+# Every command: its name, and the module and function under minikubelet.cli that implement it. A command's
+# module is imported only when that command runs (or for the full help): each one brings its own libraries
+# (websockets for exec, asyncio for port-forward, PyYAML for apply, ...), and a CLI command is a fresh
+# interpreter whose start-up is most of `get pods`'s time (docs/benchmarks.md).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "apply": ("apply", "apply_command"),
+    "create": ("apply", "create_command"),
+    "run": ("run", "run_command"),
+    "get": ("get", "get_command"),
+    "describe": ("describe", "describe_command"),
+    "delete": ("delete", "delete_command"),
+    "wait": ("wait", "wait_command"),
+    "logs": ("logs", "logs_command"),
+    "exec": ("exec", "exec_command"),
+    "port-forward": ("port_forward", "port_forward_command"),
+    "timeline": ("timeline", "timeline_command"),
+    "up": ("node", "up_command"),
+    "down": ("node", "down_command"),
+    "status": ("node", "status_command"),
+    "kubeconfig": ("node", "kubeconfig_command"),
+    "version": ("version", "version_command"),
+}
+
+
+def build_app(names: Iterable[str] = COMMANDS) -> typer.Typer:
+    """The typer app with the named commands (all of them by default)."""
+    app = typer.Typer(name="minikubelet", help=HELP, no_args_is_help=True, pretty_exceptions_show_locals=False)
+    app.callback()(_group)  # a group even with one command: `minikubelet get pods`, never `minikubelet pods`
+    for name in names:
+        module, function = COMMANDS[name]
+        command = getattr(importlib.import_module(f"minikubelet.cli.{module}"), function)
+        app.command(name)(_exit_1_on_our_errors(command))
+    return app
+
+
+def _group() -> None:
+    pass
 
 
 def _exit_1_on_our_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -39,6 +69,8 @@ def _exit_1_on_our_errors(command: Callable[P, R]) -> Callable[P, R]:
         except (InvalidError, ManifestError) as exc:
             typer.echo(str(exc), err=True)  # already kubectl's words: 'The Pod "x" is invalid: ...'
         except StatusError as exc:
+            from minikubelet.cli.common import format_status_error
+
             typer.echo(format_status_error(exc), err=True)
         except MinikubeletError as exc:
             typer.echo(f"error: {exc}", err=True)
@@ -47,41 +79,31 @@ def _exit_1_on_our_errors(command: Callable[P, R]) -> Callable[P, R]:
     return run_command
 
 
-def _register(name: str, command: Callable[..., Any], **settings: Any) -> None:
-    app.command(name, **settings)(_exit_1_on_our_errors(command))
-
-
-_register("apply", apply.apply_command)
-_register("create", apply.create_command)
-_register("run", run.run_command)
-_register("get", get.get_command)
-_register("describe", describe.describe_command)
-_register("delete", delete.delete_command)
-_register("wait", wait.wait_command)
-_register("logs", logs.logs_command)
-_register("exec", exec.exec_command)
-_register("port-forward", port_forward.port_forward_command)
-_register("timeline", timeline.timeline_command)
-_register("up", node.up_command)
-_register("down", node.down_command)
-_register("status", node.status_command)
-_register("kubeconfig", node.kubeconfig_command)
-_register("version", version.version_command)
-
-
 def main() -> None:
-    """Console entry point."""
-    _suggest_for_unknown_command(sys.argv[1:])
-    sys.argv[1:] = _kubectl_booleans(sys.argv[1:])
+    """Console entry point: builds the app with only the command being run (all of them for the help)."""
+    argv = sys.argv[1:]
+    _suggest_for_unknown_command(argv)
+    app = build_app([argv[0]] if argv and argv[0] in COMMANDS else COMMANDS)
+    sys.argv[1:] = _kubectl_booleans(argv, app)
     app()
 
 
-def _kubectl_booleans(argv: list[str]) -> list[str]:
+@functools.cache
+def __getattr__(name: str) -> Any:
+    """`app`, with every command, built on first use (tests drive it with typer's CliRunner)."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _kubectl_booleans(argv: list[str], app: typer.Typer | None = None) -> list[str]:
     """kubectl's boolean flags also take a value (`--wait=false`, `--show-labels=true`); click's take none.
     Rewrite `--flag=true` to `--flag` and `--flag=false` to `--no-flag` (or to nothing when there is no
     `--no-` form), for the boolean flags of the command being run, before `--`."""
     if not argv or not any(a.lower().endswith(("=true", "=false")) for a in argv):
         return argv
+    if app is None:
+        app = build_app([argv[0]] if argv[0] in COMMANDS else ())
     commands: dict[str, Any] = getattr(typer.main.get_command(app), "commands", {})  # built only now: it costs time
     params: list[Any] = getattr(commands.get(argv[0]), "params", [])
     flags: dict[str, list[str]] = {
@@ -108,13 +130,15 @@ def _kubectl_booleans(argv: list[str]) -> list[str]:
 def _suggest_for_unknown_command(argv: list[str]) -> None:
     """kubectl's answer to a typo (`desribe` -> `Did you mean this? describe`), exit 1."""
     name = argv[0] if argv else ""
-    commands = [c.name for c in app.registered_commands if c.name]
+    commands = list(COMMANDS)
     if not name or name.startswith("-") or name in commands:
         return
+    import difflib
+
     close = difflib.get_close_matches(name, commands, n=1, cutoff=0.6)
     hint = f"\n\nDid you mean this?\n\t{close[0]}\n" if close else "\n"
     sys.stderr.write(f'error: unknown command "{name}" for "minikubelet"{hint}')
     raise SystemExit(1)
 
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "app", "build_app", "main"]  # noqa: F822 (app: module __getattr__)

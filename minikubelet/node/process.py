@@ -15,6 +15,7 @@ to anything, so a pid counts only while `/proc/<pid>/cmdline` still mentions min
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import signal
@@ -23,8 +24,6 @@ import time
 from collections import deque
 from pathlib import Path
 from urllib.parse import urlsplit
-
-import httpx
 
 from minikubelet.errors import MinikubeletError, UnavailableError
 from minikubelet.node.kubeconfig import Connection, read_connection
@@ -219,11 +218,12 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
 
 
 class _Prober:
-    """Asks `/readyz`, reusing one HTTP client for as long as the kubeconfig names the same server and CA."""
+    """Asks `/readyz`, reusing one kept-alive connection for as long as the daemon's endpoint and the kubeconfig's
+    CA and token stay the same (stdlib `http.client`: the CLI does not import httpx, see `minikubelet.client`)."""
 
     def __init__(self) -> None:
-        self._client: httpx.Client | None = None
-        self._connection: Connection | None = None
+        self._http: http.client.HTTPSConnection | None = None
+        self._key: tuple[tuple[str, int], Connection] | None = None
 
     def __enter__(self) -> _Prober:
         return self
@@ -242,26 +242,25 @@ class _Prober:
             return None
         if urlsplit(connection.server).port != endpoint[1]:
             return None  # a kubeconfig left from an earlier run, about to be rewritten
-        client = self._client_for(connection)
-        try:
-            response = client.get(f"https://{_url_host(endpoint[0])}:{endpoint[1]}/readyz")
-        except httpx.HTTPError:
-            return None
-        return connection if response.status_code == 200 else None
-
-    def _client_for(self, connection: Connection) -> httpx.Client:
-        if self._client is None or self._connection != connection:
+        if self._http is None or self._key != (endpoint, connection):
             self._close()
-            headers = {"Authorization": f"Bearer {connection.token}"}
-            verify = connection.ssl_context()
-            self._client = httpx.Client(verify=verify, headers=headers, timeout=1.0, trust_env=False)
-            self._connection = connection
-        return self._client
+            self._http = http.client.HTTPSConnection(*endpoint, timeout=1.0, context=connection.ssl_context())
+            self._key = (endpoint, connection)
+        try:
+            self._http.request("GET", "/readyz", headers={"Authorization": f"Bearer {connection.token}"})
+            response = self._http.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):
+            self._close()
+            return None
+        if response.will_close:
+            self._close()
+        return connection if response.status == 200 else None
 
     def _close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        self._client = None
+        if self._http is not None:
+            self._http.close()
+        self._http = None
 
 
 def _read_endpoint(paths: NodePaths, process_pid: int | None) -> tuple[str, int] | None:
@@ -273,10 +272,6 @@ def _read_endpoint(paths: NodePaths, process_pid: int | None) -> tuple[str, int]
         return None
     expected = pid == process_pid if process_pid is not None else _alive(pid)
     return (host, port) if expected else None
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 # --- stopping ---------------------------------------------------------------------------------------------------

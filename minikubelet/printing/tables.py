@@ -11,7 +11,6 @@ This module is a port of those functions. Like kube-apiserver, it always generat
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -183,12 +182,14 @@ LEASE_COLUMNS: tuple[dict[str, Any], ...] = (
 
 
 def _row_object(obj: Obj, include_object: str) -> dict[str, Any] | None:
+    # Shallow copies: a table is encoded as soon as it is made, and nothing writes into a row's object (a deep
+    # copy of every pod was a quarter of the server's time for `get pods` with 100 pods).
     if include_object == "None":
         return None
     if include_object == "Object":
-        return copy.deepcopy(dict(obj))
+        return dict(obj)
     if include_object == "Metadata":
-        metadata = copy.deepcopy(dict(obj.get("metadata") or {}))
+        metadata = dict(obj.get("metadata") or {})
         return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": metadata}
     raise ValueError(f"includeObject must be None, Metadata or Object, not {include_object!r}")
 

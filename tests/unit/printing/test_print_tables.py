@@ -338,7 +338,10 @@ def test_pod_table_include_object() -> None:
     with pytest.raises(ValueError):
         pod_table([body], now=NOW, include_object="Everything")
     copied = pod_table([body], now=NOW, include_object="Object")["rows"][0]["object"]
-    copied["metadata"]["name"] = "changed"
+    copied["kind"] = "Changed"  # a row's object is a dict of its own (shallow: tables are encoded, not edited)
+    assert body["kind"] == "Pod"
+    partial = pod_table([body], now=NOW, include_object="Metadata")["rows"][0]["object"]
+    partial["metadata"]["name"] = "changed"
     assert body["metadata"]["name"] == "echo"
 
 

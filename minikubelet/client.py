@@ -168,9 +168,11 @@ class ApiClient:
 
 def _target(path: str, params: Mapping[str, Any] | None) -> str:
     """The request target: the path, quoted, and the query (booleans as `true`/`false`)."""
+    path, _, given = path.partition("?")  # a query already in the path is sent as it is
     target = quote(path, safe="/:@!$&'()*+,;=-._~")
     query = [(key, _query_value(value)) for key, value in (params or {}).items() if value is not None]
-    return f"{target}?{urlencode(query)}" if query else target
+    parts = [part for part in (given, urlencode(query)) if part]
+    return f"{target}?{'&'.join(parts)}" if parts else target
 
 
 def _query_value(value: Any) -> str:

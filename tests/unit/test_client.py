@@ -102,6 +102,14 @@ def test_get_sends_the_token_and_the_query_and_decodes_json(server: tuple[Connec
     assert seen.authorization == [f"Bearer {connection.token}"]
 
 
+def test_a_query_in_the_path_is_kept_and_extended(server: tuple[Connection, Seen]) -> None:
+    connection, _ = server
+    with ApiClient(connection) as client:
+        assert client.get("/api/v1/pods?labelSelector=suite%3Dcrash")["path"] == "/api/v1/pods?labelSelector=suite%3Dcrash"
+        answer = client.get("/api/v1/pods?labelSelector=a%3Db", params={"limit": 1})
+    assert answer["path"] == "/api/v1/pods?labelSelector=a%3Db&limit=1"
+
+
 def test_a_status_answer_becomes_the_servers_error(server: tuple[Connection, Seen]) -> None:
     connection, _ = server
     with ApiClient(connection) as client:

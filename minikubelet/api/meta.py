@@ -101,6 +101,7 @@ class K8sModel(BaseModel):
         serialize_by_alias=True,
         extra="forbid",
         frozen=True,
+        defer_build=True,  # validators are built on first use, not at import: the node's start waits for no model
     )
 
     # Wire names of fields whose explicit zero value ("" or 0) means "use the default".

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from minikubelet import KUBERNETES_VERSION, __version__
-from minikubelet.api.meta import format_time
 
 __all__ = ["HEARTBEAT_SECONDS", "default_node_name", "node_object", "refresh_conditions"]
 
@@ -75,6 +74,8 @@ def node_object(name: str, *, now: datetime, state_dir: Path, runtime_version: s
 
 def refresh_conditions(conditions: list[dict[str, Any]], *, now: datetime) -> list[dict[str, Any]]:
     """The kubelet's node conditions with a fresh heartbeat; transition times move only on change."""
+    from minikubelet.api.meta import format_time  # not at the top: `up` imports this module for its node name only
+
     stamp = format_time(now)
     wanted = [
         ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),

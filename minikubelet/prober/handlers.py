@@ -22,24 +22,23 @@ import contextlib
 import enum
 import errno
 import functools
+import importlib
 import json
 import os
 import re
 import socket
 import ssl
 import struct
+import sys
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlsplit
 
-import h2.events
-import h2.exceptions
-import httpx
-from h2.config import H2Configuration
-from h2.connection import H2Connection
-
 from minikubelet.printing.durations import go_duration
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "USER_AGENT",
@@ -87,6 +86,23 @@ class Outcome:
 
 class ProbeError(Exception):
     """The probe cannot run at all, e.g. its named port does not exist."""
+
+
+async def _load(*modules: str) -> None:
+    """Import `modules` in a worker thread the first time a probe needs them.
+
+    httpx (HTTP probes) and h2 (gRPC probes) take tens of milliseconds to import: at module level they would
+    delay the node's start, and imported on the event loop by the first probe they would stall every other
+    probe and request meanwhile. The functions below then `import` them again, which only looks them up.
+    """
+    missing = [name for name in modules if name not in sys.modules]
+    if missing:
+        await asyncio.to_thread(_import_all, missing)
+
+
+def _import_all(modules: list[str]) -> None:
+    for name in modules:
+        importlib.import_module(name)
 
 
 # --- ports -------------------------------------------------------------------------------------------------------
@@ -336,6 +352,11 @@ def _reply_status(headers: dict[str, str]) -> _RPCError | None:
 
 async def _health_check(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, authority: str, service: str) -> int:
     """One Check call over h2c with prior knowledge; returns the serving status or raises `_RPCError`."""
+    import h2.events
+    import h2.exceptions
+    from h2.config import H2Configuration
+    from h2.connection import H2Connection
+
     conn = H2Connection(config=H2Configuration(client_side=True, header_encoding="utf-8"))
     conn.initiate_connection()
     stream_id = conn.get_next_available_stream_id()
@@ -403,6 +424,7 @@ def _text(value: str | bytes) -> str:
 
 async def probe_grpc(*, host: str, port: int, service: str | None, timeout: float) -> Outcome:
     """pkg/probe/grpc: grpc.health.v1.Health/Check over plain h2c; `timeout` covers the dial and the call."""
+    await _load("h2.connection", "h2.events", "h2.exceptions", "h2.config")
     address = _join_host_port(host, port)
     within = go_duration(timeout)
     writer: asyncio.StreamWriter | None = None
@@ -553,6 +575,8 @@ class _Exchange:
     via: list[httpx.URL] = field(default_factory=list)
 
     async def run(self) -> Outcome:
+        import httpx
+
         response = await self._follow()
         if isinstance(response, Outcome):
             return response
@@ -576,6 +600,8 @@ class _Exchange:
 
     async def _follow(self) -> httpx.Response | Outcome:
         """net/http Client.do: send, and follow 301/302/303/307/308 while kubelet's redirect checker allows it."""
+        import httpx
+
         custom_host, referer = self.headers.host, ""
         while True:
             self.via.append(self.hop.url)
@@ -596,6 +622,8 @@ class _Exchange:
 
     def _next_hop(self, location: str, custom_host: str) -> tuple[str, str] | Outcome | None:
         """Move to the redirect target and return its (custom Host, Referer); None keeps the response as the answer."""
+        import httpx
+
         try:
             target = self.hop.url.join(location)
             authority = urlsplit(location).netloc.rpartition("@")[2] or self.hop.authority
@@ -615,6 +643,8 @@ class _Exchange:
         return keep, referer
 
     async def _send(self, host: str, referer: str) -> httpx.Response:
+        import httpx
+
         headers = _wire_headers(self.headers, host=host, referer=referer)
         request = httpx.Request("GET", self.hop.url, headers=headers, extensions={"trace": self._trace})
         return await self.client.send(request, stream=True)
@@ -638,6 +668,8 @@ class _Exchange:
         return bytes(body[:MAX_BODY_BYTES])
 
     def _transport_reason(self, exc: httpx.HTTPError) -> str:
+        import httpx
+
         if isinstance(exc, httpx.UnsupportedProtocol):  # e.g. a redirect to ftp:// on the same host
             return f"unsupported protocol scheme {json.dumps(self.hop.url.scheme)}"
         if not self.hop.connected:
@@ -650,6 +682,8 @@ class _Exchange:
 
 def _read_reason(exc: httpx.HTTPError) -> str:
     """A Go-like reason for a failure after the connection was made."""
+    import httpx
+
     if isinstance(exc, httpx.RemoteProtocolError) and "without sending a response" in str(exc):
         return "EOF"
     cause = _os_error(exc)
@@ -679,6 +713,9 @@ async def probe_http(
     user_agent: str = USER_AGENT,
 ) -> Outcome:
     """pkg/probe/http: GET `scheme://host:port/path`; `timeout` covers dial, redirects, headers and body."""
+    await _load("httpx")
+    import httpx
+
     shown = _format_url(scheme, host, port, path)
     try:
         url = httpx.URL(shown)
@@ -698,5 +735,7 @@ async def probe_http(
 
 
 def _client() -> httpx.AsyncClient:
+    import httpx
+
     # No proxy from the environment, no TLS verification, no redirects or timeouts of httpx's own: we do those.
     return httpx.AsyncClient(verify=_insecure_tls(), trust_env=False, follow_redirects=False, timeout=None)

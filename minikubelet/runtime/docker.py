@@ -34,13 +34,7 @@ import threading
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
-
-import docker
-import docker.errors
-import requests.exceptions
-from docker.types import LogConfig
-from docker.utils import parse_repository_tag
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from minikubelet.errors import ContainerNotFoundError, ContainerRuntimeError, ImagePullError, RuntimeUnavailableError
 from minikubelet.runtime.interface import (
@@ -68,6 +62,9 @@ from minikubelet.runtime.interface import (
     StreamSession,
     container_name,
 )
+
+if TYPE_CHECKING:
+    import docker.errors
 
 __all__ = [
     "DEFAULT_API_TIMEOUT",
@@ -100,15 +97,6 @@ _STATES: dict[str, ContainerState] = {
     "dead": "exited",  # a container whose removal failed: it does not run, its exit code is known
 }
 _CACHEABLE_STATES = frozenset({"running", "exited"})  # Docker never changes these details without a state change
-_CONFIG_ERRORS = (
-    docker.errors.InvalidVersion,
-    docker.errors.InvalidConfigFile,
-    docker.errors.TLSParameterError,
-    docker.errors.ContextException,
-    docker.errors.ContextNotFound,
-    docker.errors.ContextAlreadyExists,
-    docker.errors.MissingContextParameter,
-)
 
 
 # --- errors --------------------------------------------------------------------------------------------
@@ -124,6 +112,18 @@ def _api_message(exc: docker.errors.APIError) -> str:
 
 def translate_error(exc: BaseException, *, pull: bool = False) -> ContainerRuntimeError | None:
     """Our error for a Docker SDK (or `requests`) exception, None when `exc` is neither (a bug: let it be)."""
+    import docker.errors
+    import requests.exceptions
+
+    config_errors = (
+        docker.errors.InvalidVersion,
+        docker.errors.InvalidConfigFile,
+        docker.errors.TLSParameterError,
+        docker.errors.ContextException,
+        docker.errors.ContextNotFound,
+        docker.errors.ContextAlreadyExists,
+        docker.errors.MissingContextParameter,
+    )
     error_class: type[ContainerRuntimeError]
     if isinstance(exc, docker.errors.APIError):
         if pull:
@@ -133,7 +133,7 @@ def translate_error(exc: BaseException, *, pull: bool = False) -> ContainerRunti
         else:
             error_class = ContainerRuntimeError
         return error_class(_api_message(exc))
-    if isinstance(exc, (requests.exceptions.RequestException, *_CONFIG_ERRORS)):
+    if isinstance(exc, (requests.exceptions.RequestException, *config_errors)):
         return RuntimeUnavailableError(f"the Docker engine does not answer: {exc}")
     if isinstance(exc, docker.errors.InvalidRepository) and pull:
         return ImagePullError(str(exc))
@@ -272,6 +272,20 @@ def _binds(spec: ContainerSpec) -> list[str]:
 # --- the runtime ---------------------------------------------------------------------------------------
 
 
+def _client_from_env(**kwargs: Any) -> Any:
+    """`docker.from_env(**kwargs)`; the SDK (and `requests`) is imported here, in the worker thread that makes the
+    client, not with this module: importing it takes longer than the rest of the node's start."""
+    import docker
+
+    return docker.from_env(**kwargs)
+
+
+def _log_config() -> Any:
+    from docker.types import LogConfig
+
+    return LogConfig(**_LOG_CONFIG)
+
+
 class DockerRuntime:
     """`ContainerRuntime` on the Docker engine; every object it makes carries `LABEL_INSTANCE=instance`."""
 
@@ -279,7 +293,7 @@ class DockerRuntime:
         self,
         instance: str,
         *,
-        client_factory: Callable[..., Any] = docker.from_env,
+        client_factory: Callable[..., Any] = _client_from_env,
         api_timeout: float = DEFAULT_API_TIMEOUT,
         network: str = "bridge",
     ) -> None:
@@ -335,12 +349,16 @@ class DockerRuntime:
         try:
             info = await self._call("inspect_image", image)
         except ContainerRuntimeError as exc:
+            import docker.errors
+
             if isinstance(exc.__cause__, docker.errors.NotFound):
                 return None
             raise
         return str(info["Id"])
 
     async def pull_image(self, image: str) -> str:
+        from docker.utils import parse_repository_tag
+
         repository, tag = parse_repository_tag(image)
         api = await self._api()
         with _docker_errors(pull=True):
@@ -364,7 +382,7 @@ class DockerRuntime:
             port_bindings=bindings,
             init=False,
             restart_policy={"Name": "no"},
-            log_config=LogConfig(**_LOG_CONFIG),
+            log_config=_log_config(),
         )
         config = api.create_container_config(
             spec.image,
@@ -394,7 +412,7 @@ class DockerRuntime:
             mem_limit=spec.memory_bytes,
             memswap_limit=spec.memory_bytes,  # no swap, as on a Kubernetes node
             nano_cpus=spec.nano_cpus,
-            log_config=LogConfig(**_LOG_CONFIG),
+            log_config=_log_config(),
             privileged=security.privileged,
             pid_mode="host" if security.host_pid else None,
             ipc_mode="host" if security.host_ipc else None,

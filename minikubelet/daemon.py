@@ -5,6 +5,11 @@ Node object exist, binds the API socket on 127.0.0.1, and runs every loop in one
 one of them dies the others are stopped and the process exits (non-zero) instead of limping on. SIGTERM
 and SIGINT stop it cleanly: the pid and endpoint files go, running containers (once the kubelet runs
 them) stay in Docker to be adopted by the next `up`.
+
+`python -m minikubelet up --foreground ...`, the command line `up` starts the daemon with, comes to `main()`
+here without the CLI's libraries (typer, click, rich: a tenth of the time `up` waits for): `__main__.py` hands
+it over when `foreground_config` understands every argument, and leaves anything else (`--help`, a typo, a value
+typer would refuse) to the CLI, so what a user sees does not change.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,7 +49,7 @@ from minikubelet.runtime.interface import ContainerRuntime
 from minikubelet.scheduler import Scheduler
 from minikubelet.store import Store
 
-__all__ = ["DaemonConfig", "serve"]
+__all__ = ["DaemonConfig", "foreground_config", "main", "serve"]
 
 log = logging.getLogger("minikubelet")
 
@@ -68,6 +74,64 @@ class DaemonConfig:
     def instance(self) -> str:
         """Tells this node's containers from another node's on the same engine (tests run several)."""
         return hashlib.sha256(str(self.paths.home.resolve()).encode()).hexdigest()[:12]
+
+
+# The options of `up --foreground` that take a value (cli/node.py: up_command), with their environment variable.
+_VALUE_OPTIONS = {"--pod-infra-image": "MINIKUBELET_POD_INFRA_IMAGE", "--node-name": "", "--port": "MINIKUBELET_PORT"}
+
+
+def foreground_config(argv: list[str]) -> DaemonConfig | None:
+    """The config `minikubelet up --foreground <argv>` runs the node with, as the CLI's `up` would build it;
+    None when `argv` holds anything but those options (each at most once, with a usable value)."""
+    values: dict[str, str] = {}
+    host_paths: list[str] = []
+    allow_privileged = False
+    args = iter(argv)
+    for arg in args:
+        name, equals, value = arg.partition("=")
+        if name == "--allow-privileged" and not equals and not allow_privileged:
+            allow_privileged = True
+            continue
+        if name not in (*_VALUE_OPTIONS, "--allow-host-path") or (name in values):
+            return None
+        if not equals:
+            following = next(args, None)
+            if following is None or following.startswith("-"):  # a missing value, or one that is for typer to judge
+                return None
+            value = following
+        if name == "--allow-host-path":
+            if not value.strip():
+                return None
+            host_paths.append(os.path.abspath(os.path.expanduser(value)))
+        else:
+            values[name] = value
+    for name, env in _VALUE_OPTIONS.items():
+        if name not in values and env and os.environ.get(env):  # click ignores an empty variable
+            values[name] = os.environ[env]
+    try:
+        port = int(values.get("--port", "0"))
+    except ValueError:
+        return None
+    from minikubelet.kubelet.nodestatus import default_node_name
+
+    return DaemonConfig(
+        paths=NodePaths.from_env(),
+        node_name=values.get("--node-name") or default_node_name(),
+        pod_infra_image=values.get("--pod-infra-image", DEFAULT_POD_INFRA_IMAGE),
+        port=port,
+        allow_privileged=allow_privileged,
+        allowed_host_paths=tuple(host_paths),
+    )
+
+
+def main(config: DaemonConfig) -> int:
+    """`serve(config)` as the CLI's `up --foreground` runs it: a refusal is one `error: ...` line and exit code 1."""
+    try:
+        serve(config)
+    except MinikubeletError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _docker_runtime(instance: str) -> ContainerRuntime:

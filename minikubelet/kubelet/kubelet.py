@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import shutil
 import time
 from collections.abc import AsyncIterator, Callable
@@ -57,6 +58,9 @@ __all__ = ["RESYNC_SECONDS", "Kubelet"]
 log = logging.getLogger(__name__)
 
 RESYNC_SECONDS = 10.0
+# pod_workers.go: each pod's next resync is wait.Jitter(resyncInterval, 0.5), i.e. 1 to 1.5 times the interval,
+# so pods started together do not all resync together (110 pods resyncing in one burst delayed probes ~200 ms).
+RESYNC_JITTER = 0.5
 MIN_GRACE_SECONDS = 2
 TERMINATION_POLL_SECONDS = 0.5  # how often a terminating pod is checked for a shorter grace period
 KEEP_INSTANCES = 2  # the current instance and the previous one (lastState, logs --previous)
@@ -220,7 +224,7 @@ class Kubelet:
                     log.exception("sync of %s/%s failed", ref.namespace, ref.name)
                     state.soon = True
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(1.0 if state.soon else RESYNC_SECONDS):
+                    async with asyncio.timeout(1.0 if state.soon else _jittered(RESYNC_SECONDS)):
                         await state.wake.wait()
         finally:
             self._workers.pop(ref.uid, None)
@@ -693,3 +697,8 @@ def _backoff_key(pod: dict[str, Any], container: dict[str, Any]) -> str:
 def _field_path(pod: dict[str, Any], container: str) -> str:
     group = "initContainers" if any(c["name"] == container for c in pod["spec"].get("initContainers", [])) else "containers"
     return f"spec.{group}{{{container}}}"
+
+
+def _jittered(seconds: float) -> float:
+    """wait.Jitter(seconds, RESYNC_JITTER): a random duration between `seconds` and `seconds * (1 + RESYNC_JITTER)`."""
+    return seconds * (1 + RESYNC_JITTER * random.random())

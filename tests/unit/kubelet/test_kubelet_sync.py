@@ -285,3 +285,12 @@ async def test_env_expansion_and_downward_api(h: Harness) -> None:
     values = dict(spec.env)
     assert values["MESSAGE"] == "hello from $(POD)$", "only variables defined before are expanded"
     assert values["POD"] == "envy" and values["IP"].startswith("10.88.0.")
+
+
+def test_pod_resyncs_are_jittered_as_pod_workers_do() -> None:
+    """wait.Jitter(resyncInterval, 0.5): between 1 and 1.5 times the interval, spread rather than in step."""
+    from minikubelet.kubelet.kubelet import RESYNC_SECONDS, _jittered
+
+    waits = [_jittered(RESYNC_SECONDS) for _ in range(200)]
+    assert all(RESYNC_SECONDS <= wait <= 1.5 * RESYNC_SECONDS for wait in waits)
+    assert max(waits) - min(waits) > RESYNC_SECONDS / 4

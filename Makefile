@@ -45,7 +45,7 @@ down: install
 	$(BIN)/minikubelet down
 
 # Benchmarks against raw Docker and podman (benchmarks/README.md): prints tables and rewrites the suite's section of
-# docs/benchmarks.md. Takes about an hour; BENCH_ARGS passes options (e.g. BENCH_ARGS="--reps 3 --only pod-start").
+# docs/benchmarks.md. Takes 20 to 30 minutes; BENCH_ARGS passes options (e.g. BENCH_ARGS="--reps 3 --only pod-start").
 BENCH_ARGS ?=
 bench: install images
 	@bash scripts/ensure-podman.sh

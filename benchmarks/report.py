@@ -181,9 +181,9 @@ def section(results: list[Result], info: dict[str, Any], reps: int) -> str:
     ]
     if info["shared"]:
         lines += [
-            "**The machine was shared with other work during this run** (test suites of other engineers: "
-            "daemons, containers, CPU load), so these figures are noisy and pessimistic; re-run `make bench` "
-            "on a quiet machine for figures to compare."
+            "**The machine was busy during this run** (a 1-minute load average above 0.5 before the run, "
+            "or other containers running): these figures are noisy and pessimistic; compare them with a run "
+            "on a quiet machine."
         ]
     lines += ["", "| scenario | target | measured | |", "| --- | --- | --- | --- |"]
     lines += [f"| {r.title} | {r.target} | {r.verdict} | {_status(r)} |" for r in results]

@@ -41,7 +41,7 @@ from minikubelet.kubelet.kubelet import Kubelet
 from minikubelet.kubelet.streaming import open_attach, open_exec
 from minikubelet.node.kubeconfig import write_kubeconfig
 from minikubelet.node.paths import NodePaths, write_private
-from minikubelet.node.process import read_pid, remove_pid, write_pid
+from minikubelet.node.process import DEFAULT_POD_INFRA_IMAGE, POD_INFRA_IMAGE_ENV, PORT_ENV, read_pid, remove_pid, write_pid
 from minikubelet.node.tls import Credentials, ensure_credentials
 from minikubelet.prober.manager import ProbeManager
 from minikubelet.recorder import EventRecorder
@@ -53,7 +53,6 @@ __all__ = ["DaemonConfig", "foreground_config", "main", "serve"]
 
 log = logging.getLogger("minikubelet")
 
-DEFAULT_POD_INFRA_IMAGE = "registry.k8s.io/pause:3.10"
 ENGINE_THREADS = 64  # threads for blocking calls (the Docker SDK): how many engine calls may wait at once
 NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -77,7 +76,7 @@ class DaemonConfig:
 
 
 # The options of `up --foreground` that take a value (cli/node.py: up_command), with their environment variable.
-_VALUE_OPTIONS = {"--pod-infra-image": "MINIKUBELET_POD_INFRA_IMAGE", "--node-name": "", "--port": "MINIKUBELET_PORT"}
+_VALUE_OPTIONS = {"--pod-infra-image": POD_INFRA_IMAGE_ENV, "--node-name": "", "--port": PORT_ENV}
 
 
 def foreground_config(argv: list[str]) -> DaemonConfig | None:

@@ -11,16 +11,16 @@ import typer
 from minikubelet.cli.common import connect, eprint, start_node
 from minikubelet.client import resource_path
 from minikubelet.node.paths import NodePaths
-from minikubelet.node.process import is_running, read_pid, stop_daemon
+from minikubelet.node.process import DEFAULT_POD_INFRA_IMAGE, POD_INFRA_IMAGE_ENV, PORT_ENV, is_running, read_pid, stop_daemon
 
 
 def up_command(
     foreground: Annotated[bool, typer.Option("--foreground", help="Run the node in this terminal (for debugging).")] = False,
     pod_infra_image: Annotated[
-        str, typer.Option("--pod-infra-image", envvar="MINIKUBELET_POD_INFRA_IMAGE", help="The pod sandbox image.")
-    ] = "registry.k8s.io/pause:3.10",
+        str, typer.Option("--pod-infra-image", envvar=POD_INFRA_IMAGE_ENV, help="The pod sandbox image.")
+    ] = DEFAULT_POD_INFRA_IMAGE,
     node_name: Annotated[str, typer.Option("--node-name", help="The node's name (default: the host name).")] = "",
-    port: Annotated[int, typer.Option("--port", envvar="MINIKUBELET_PORT", help="API port on 127.0.0.1 (0: any).")] = 0,
+    port: Annotated[int, typer.Option("--port", envvar=PORT_ENV, help="API port on 127.0.0.1 (0: any).")] = 0,
     allow_privileged: Annotated[
         bool,
         typer.Option(

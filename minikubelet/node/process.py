@@ -30,6 +30,9 @@ from minikubelet.node.kubeconfig import Connection, read_connection
 from minikubelet.node.paths import NodePaths, write_private
 
 __all__ = [
+    "DEFAULT_POD_INFRA_IMAGE",
+    "POD_INFRA_IMAGE_ENV",
+    "PORT_ENV",
     "daemon_command",
     "is_running",
     "log_tail",
@@ -40,6 +43,12 @@ __all__ = [
     "wait_until_ready",
     "write_pid",
 ]
+
+# The daemon's options that an environment variable may set, and the sandbox image's default: one definition for
+# the CLI's `up` (typer) and the daemon's own reading of the command line `up` spawns it with.
+DEFAULT_POD_INFRA_IMAGE = "registry.k8s.io/pause:3.10"
+POD_INFRA_IMAGE_ENV = "MINIKUBELET_POD_INFRA_IMAGE"
+PORT_ENV = "MINIKUBELET_PORT"
 
 POLL_INTERVAL = 0.02
 LOG_TAIL_LINES = 20

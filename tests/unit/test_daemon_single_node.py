@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,10 @@ def running_node() -> Iterator[int]:
     """A process that passes for a running node (its command line mentions minikubelet)."""
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "minikubelet"])
     try:
+        deadline = time.monotonic() + 10
+        while b"minikubelet" not in Path(f"/proc/{process.pid}/cmdline").read_bytes():  # until it shows as one
+            assert time.monotonic() < deadline and process.poll() is None, "the stand-in node did not start"
+            time.sleep(0.01)
         yield process.pid
     finally:
         process.kill()

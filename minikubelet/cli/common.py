@@ -41,7 +41,13 @@ DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 
 
 def start_node(paths: NodePaths, argv: list[str] | None = None, *, quiet: bool = False) -> None:
-    """Start the node daemon in the background and return once its API answers."""
+    """Start the node daemon in the background and return once its API answers.
+
+    The node's CA, certificate and token are made here, before the daemon starts, so the daemon only ever
+    reuses them and never loads `cryptography` (node/tls.py). Imported here: most commands find a node running."""
+    from minikubelet.node.tls import ensure_credentials
+
+    ensure_credentials(paths)
     pid = spawn_daemon(paths, argv or [])
     wait_until_ready(paths, timeout=START_TIMEOUT, process_pid=pid)
 

@@ -72,6 +72,11 @@ class NodePaths:
         return self.home / "token"
 
     @property
+    def credentials_lock(self) -> Path:
+        """Held (flock) by whichever process makes the credentials, so that two never make them at once."""
+        return self.home / "credentials.lock"
+
+    @property
     def endpoint_file(self) -> Path:
         """`{"host": "127.0.0.1", "port": N, "pid": P}`, written by the daemon once it listens."""
         return self.home / "endpoint.json"

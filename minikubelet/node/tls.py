@@ -16,15 +16,24 @@ that both certificates are within their validity and that the CA signed the serv
 fails, or the files are not in the shape we write (one certificate per file, PKCS#8 EC keys), does the slow path
 below decide, with `cryptography`, what to make again; so the check can only ever save work, not change what
 is made.
+
+Making them is serialised by an flock on `credentials.lock`: the CLI makes them before it starts the daemon
+(so the daemon, which runs for long, never loads `cryptography`'s bindings, about 12 MiB of its memory), and two
+commands starting a node at once must not each make a CA and leave a certificate of one beside the key of the
+other. Whoever gets the lock second finds the first one's files usable and keeps them.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime
+import fcntl
+import os
 import secrets
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,12 +76,22 @@ class _Pair:
 def ensure_credentials(paths: NodePaths) -> Credentials:
     """Load the node's CA, server certificate and token, making whichever is missing or unusable."""
     paths.ensure_home()
-    ca_pem = _reusable_ca_pem(paths)
-    if ca_pem is None:
-        ca_pem = _ensure_pairs(paths)
-    return Credentials(
-        ca_pem=ca_pem, server_cert=paths.server_cert, server_key=paths.server_key, token=_ensure_token(paths.token_file)
-    )
+    ca_pem, token = _reusable_ca_pem(paths), _read_token(paths.token_file)
+    if ca_pem is None or not token:
+        with _locked(paths.credentials_lock):  # then look again: another process may have made them meanwhile
+            ca_pem = _reusable_ca_pem(paths) or _ensure_pairs(paths)
+            token = _read_token(paths.token_file) or _new_token(paths.token_file)
+    return Credentials(ca_pem=ca_pem, server_cert=paths.server_cert, server_key=paths.server_key, token=token)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _reusable_ca_pem(paths: NodePaths) -> bytes | None:
@@ -145,14 +164,16 @@ def _ensure_pairs(paths: NodePaths) -> bytes:
     return ca.cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _ensure_token(path: Path) -> str:
+def _read_token(path: Path) -> str:
     try:
-        token = path.read_text(encoding="ascii").strip()
+        return path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeError):
-        token = ""
-    if not token:
-        token = secrets.token_urlsafe(32)
-        write_private(path, token + "\n")
+        return ""
+
+
+def _new_token(path: Path) -> str:
+    token = secrets.token_urlsafe(32)
+    write_private(path, token + "\n")
     return token
 
 

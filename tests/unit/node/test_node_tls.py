@@ -208,3 +208,27 @@ def test_handshake_fails_for_a_name_not_in_the_certificate(creds: Credentials, t
     connection = Connection(server="https://example.com", ca_pem=creds.ca_pem, token=creds.token)
     with pytest.raises(ssl.SSLCertVerificationError):
         handshake(tls_port, connection.ssl_context(), "example.com")
+
+
+def test_processes_making_them_at_once_agree_on_one_set(paths: NodePaths) -> None:
+    """Two commands starting a node at once: one makes the credentials, the others wait for it and keep them."""
+    barrier = threading.Barrier(6)
+    results: list[Credentials] = []
+
+    def make() -> None:
+        barrier.wait()
+        results.append(ensure_credentials(paths))
+
+    threads = [threading.Thread(target=make) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 6
+    assert len({(c.ca_pem, c.token) for c in results}) == 1, "each maker kept a CA or token of its own"
+    assert results[0].ca_pem == paths.ca_cert.read_bytes()
+    assert results[0].token == paths.token_file.read_text().strip()
+    before = snapshot(paths)
+    assert ensure_credentials(paths) == results[0]  # the files on disk fit together: they are reused as they are
+    assert snapshot(paths) == before
+    assert stat.S_IMODE(paths.credentials_lock.stat().st_mode) == 0o600

@@ -6,8 +6,15 @@ set -euo pipefail
 
 log=${DOCKERD_LOG:-/var/log/minikubelet-dockerd.log}
 wait_seconds=${DOCKERD_WAIT_SECONDS:-60}
+answer_seconds=${DOCKERD_ANSWER_SECONDS:-30}  # how long a running dockerd may take to answer before it counts as wedged
 
-if docker info >/dev/null 2>&1; then
+# `docker info` with a deadline: a wedged engine (Docker 20.10 can deadlock under heavy container churn) would
+# otherwise hang this script, and CI with it, for good. Exit status 124: it timed out.
+answers() { timeout "$1" docker info >/dev/null 2>&1; }
+
+status=0
+answers "$answer_seconds" || status=$?
+if [ "$status" = 0 ]; then
   exit 0
 fi
 
@@ -36,9 +43,16 @@ start_dockerd() {
   nohup dockerd >>"$log" 2>&1 </dev/null &
 }
 
+if [ "$status" = 124 ]; then
+  echo "==> dockerd runs but has not answered for ${answer_seconds} s (wedged): killing it and its containerd" >&2
+  pkill -9 -x dockerd || true
+  pkill -9 -x containerd || true
+  for _ in $(seq 1 50); do dockerd_running || break; sleep 0.2; done
+fi
+
 # Wait for an answer; a dockerd that is still shutting down (or dies) is replaced once it is gone.
 for _ in $(seq 1 $((wait_seconds * 5))); do
-  if docker info >/dev/null 2>&1; then
+  if answers 10; then
     echo "==> Docker engine is ready" >&2
     exit 0
   fi

@@ -1,7 +1,7 @@
 """The Docker engine restarting under a running node: the kubelet reconnects and brings its pods back.
 
-This stops and starts dockerd itself, so it runs only where the test owns the engine: under CI=true (or
-with MINIKUBELET_TEST_OWNS_ENGINE=1) and as root.
+This stops and starts dockerd itself (and once freezes it, as a wedged engine), so it runs only where the
+test owns the engine: under CI=true (or with MINIKUBELET_TEST_OWNS_ENGINE=1) and as root.
 
 What it holds the node to: the daemon lives through the outage (the same process, still answering the API,
 no traceback in its log); once the engine is back every pod comes back per its restartPolicy (Always and
@@ -133,3 +133,26 @@ def test_the_kubelet_resyncs_after_the_engine_restarts(node: Node) -> None:
     assert "Traceback" not in log, log[-3000:]
     for name in ("echo", "on-failure", "never", "done"):
         node.cli("delete", "pod", name, "--grace-period=1", check=True)
+
+
+def test_make_docker_replaces_a_wedged_engine() -> None:
+    """A dockerd that runs but no longer answers (Docker 20.10 can deadlock under heavy churn) would hang
+    `make test` for good; `scripts/ensure-docker.sh` gives it a deadline, kills it and starts a new one."""
+    wedged = subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True, text=True, check=True).stdout.split()
+    subprocess.run(["pkill", "-STOP", "-x", "dockerd"], check=True)
+    try:
+        result = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "ensure-docker.sh")],
+            env={**os.environ, "DOCKERD_ANSWER_SECONDS": "3"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        subprocess.run(["pkill", "-CONT", "-x", "dockerd"], check=False)  # a failed run must not leave it stopped
+    assert result.returncode == 0, result.stderr
+    assert "has not answered for 3 s (wedged)" in result.stderr
+    assert engine_answers()
+    now = subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True, text=True, check=True).stdout.split()
+    assert set(now).isdisjoint(wedged), "the stopped dockerd was not replaced"

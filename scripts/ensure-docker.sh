@@ -47,11 +47,12 @@ if [ "$status" = 124 ]; then
   echo "==> dockerd runs but has not answered for ${answer_seconds} s (wedged): killing it and its containerd" >&2
   pkill -9 -x dockerd || true
   pkill -9 -x containerd || true
-  for _ in $(seq 1 50); do dockerd_running || break; sleep 0.2; done
 fi
 
-# Wait for an answer; a dockerd that is still shutting down (or dies) is replaced once it is gone.
-for _ in $(seq 1 $((wait_seconds * 5))); do
+# Wait for an answer; a dockerd that is still shutting down (or dies, or was just killed) is replaced once it is
+# gone. The deadline is in seconds, not rounds: each `docker info` may itself take up to 10 s.
+deadline=$((SECONDS + wait_seconds))
+while [ "$SECONDS" -lt "$deadline" ]; do
   if answers 10; then
     echo "==> Docker engine is ready" >&2
     exit 0

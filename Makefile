@@ -6,15 +6,28 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install docker images lint test unit demo down clean bench
+.PHONY: install lock docker images lint test unit demo down clean bench
 
 install: $(STAMP)
 
-# Re-install only when the project's metadata changes.
-$(STAMP): pyproject.toml
+# Exactly what requirements.lock pins, with its hashes (runtime, dev tools and the build backend), then the
+# package itself with no further resolution. Re-installs only when the lock or the project's metadata changes.
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP) install --quiet --require-hashes --no-deps -r requirements.lock
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	@$(PIP) check
 	@touch $(STAMP)
+
+# Refresh requirements.lock on purpose: the newest releases within pyproject.toml's ranges, then the whole
+# suite on them (docs/development.md). PIP_TOOLS pins the tool that writes the lock.
+PIP_TOOLS ?= pip-tools==7.7.0
+lock:
+	@test -x $(VENV)-lock/bin/pip-compile || { $(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/python -m pip install --quiet $(PIP_TOOLS); }
+	$(VENV)-lock/bin/pip-compile --quiet --upgrade --extra dev --build-deps-for editable --generate-hashes --strip-extras \
+		--allow-unsafe --no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
+	$(MAKE) test
 
 # A Docker engine that answers `docker info` (installs and starts dockerd as root when none runs).
 docker:
@@ -56,4 +69,4 @@ bench: install images
 	$(BIN)/python benchmarks/bench_suite.py --write-docs --profile-missed $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(VENV)-lock .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -148,15 +148,22 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 YAML_LOADER = _Loader
 
 
+#: What the parser says when it meets nesting deeper than it allows: libyaml's own limit (PyYAML 6.0.4 on),
+#: or Python's recursion limit (older ones). Either way the document is deeper than MAX_DEPTH.
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
+
+
 def _parse_yaml(text: str) -> list[Any]:
     try:
         return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
     except yaml.MarkedYAMLError as exc:
+        if "maximum nesting depth" in (exc.problem or ""):
+            raise _ParseError(_TOO_DEEP) from None  # one message whichever limit is met first
         raise _ParseError(_describe_yaml_error(exc, text)) from None
     except yaml.YAMLError as exc:  # a reader error (a control character): one line, as every other message
         raise _ParseError("error parsing YAML: " + " ".join(str(exc).split())) from None
     except RecursionError:
-        raise _ParseError(f"error parsing YAML: nested more than {MAX_DEPTH} levels deep") from None
+        raise _ParseError(_TOO_DEEP) from None
 
 
 def _describe_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> str:
@@ -195,7 +202,7 @@ def _parse_json(text: str) -> list[Any]:
     except json.JSONDecodeError as exc:
         raise _ParseError(f"error parsing JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except RecursionError:
-        raise _ParseError(f"error parsing JSON: nested more than {MAX_DEPTH} levels deep") from None
+        raise _ParseError(_TOO_DEEP) from None
     return [] if document is None else [document]
 
 
@@ -211,7 +218,7 @@ def check_bounds(document: Any) -> str:
         if nodes > MAX_NODES:
             return f"too many values (more than {MAX_NODES}, counting what YAML aliases repeat)"
         if depth > MAX_DEPTH:
-            return f"nested more than {MAX_DEPTH} levels deep"
+            return _TOO_DEEP
         if isinstance(node, dict):
             stack.extend((value, depth + 1) for value in node.values())
         elif isinstance(node, list):

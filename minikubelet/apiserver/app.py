@@ -25,7 +25,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from minikubelet.api.loading import MAX_DEPTH, YAML_LOADER, check_bounds
-from minikubelet.apiserver import discovery, leases
+from minikubelet.apiserver import discovery, leases, watchlist
 from minikubelet.apiserver.registry import (
     RESOURCES,
     FieldValidation,
@@ -35,7 +35,7 @@ from minikubelet.apiserver.registry import (
     invalid_status,
 )
 from minikubelet.apiserver.streams import AttachSource, ExecSource, PodLogOptions, StreamEndpoints
-from minikubelet.errors import BadRequestError, InvalidError, NotFoundError, StatusError, UnauthorizedError
+from minikubelet.errors import BadRequestError, GoneError, InvalidError, NotFoundError, StatusError, UnauthorizedError
 from minikubelet.printing import tables
 from minikubelet.store import ObjectSelector
 
@@ -302,8 +302,10 @@ class _Api:
             )
             return _json(obj, 201, _warning_headers(warnings))
         query = request.query_params
-        if query.get("watch") in ("true", "1"):
-            return self._watch(request, resource, namespace)
+        options = watchlist.WatchOptions.from_query(query)
+        watchlist.validate_list_options(options, has_continue=bool(query.get("continue")))
+        if options.watch:
+            return self._watch(request, resource, namespace, options)
         items, rv = self.registry.store.list(
             resource.kind,
             (namespace or None) if resource.namespaced else None,
@@ -440,41 +442,74 @@ class _Api:
 
     # ------------------------------------------------------------------------------------------- watch
 
-    def _watch(self, request: Request, resource: Resource, namespace: str) -> Response:
+    def _watch(self, request: Request, resource: Resource, namespace: str, options: watchlist.WatchOptions) -> Response:
+        """A watch as the API server serves it: the current state first (as ADDED events) when no
+        resourceVersion is given, or for a streaming list (which then ends it with the initial-events-end
+        BOOKMARK, watchlist.py); otherwise every change after the given version. A version older than
+        the store keeps answers 200 with one ERROR event (410 Expired), as the watch cache does."""
         query = request.query_params
         kind_ns = (namespace or None) if resource.namespaced else None
         selectors = {"label_selector": query.get("labelSelector", ""), "field_selector": query.get("fieldSelector", "")}
-        rv = query.get("resourceVersion", "")
+        rv = options.resource_version
         store = self.registry.store
         table = _wants_table(request)
         if table:
             _include_object(request)  # bad parameters are a 400 now, before a store watch is open
         timeout = _float(query.get("timeoutSeconds"))
         initial: list[dict[str, Any]] = []
-        if rv in ("", "0"):
+        streaming = options.streaming_list
+        gone: GoneError | None = None
+        if streaming or (rv in ("", "0") and options.send_initial_events is None):
             initial, rv = store.list(resource.kind, kind_ns, **selectors)
-        watch = store.watch(resource.kind, kind_ns, resource_version=rv, **selectors)  # GoneError surfaces here
+        watch = None
+        try:
+            watch = store.watch(resource.kind, kind_ns, resource_version=rv, **selectors)
+        except GoneError as exc:
+            gone = exc
 
         async def events() -> AsyncIterator[bytes]:
             first = True
+            last_rv = rv
 
             def encode(kind: str, obj: dict[str, Any]) -> bytes:
                 nonlocal first
                 payload: dict[str, Any] = obj
-                if table:
+                if table and kind in ("ADDED", "MODIFIED", "DELETED"):
                     payload = self._table(request, resource, [obj], obj["metadata"].get("resourceVersion", ""))
                     if not first:
                         payload["columnDefinitions"] = []
                     first = False
                 return json.dumps({"type": kind, "object": payload}, separators=(",", ":")).encode() + b"\n"
 
+            def marker(*, end: bool = False) -> bytes:
+                kind, api_version = ("Table", "meta.k8s.io/v1") if table else (resource.kind, "v1")
+                return encode("BOOKMARK", watchlist.bookmark(kind, api_version, last_rv, initial_events_end=end))
+
+            if watch is None:
+                assert gone is not None
+                yield encode("ERROR", gone.status())
+                return
             try:
                 for obj in initial:
                     yield encode("ADDED", obj)
+                if streaming:
+                    yield marker(end=True)
                 async with contextlib.AsyncExitStack() as stack:
                     if timeout is not None:
                         await stack.enter_async_context(asyncio.timeout(timeout))
-                    async for kind, obj in watch:
+                    changes = aiter(watch)
+                    while True:
+                        try:
+                            if options.allow_bookmarks:
+                                kind, obj = await asyncio.wait_for(anext(changes), watchlist.BOOKMARK_SECONDS)
+                            else:
+                                kind, obj = await anext(changes)
+                        except TimeoutError:
+                            yield marker()  # nothing happened for a while: the client may resume from here
+                            continue
+                        except StopAsyncIteration:
+                            break
+                        last_rv = obj["metadata"].get("resourceVersion", last_rv)
                         yield encode(kind, obj)
             except TimeoutError:
                 return

@@ -1056,14 +1056,105 @@ def test_a_watch_with_a_label_selector_across_namespaces(client: TestClient) -> 
     ]
 
 
-def test_a_watch_from_a_resource_version_too_old_is_410(tmp_path: Path) -> None:
+def test_a_watch_from_a_resource_version_too_old_is_one_error_event_410(tmp_path: Path) -> None:
+    """As the watch cache answers (cacher.go: once the version parsed, errors are an ERROR event, not a status
+    code): 200, then one ERROR event carrying the 410 Expired Status; the client lists again."""
     with open_store(tmp_path, history_size=3) as store:
         app = build_app(Registry(store), token=TOKEN)
         with TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
             for name in ("a", "b", "c", "d"):
                 create(client, name)
-            status = assert_status(client.get(PODS, params={"watch": "true", "resourceVersion": "1"}), 410, "Expired")
-            assert status["message"].startswith("too old resource version: 1")
+            lines = watch_lines(client.get(PODS, params={"watch": "true", "resourceVersion": "1"}))
+            assert [line["type"] for line in lines] == ["ERROR"]
+            status = lines[0]["object"]
+            assert (status["kind"], status["code"], status["reason"]) == ("Status", 410, "Expired")
+            assert status["message"].startswith("too old resource version: 1 (")
+
+
+# --- streaming lists (watch-list), as client-go's reflector asks for them in kubectl 1.37 --------------------------
+
+WATCH_LIST = {"watch": "true", "sendInitialEvents": "true", "resourceVersionMatch": "NotOlderThan", "allowWatchBookmarks": "true"}
+
+
+def test_a_streaming_list_sends_the_state_then_the_initial_events_end_bookmark(client: TestClient, store: Store) -> None:
+    create(client, "a")
+    create(client, "b")
+    rv = client.get(PODS).json()["metadata"]["resourceVersion"]
+
+    def changes() -> None:
+        store.delete("Pod", "default", "a")
+
+    lines = watch_while(client, store, PODS, changes, params={**WATCH_LIST, "timeoutSeconds": "1"})
+    assert [line["type"] for line in lines] == ["ADDED", "ADDED", "BOOKMARK", "DELETED"]
+    assert events_of([lines[0], lines[1], lines[3]]) == [("ADDED", "a"), ("ADDED", "b"), ("DELETED", "a")]
+    mark = lines[2]["object"]
+    assert mark == {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "metadata": {"resourceVersion": rv, "annotations": {"k8s.io/initial-events-end": "true"}},
+    }
+
+
+def test_a_streaming_list_from_a_resource_version_sends_the_current_state(client: TestClient) -> None:
+    create(client, "a")
+    rv = client.get(PODS).json()["metadata"]["resourceVersion"]
+    create(client, "b")
+    client.delete(f"{PODS}/a")
+    lines = watch_lines(client.get(PODS, params={**WATCH_LIST, "resourceVersion": rv, "timeoutSeconds": "1"}))
+    assert [line["type"] for line in lines] == ["ADDED", "BOOKMARK"]
+    assert lines[0]["object"]["metadata"]["name"] == "b"
+    assert int(lines[1]["object"]["metadata"]["resourceVersion"]) > int(rv)
+    assert lines[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+
+
+def test_a_streaming_list_of_nothing_is_just_the_bookmark(client: TestClient) -> None:
+    params = {**WATCH_LIST, "fieldSelector": "metadata.name=none", "timeoutSeconds": "1"}
+    lines = watch_lines(client.get(PODS, params=params))
+    assert [line["type"] for line in lines] == ["BOOKMARK"]
+
+
+def test_a_watch_that_allows_bookmarks_gets_one_when_nothing_happens(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from minikubelet.apiserver import watchlist
+
+    monkeypatch.setattr(watchlist, "BOOKMARK_SECONDS", 0.2)
+    create(client, "a")
+    rv = client.get(PODS).json()["metadata"]["resourceVersion"]
+    params = {"watch": "true", "allowWatchBookmarks": "true", "resourceVersion": rv, "timeoutSeconds": "1"}
+    lines = watch_lines(client.get(PODS, params=params))
+    assert lines and {line["type"] for line in lines} == {"BOOKMARK"}
+    assert all(line["object"]["metadata"] == {"resourceVersion": rv} for line in lines)
+    plain = watch_lines(client.get(PODS, params={"watch": "true", "resourceVersion": rv, "timeoutSeconds": "1"}))
+    assert plain == []
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"watch": "true", "sendInitialEvents": "true"},
+            'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: '
+            "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+        ),
+        (
+            {"watch": "true", "resourceVersionMatch": "NotOlderThan"},
+            'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: '
+            "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+        ),
+        (
+            {"sendInitialEvents": "true"},
+            'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list',
+        ),
+        (
+            {"resourceVersionMatch": "Exact"},
+            'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: '
+            "resourceVersionMatch is forbidden unless resourceVersion is provided",
+        ),
+    ],
+)
+def test_malformed_streaming_list_requests_are_422(client: TestClient, params: dict[str, str], message: str) -> None:
+    assert_status(client.get(PODS, params={**params, "timeoutSeconds": "1"}), 422, "Invalid", message)
 
 
 def test_a_watch_with_a_bad_resource_version_is_400(client: TestClient) -> None:

@@ -117,6 +117,9 @@ class ApiClient:
                 for line in iter(response.readline, b""):
                     if line.strip():
                         event = json.loads(line)
+                        if event["type"] == "ERROR":  # a Status (410 Expired for a version too old): client-go's error
+                            status = event["object"]
+                            raise StatusError.from_status(status, int(status.get("code") or 500))
                         yield event["type"], event["object"]
         except (OSError, http.client.HTTPException) as exc:
             raise UnavailableError(f"the watch on the node's API broke: {_reason(exc)}") from None

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from minikubelet.client import ApiClient
-from minikubelet.errors import NotFoundError, StatusError, UnavailableError
+from minikubelet.errors import GoneError, NotFoundError, StatusError, UnavailableError
 from minikubelet.node.kubeconfig import Connection
 from minikubelet.node.paths import NodePaths
 from minikubelet.node.tls import ensure_credentials
@@ -52,12 +52,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._answer(404, json.dumps(status).encode())
         elif path == "/plain-error":
             self._answer(500, b"it broke")
-        elif path in ("/watch", "/log"):
+        elif path in ("/watch", "/log", "/expired"):
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             pieces = [b'{"type":"ADDED","object":{"n":1}}\n', b'{"type":"MODIFIED",', b'"object":{"n":2}}\n']
-            for piece in pieces if path == "/watch" else [b"line 1\n", b"line 2\n"]:
+            if path == "/expired":
+                status = {"kind": "Status", "reason": "Expired", "code": 410, "message": "too old resource version: 1 (5)"}
+                pieces = [json.dumps({"type": "ERROR", "object": status}).encode() + b"\n"]
+            for piece in pieces if path != "/log" else [b"line 1\n", b"line 2\n"]:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
                 self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")
@@ -148,6 +151,12 @@ def test_watch_yields_events_split_across_chunks_and_the_connection_is_reused(se
     assert events == [("ADDED", {"n": 1}), ("MODIFIED", {"n": 2})]
     assert seen.targets[0] == "/watch?resourceVersion=7&watch=true"
     assert len(seen.connections) == 1
+
+
+def test_an_error_event_in_a_watch_is_the_servers_error(server: tuple[Connection, Seen]) -> None:
+    connection, _seen = server
+    with ApiClient(connection) as client, pytest.raises(GoneError, match=r"too old resource version: 1 \(5\)"):
+        list(client.watch("/expired"))
 
 
 def test_stream_yields_the_log_bytes(server: tuple[Connection, Seen]) -> None:

@@ -4,5 +4,5 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-#: The Kubernetes release whose behaviour we copy (kube-probe/1.32, `kubectl version` minor "32").
-KUBERNETES_VERSION = "v1.32.0"
+#: The Kubernetes release whose behaviour we copy (kube-probe/1.37, `kubectl version` minor "37").
+KUBERNETES_VERSION = "v1.37.1"

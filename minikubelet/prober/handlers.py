@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlsplit
 
+from minikubelet import KUBERNETES_VERSION
 from minikubelet.printing.durations import go_duration
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ __all__ = [
     "resolve_port",
 ]
 
-USER_AGENT = "kube-probe/1.32"
+USER_AGENT = "kube-probe/" + ".".join(KUBERNETES_VERSION.lstrip("v").split(".")[:2])  # kube-probe/<major>.<minor>
 MAX_BODY_BYTES = 10 * 1024  # http.go maxRespBodyLength; reaching it is not an error
 MAX_EXEC_OUTPUT_BYTES = 10 * 1024  # exec.go maxReadLength
 MAX_REDIRECT_REQUESTS = 10  # Go's CheckRedirect: `len(via) >= 10` -> "stopped after 10 redirects"

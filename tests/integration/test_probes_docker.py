@@ -136,7 +136,7 @@ HEALTH_CGI = r"""mkdir -p /www/cgi-bin
 cat > /www/cgi-bin/healthz <<'EOF'
 #!/bin/sh
 env | grep ^HTTP_ > /tmp/last-request
-if [ "$HTTP_CUSTOM_HEADER" = Awesome ] && [ "$HTTP_HOST" = probe.example ] && [ "$HTTP_USER_AGENT" = kube-probe/1.32 ]; then
+if [ "$HTTP_CUSTOM_HEADER" = Awesome ] && [ "$HTTP_HOST" = probe.example ] && [ "$HTTP_USER_AGENT" = kube-probe/1.37 ]; then
   printf 'Content-Type: text/plain\r\n\r\nok\n'
 else
   printf 'Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\nmissing header\n'
@@ -199,7 +199,7 @@ spec:
     assert not [m for m in messages(node, "headers", "Unhealthy") if m.startswith("Liveness")]
     assert "1/2" in node.cli("get", "pod", "headers", check=True).stdout
     seen = node.cli("exec", "headers", "-c", "web", "--", "cat", "/tmp/last-request", check=True).stdout
-    assert "HTTP_USER_AGENT=kube-probe/1.32" in seen and "HTTP_ACCEPT=*/*" in seen
+    assert "HTTP_USER_AGENT=kube-probe/1.37" in seen and "HTTP_ACCEPT=*/*" in seen
     node.cli("delete", "pod", "headers", "--grace-period=1", check=True)
 
 

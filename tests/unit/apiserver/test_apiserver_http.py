@@ -165,12 +165,12 @@ def watch_while(client: TestClient, store: Store, url: str, changes: Callable[[]
 # --- discovery ----------------------------------------------------------------------------------------------------
 
 
-def test_version_reports_minor_32_without_a_token(anonymous: TestClient) -> None:
+def test_version_reports_minor_37_without_a_token(anonymous: TestClient) -> None:
     response = anonymous.get("/version?timeout=5s")
     assert response.status_code == 200
     version = response.json()
-    assert (version["major"], version["minor"]) == ("1", "32")
-    assert version["gitVersion"].startswith("v1.32.")
+    assert (version["major"], version["minor"]) == ("1", "37")
+    assert version["gitVersion"].startswith("v1.37.")
     assert {"gitCommit", "gitTreeState", "buildDate", "goVersion", "compiler", "platform"} <= version.keys()
 
 

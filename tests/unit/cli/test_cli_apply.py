@@ -111,7 +111,7 @@ def test_version() -> None:
     result = runner.invoke(app, ["version"])
     assert result.exit_code == 0
     assert result.stdout.startswith("Client Version: minikubelet v")
-    assert "v1.32" in result.stdout
+    assert "v1.37" in result.stdout
 
 
 def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

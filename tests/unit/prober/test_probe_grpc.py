@@ -121,7 +121,7 @@ async def test_serving_is_success_and_the_request_is_a_health_check(server: Serv
     assert headers[":authority"] == f"{LOCAL}:{server.port}"
     assert headers["content-type"] == "application/grpc"
     assert headers["te"] == "trailers"
-    assert headers["user-agent"] == USER_AGENT == "kube-probe/1.32"
+    assert headers["user-agent"] == USER_AGENT == "kube-probe/1.37"
     service = "my.svc/é".encode()
     message = b"\x0a" + bytes([len(service)]) + service  # HealthCheckRequest{service}
     assert body == b"\x00" + len(message).to_bytes(4, "big") + message

@@ -202,7 +202,7 @@ async def test_http_request_bytes_match_go(serve: Serve) -> None:
     assert server.heads == [
         b"GET /healthz HTTP/1.1\r\n"
         b"Host: example.test\r\n"
-        b"User-Agent: kube-probe/1.32\r\n"
+        b"User-Agent: kube-probe/1.37\r\n"
         b"Accept: */*\r\n"
         b"X-A: 1\r\n"
         b"X-B: 2\r\n"

@@ -83,6 +83,19 @@ def running(node: Node, name: str = "web") -> bool:
     return bool(eventually(lambda: get(node, name)["status"].get("phase") == "Running", timeout=30))
 
 
+def settled(node: Node, name: str = "web") -> bool:
+    """Every container runs the image its spec names and is ready: the kubelet has nothing left to write, so
+    a patch that changes nothing answers "(no change)" (kubectl compares the object it read with the answer)."""
+
+    def check() -> bool:
+        pod = get(node, name)
+        images = {c["name"]: c["image"] for c in pod["spec"]["containers"]}
+        statuses = pod["status"].get("containerStatuses") or []
+        return len(statuses) == len(images) and all(s.get("ready") and images[s["name"]] == s["image"] for s in statuses)
+
+    return bool(eventually(check, timeout=30))
+
+
 def ok(result: subprocess.CompletedProcess[str], stdout: str) -> None:
     assert (result.returncode, result.stdout, result.stderr) == (0, stdout, ""), result.stderr
 
@@ -241,6 +254,7 @@ def test_replace_and_replace_force(node: Node, tmp_path: Path) -> None:
 def test_patch_strategic_merge_json(node: Node, tmp_path: Path) -> None:
     ok(node.kubectl("create", "-f", str(manifest(tmp_path / "web.json", images=(BUSYBOX, BUSYBOX)))), "pod/web created\n")
     ok(node.kubectl("patch", "pod", "web", "-p", '{"metadata":{"labels":{"x":"y"}}}'), "pod/web patched\n")
+    assert settled(node)
     ok(node.kubectl("patch", "pod", "web", "-p", '{"metadata":{"labels":{"x":"y"}}}'), "pod/web patched (no change)\n")
     # Strategic: containers merge by name, so only "side" changes.
     ok(
@@ -264,6 +278,7 @@ def test_patch_strategic_merge_json(node: Node, tmp_path: Path) -> None:
         "The request is invalid: the server rejected our request due to an error in our request\n",
     )
     # kubectl patch asks for no field validation: the server warns about an unknown field and drops it.
+    assert settled(node)
     unknown = node.kubectl("patch", "pod", "web", "-p", '{"spec":{"bogus":1}}')
     assert (unknown.returncode, unknown.stdout, unknown.stderr) == (
         0,

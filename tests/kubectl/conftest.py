@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,13 +11,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
-from nodes import Node, running_node
+from nodes import KUBECTL, Node, kubectl_present, running_node
 
 
 @pytest.fixture(scope="session")
 def kubectl_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    if shutil.which("kubectl") is None:
+    if not kubectl_present():
         if os.environ.get("CI") == "true":
-            pytest.fail("kubectl is not installed; the kubectl suite never skips under CI=true")
-        pytest.skip("kubectl is not installed (it is at /usr/bin/kubectl on the project's machines)")
+            pytest.fail(f"{KUBECTL} is missing; the kubectl suite never skips under CI=true (make install puts it there)")
+        pytest.skip(f"{KUBECTL} is missing: `make install` installs the pinned kubectl into the virtualenv")
     yield from running_node(tmp_path_factory.mktemp("kubectl-home"))

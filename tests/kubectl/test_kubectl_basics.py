@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from compare import agrees
-from nodes import Node, eventually
+from nodes import KUBECTL, Node, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 ECHO = str(ROOT / "manifests" / "echo-pod.yml")
@@ -106,7 +106,7 @@ def test_watch_prints_rows_as_pods_change(node: Node) -> None:
     node.kubectl("apply", "-f", ECHO)
     env = {**node.env, "KUBECONFIG": str(node.kubeconfig), "HOME": str(node.home)}
     lines: queue.Queue[str] = queue.Queue()
-    with subprocess.Popen(["kubectl", "get", "pods", "-w"], stdout=subprocess.PIPE, text=True, env=env) as watcher:
+    with subprocess.Popen([KUBECTL, "get", "pods", "-w"], stdout=subprocess.PIPE, text=True, env=env) as watcher:
         assert watcher.stdout is not None
         reader = threading.Thread(target=lambda: [lines.put(line) for line in watcher.stdout], daemon=True)  # type: ignore[union-attr]
         reader.start()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from nodes import Node, eventually
+from nodes import KUBECTL, Node, eventually
 from terminal import run_in_pty
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ def kubectl_in_pty(node: Node, args: list[str], script: list[tuple[bytes, bytes]
     """kubectl `args` on a 40x100 pseudo-terminal; each time the output since the last step shows
     `script[i][0]`, type `script[i][1]`. The exit code and everything the terminal showed."""
     env = {**node.env, "KUBECONFIG": str(node.kubeconfig), "HOME": str(node.home)}
-    return run_in_pty(["kubectl", *args], env, list(script), timeout=timeout)
+    return run_in_pty([KUBECTL, *args], env, list(script), timeout=timeout)
 
 
 def test_exec_ls_over_websocket_without_falling_back(node: Node) -> None:

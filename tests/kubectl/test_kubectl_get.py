@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import yaml
 from compare import agrees, ours
-from nodes import Node, eventually
+from nodes import KUBECTL, Node, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 ECHO = str(ROOT / "manifests" / "echo-pod.yml")
@@ -108,7 +108,7 @@ class Watch:
     def __init__(self, node: Node, *args: str) -> None:
         env = {**node.env, "KUBECONFIG": str(node.kubeconfig), "HOME": str(node.home)}
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__)
-        self.process = subprocess.Popen(["kubectl", *args], stdout=subprocess.PIPE, stderr=self.errors, text=True, env=env)
+        self.process = subprocess.Popen([KUBECTL, *args], stdout=subprocess.PIPE, stderr=self.errors, text=True, env=env)
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from nodes import CLI, Node, eventually
+from nodes import CLI, KUBECTL, Node, eventually
 from terminal import run_in_pty
 
 pytestmark = pytest.mark.docker
@@ -155,7 +155,7 @@ spec:
     env = {**node.env, "KUBECONFIG": str(node.kubeconfig), "HOME": str(node.home)}
     followers = [
         subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        for argv in (["kubectl", "logs", "-f", "stepper"], [*CLI, "logs", "-f", "pod/stepper"])
+        for argv in ([KUBECTL, "logs", "-f", "stepper"], [*CLI, "logs", "-f", "pod/stepper"])
     ]
     try:
         outputs = [f.stdout for f in followers if f.stdout is not None]
@@ -252,10 +252,10 @@ def test_exec_into_a_chosen_container_and_exit_codes(node: Node) -> None:
         assert (piped.returncode, piped.stdout, piped.stderr) == (2, "SHOUT\n", "command terminated with exit code 2\n")
 
 
-@pytest.mark.parametrize("client", ["kubectl", "minikubelet"])
+@pytest.mark.parametrize("client", [KUBECTL, "minikubelet"])
 def test_exec_it_on_a_terminal_with_ctrl_c_and_an_exit_code(node: Node, client: str) -> None:
     start(node, DUO, "duo")
-    argv = ["kubectl"] if client == "kubectl" else list(CLI)
+    argv = [KUBECTL] if client == "kubectl" else list(CLI)
     script = [
         (b"# ", b"echo $WHO-$((6*7))\n"),
         (b"b-42", b"echo $((1000+234)); sleep 600\n"),
@@ -336,7 +336,7 @@ def test_kubectl_port_forward_fails_at_once_and_names_our_command(node: Node) ->
     for websockets in ("true", "false"):  # SPDY tunnelled in a WebSocket (1.31+), or plain SPDY
         began = time.monotonic()
         result = subprocess.run(
-            ["kubectl", "port-forward", "pod/echo", ":3000"],
+            [KUBECTL, "port-forward", "pod/echo", ":3000"],
             env={**env, "KUBECTL_PORT_FORWARD_WEBSOCKETS": websockets},
             capture_output=True,
             text=True,

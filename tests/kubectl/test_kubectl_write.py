@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nodes import Node, eventually
+from nodes import KUBECTL, Node, eventually
 
 pytestmark = pytest.mark.docker
 
@@ -322,7 +322,7 @@ def test_edit_with_a_scripted_editor(node: Node, tmp_path: Path) -> None:
         "HOME": str(node.home),
         "EDITOR": "sed -i -e 's/^    app: web$/    app: edited/'",
     }
-    edited = subprocess.run(["kubectl", "edit", "pod", "web"], capture_output=True, text=True, env=env, timeout=60, check=False)
+    edited = subprocess.run([KUBECTL, "edit", "pod", "web"], capture_output=True, text=True, env=env, timeout=60, check=False)
     ok(edited, "pod/web edited\n")
     assert get(node)["metadata"]["labels"] == {"app": "edited"}
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import stat
 import subprocess
@@ -28,7 +27,7 @@ from typing import Any
 import docker
 import httpx
 import pytest
-from nodes import Node, eventually
+from nodes import Node, eventually, kubectl_present
 from raw_api import connection, http_client
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as websocket_connect
@@ -116,7 +115,7 @@ def stored_pods(node: Node) -> list[str]:
 
 
 def kubectl_available() -> bool:
-    if shutil.which("kubectl") is not None:
+    if kubectl_present():
         return True
     if os.environ.get("CI") == "true":
         pytest.fail("kubectl is not installed; the kubectl checks never skip under CI=true")

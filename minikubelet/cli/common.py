@@ -4,16 +4,17 @@ namespaces, and printing errors in kubectl's words."""
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import typer
 
 from minikubelet.client import ApiClient
-from minikubelet.errors import StatusError
+from minikubelet.errors import MinikubeletError, StatusError, UnavailableError
 from minikubelet.node.kubeconfig import read_connection
-from minikubelet.node.paths import NodePaths
-from minikubelet.node.process import is_running, spawn_daemon, wait_until_ready
+from minikubelet.node.paths import NodePaths, cannot_write
+from minikubelet.node.process import NodeLockedError, is_serving, read_pid, spawn_daemon, wait_until_ready
 
 __all__ = [
     "DEFAULT_CONTAINER_ANNOTATION",
@@ -40,25 +41,54 @@ SINGULAR = {"pods": "pod", "events": "event", "nodes": "node", "namespaces": "na
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 
 
-def start_node(paths: NodePaths, argv: list[str] | None = None, *, quiet: bool = False) -> None:
-    """Start the node daemon in the background and return once its API answers.
+def start_node(paths: NodePaths, argv: list[str] | None = None, *, quiet: bool = False) -> int | None:
+    """Start the node daemon in the background and return its pid once its API answers; or, when a daemon runs
+    already (another command may be starting it this very moment), wait until that one answers and return None.
 
-    The node's CA, certificate and token are made here, before the daemon starts, so the daemon only ever
-    reuses them and never loads `cryptography` (node/tls.py). Imported here: most commands find a node running."""
+    The home's lock admits one daemon: a daemon started here that finds another holding it exits at once, and
+    then it is that other one we wait for. The node's CA, certificate and token are made here, before the daemon
+    starts, so the daemon only ever reuses them and never loads `cryptography` (node/tls.py). Imported here: most
+    commands find a node running. A state directory that cannot be written is one line, no traceback."""
     from minikubelet.node.tls import ensure_credentials
 
-    ensure_credentials(paths)
-    pid = spawn_daemon(paths, argv or [])
-    wait_until_ready(paths, timeout=START_TIMEOUT, process_pid=pid)
+    deadline = time.monotonic() + START_TIMEOUT
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise UnavailableError(f"the node did not answer within {START_TIMEOUT}s; see {paths.daemon_log}")
+            running = read_pid(paths)
+            if running is not None:
+                try:
+                    wait_until_ready(paths, timeout=remaining, process_pid=running)
+                    return None
+                except MinikubeletError:
+                    if read_pid(paths) is not None or time.monotonic() >= deadline:
+                        raise
+                    continue  # it stopped before it answered (a `down` meanwhile): start one
+            ensure_credentials(paths)
+            pid = spawn_daemon(paths, argv or [])
+            try:
+                wait_until_ready(paths, timeout=remaining, process_pid=pid)
+            except NodeLockedError:
+                continue  # another command's daemon took the lock first: wait for that one
+            return pid
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        raise cannot_write(exc) from None
 
 
 def connect(*, auto_start: bool = True) -> ApiClient:
-    """A client for the running node; starts the node first (saying so on stderr) when none runs."""
+    """A client for the running node; starts the node first (saying so on stderr) when none runs, and waits for
+    one that is starting."""
     paths = NodePaths.from_env()
-    if not is_running(paths):
-        if not auto_start:
+    if not is_serving(paths):
+        starting = read_pid(paths) is not None
+        if not auto_start and not starting:
             raise typer.Exit(1)
-        typer.echo("Starting the minikubelet node in the background (`minikubelet down` stops it)...", err=True)
+        if not starting:
+            typer.echo("Starting the minikubelet node in the background (`minikubelet down` stops it)...", err=True)
         start_node(paths)
     return ApiClient(read_connection(paths))
 

@@ -1,19 +1,33 @@
-"""`minikubelet delete`: graceful by default, waiting until the object is gone, as kubectl does."""
+"""`minikubelet delete`: graceful by default, waiting until the object is gone, as kubectl does.
+
+kubectl prints `pod "x" deleted` once the DELETE call returns, then waits until the pod is really gone: a list
+without it (or a 404), or a DELETED event for its uid. A watch that ends, or a node that went away in the middle
+(killed, restarted), is no answer: it lists and watches again until `--timeout` (0, the default, is kubectl's
+week), and the node may come back and finish the deletion. Only then does it give up, with kubectl's
+`error: timed out waiting for the condition on pods/x` and exit code 1; it never says a pod is gone that it has
+not seen go.
+"""
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Annotated, Any
 
 import typer
 
-from minikubelet.cli.common import SINGULAR, Target, connect, eprint, format_status_error, parse_targets
+from minikubelet.cli.common import SINGULAR, Target, connect, eprint, format_status_error, parse_duration, parse_targets
 from minikubelet.client import ApiClient, resource_path
-from minikubelet.errors import NotFoundError, StatusError
+from minikubelet.errors import GoneError, MinikubeletError, NotFoundError, StatusError, UnavailableError
+from minikubelet.node.kubeconfig import read_connection
+from minikubelet.node.paths import NodePaths
 
 _FORCE_WARNING = (
     "Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. "
     "The resource may continue to run on the cluster indefinitely."
 )
+WAIT_FOREVER = 7 * 24 * 3600.0  # kubectl's delete waits a week when --timeout is 0
+_RETRY_SECONDS = 0.5  # between attempts to list and watch again while the node is away
 
 
 def delete_command(
@@ -26,10 +40,14 @@ def delete_command(
     force: Annotated[bool, typer.Option("--force", help="With --grace-period=0: remove at once.")] = False,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Return only once the objects are gone.")] = True,
     ignore_not_found: Annotated[bool, typer.Option("--ignore-not-found", help="A missing object is not an error.")] = False,
+    timeout: Annotated[
+        str, typer.Option("--timeout", help="How long to wait for the objects to be gone, e.g. 30s, 2m (0: a week).")
+    ] = "0s",
 ) -> None:
     """Delete pods (or other objects) by name, by manifest, by selector or all of them."""
     if force and grace_period < 0:
         grace_period = 0
+    patience = parse_duration(timeout, "--timeout") or WAIT_FOREVER
     with connect() as client:
         targets = _targets(client, args or [], filenames or [], namespace, all_=all_, selector=selector)
         if grace_period == 0:
@@ -52,8 +70,9 @@ def delete_command(
             forced = " force" if grace_period == 0 else ""
             typer.echo(f'{SINGULAR[target.resource]} "{target.name}"{forced} deleted')
         if wait:
+            deadline = time.monotonic() + patience
             for target, ns, obj in deleted:
-                wait_gone(client, target, ns, obj)
+                wait_gone(client, target, ns, obj, timeout=max(0.0, deadline - time.monotonic()))
     if failed:
         raise typer.Exit(1)
 
@@ -92,15 +111,61 @@ def delete_object(client: ApiClient, target: Target, namespace: str, grace_perio
     return obj
 
 
-def wait_gone(client: ApiClient, target: Target, namespace: str, obj: dict[str, Any]) -> None:
-    """Watch the object by name until it is deleted (kubectl's reflector: list, then watch from there)."""
+def wait_gone(client: ApiClient, target: Target, namespace: str, obj: dict[str, Any], *, timeout: float = WAIT_FOREVER) -> None:
+    """Wait until the object `obj` (as DELETE returned it) is gone, as kubectl's reflector does: list by name,
+    then watch from there for its DELETED event. A watch that ends or breaks, or a node that does not answer, means
+    listing and watching again (with the kubeconfig read again: a restarted node may listen elsewhere), until
+    `timeout` seconds have passed; then MinikubeletError, in kubectl's words."""
     path = resource_path(target.resource, namespace)
-    params = {"fieldSelector": f"metadata.name={target.name}"}
-    listing = client.get(path, params=params)
+    selector = {"fieldSelector": f"metadata.name={target.name}"}
     uid = obj.get("metadata", {}).get("uid")
+    deadline = time.monotonic() + timeout
+    current, fresh = client, None
+    try:
+        while True:
+            try:
+                if _gone(current, path, selector, uid, deadline):
+                    return
+            except UnavailableError:  # the node went away: it may come back and finish the deletion
+                if fresh is not None:
+                    fresh.close()
+                fresh = _reconnect()
+                current = fresh or client
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise MinikubeletError(f"timed out waiting for the condition on {target.resource}/{target.name}")
+            time.sleep(min(_RETRY_SECONDS, remaining))
+    finally:
+        if fresh is not None:
+            fresh.close()
+
+
+def _gone(client: ApiClient, path: str, selector: dict[str, str], uid: str | None, deadline: float) -> bool:
+    """One list and one watch: True once the object is seen gone; False when the watch ended first."""
+    try:
+        listing = client.get(path, params=selector)
+    except NotFoundError:
+        return True
     if not any(i["metadata"].get("uid") == uid for i in listing.get("items", [])):
-        return
-    params["resourceVersion"] = listing["metadata"]["resourceVersion"]
-    for kind, event_obj in client.watch(path, params=params):
-        if kind == "DELETED" and event_obj.get("metadata", {}).get("uid") == uid:
-            return
+        return True
+    remaining = math.ceil(deadline - time.monotonic())
+    if remaining <= 0:
+        return False
+    params = {**selector, "resourceVersion": listing["metadata"]["resourceVersion"], "timeoutSeconds": remaining}
+    try:
+        for kind, event_obj in client.watch(path, params=params):
+            if kind == "DELETED" and event_obj.get("metadata", {}).get("uid") == uid:
+                return True
+            if kind == "ERROR":  # the watch's resourceVersion expired: list again
+                return False
+    except (GoneError, ValueError):  # expired, or a line cut short by a node that died mid-event
+        return False
+    return False
+
+
+def _reconnect() -> ApiClient | None:
+    """A client for the node as its kubeconfig now says where it listens; None if there is no kubeconfig."""
+    try:
+        return ApiClient(read_connection(NodePaths.from_env()))
+    except MinikubeletError:
+        return None

@@ -1,4 +1,10 @@
-"""`minikubelet up`, `down`, `status`, `kubeconfig`: the node daemon's life cycle."""
+"""`minikubelet up`, `down`, `status`, `kubeconfig`: the node daemon's life cycle.
+
+One home has one daemon (node/process.py: the daemon holds the home's lock for its whole life). `up` starts it, or
+finds it running (or starting: then it waits until it answers) and says so; any number of `up`s at once get the one
+node. `down` stops it for certain: it waits until the process is gone, SIGKILLing it after a bounded wait.
+`status` asks the lock. A state directory that cannot be written is one `error: cannot write PATH: ...` line.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,16 @@ import typer
 
 from minikubelet.cli.common import connect, eprint, start_node
 from minikubelet.client import resource_path
-from minikubelet.node.paths import NodePaths
-from minikubelet.node.process import DEFAULT_POD_INFRA_IMAGE, POD_INFRA_IMAGE_ENV, PORT_ENV, is_running, read_pid, stop_daemon
+from minikubelet.node.paths import NodePaths, cannot_write
+from minikubelet.node.process import (
+    DEFAULT_POD_INFRA_IMAGE,
+    POD_INFRA_IMAGE_ENV,
+    PORT_ENV,
+    is_running,
+    is_serving,
+    read_pid,
+    stop_daemon,
+)
 
 
 def up_command(
@@ -57,15 +71,14 @@ def up_command(
         )
         serve(config)
         return
-    if is_running(paths):
+    start = time.monotonic()
+    argv = ["--pod-infra-image", pod_infra_image, "--node-name", name, "--port", str(port)]
+    argv += ["--allow-privileged"] * allow_privileged + [arg for path in host_paths for arg in ("--allow-host-path", path)]
+    if start_node(paths, argv) is None:  # one ran already, or another command started it meanwhile
         typer.echo(f"minikubelet node is already running (pid {read_pid(paths)})")
         if allow_privileged or host_paths:
             eprint("warning: --allow-privileged and --allow-host-path apply when the node starts; `minikubelet down` first")
         return
-    start = time.monotonic()
-    argv = ["--pod-infra-image", pod_infra_image, "--node-name", name, "--port", str(port)]
-    argv += ["--allow-privileged"] * allow_privileged + [arg for path in host_paths for arg in ("--allow-host-path", path)]
-    start_node(paths, argv)
     typer.echo(f"minikubelet node {name} is up ({time.monotonic() - start:.2f}s); kubeconfig: {paths.kubeconfig}")
 
 
@@ -86,7 +99,12 @@ def down_command(
         return
     if delete_pods:
         _delete_all_pods()
-    stop_daemon(paths)
+    try:
+        stop_daemon(paths)
+    except OSError as exc:  # stopped, but its leftovers cannot be removed (a read-only home)
+        if exc.filename is None:
+            raise
+        raise cannot_write(exc) from None
     typer.echo("minikubelet node stopped")
 
 
@@ -105,8 +123,9 @@ def status_command() -> None:
 def kubeconfig_command() -> None:
     """Print the path of the node's kubeconfig (starting the node if needed), for KUBECONFIG=$(...)."""
     paths = NodePaths.from_env()
-    if not is_running(paths):
-        eprint("Starting the minikubelet node in the background (`minikubelet down` stops it)...")
+    if not is_serving(paths):  # none runs, or one is starting and has not written its kubeconfig yet
+        if not is_running(paths):
+            eprint("Starting the minikubelet node in the background (`minikubelet down` stops it)...")
         start_node(paths)
     typer.echo(os.fspath(paths.kubeconfig))
 

@@ -13,7 +13,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_HOME", "HOME_ENV", "NodePaths", "write_private"]
+from minikubelet.errors import MinikubeletError
+
+__all__ = ["DEFAULT_HOME", "HOME_ENV", "NodePaths", "cannot_write", "write_private"]
 
 HOME_ENV = "MINIKUBELET_HOME"
 DEFAULT_HOME = "~/.minikubelet"
@@ -46,6 +48,13 @@ class NodePaths:
     @property
     def pid_file(self) -> Path:
         return self.home / "daemon.pid"
+
+    @property
+    def daemon_lock(self) -> Path:
+        """Held (flock) by the node daemon for its whole life, so that one home never has two daemons; it holds
+        the daemon's pid. Never removed: a lock file that is unlinked and made again lets two processes hold
+        "the" lock at once, each on its own inode."""
+        return self.home / "daemon.lock"
 
     @property
     def kubeconfig(self) -> Path:
@@ -109,3 +118,11 @@ def write_private(path: Path, data: bytes | str) -> None:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
+
+
+def cannot_write(exc: OSError) -> MinikubeletError:
+    """A failed write in the state directory, in one line: `cannot write /home/x/.minikubelet: Read-only file
+    system` (a read-only or full file system, or a home that is not ours), which the CLI prints without a
+    traceback."""
+    where = exc.filename if exc.filename is not None else "the state directory"
+    return MinikubeletError(f"cannot write {os.fsdecode(where)}: {exc.strerror or exc}")

@@ -1,19 +1,22 @@
-"""Starting, waiting for and stopping the node daemon, against a fake daemon.
+"""Starting, waiting for and stopping the node daemon, against a fake daemon; and the home's lock.
 
-The fake speaks the daemon's side of the protocol for real: it writes the pid file, the kubeconfig and
-`endpoint.json` into `$MINIKUBELET_HOME` and serves HTTPS `/readyz` with the node's certificate and token.
-Its file name contains "minikubelet", as the real daemon's command line does, so `read_pid` accepts it.
+The fake speaks the daemon's side of the protocol for real: it takes the home's lock (`DaemonLock`), writes the
+pid file, the kubeconfig and `endpoint.json` into `$MINIKUBELET_HOME` and serves HTTPS `/readyz` with the node's
+certificate and token. Its file name contains "minikubelet", as the real daemon's command line does, so
+`read_pid` accepts it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,9 +27,14 @@ import pytest
 from minikubelet.errors import UnavailableError
 from minikubelet.node.paths import NodePaths, write_private
 from minikubelet.node.process import (
+    LOCKED_OUT_EXIT,
+    DaemonLock,
+    NodeLockedError,
     daemon_command,
     is_running,
+    is_serving,
     read_pid,
+    read_pid_file,
     remove_pid,
     spawn_daemon,
     stop_daemon,
@@ -42,6 +50,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from minikubelet.node.kubeconfig import write_kubeconfig
 from minikubelet.node.paths import NodePaths, write_private
+from minikubelet.node.process import LOCKED_OUT_EXIT, DaemonLock, NodeLockedError
 from minikubelet.node.tls import ensure_credentials
 
 mode = sys.argv[1] if len(sys.argv) > 1 else "serve"
@@ -55,6 +64,10 @@ else:
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # before any thread starts: sigwait gets it
 
 paths = NodePaths.from_env()
+try:
+    lock = DaemonLock.acquire(paths)
+except NodeLockedError:
+    sys.exit(LOCKED_OUT_EXIT)
 write_private(paths.pid_file, f"{os.getpid()}\\n")
 if mode == "never-ready":
     signal.sigwait({signal.SIGTERM})
@@ -91,6 +104,8 @@ print("fake daemon stopping", flush=True)
 server.shutdown()
 server.server_close()
 paths.pid_file.unlink(missing_ok=True)
+paths.endpoint_file.unlink(missing_ok=True)
+lock.release()
 '''
 
 Spawn = Callable[..., int]
@@ -160,29 +175,29 @@ def test_write_read_and_remove_pid(paths: NodePaths) -> None:
         try:
             write_pid(paths, proc.pid)
             assert stat.S_IMODE(paths.pid_file.stat().st_mode) == 0o600
-            assert read_pid(paths) == proc.pid
-            assert is_running(paths)
+            assert read_pid_file(paths) == proc.pid
+            assert read_pid(paths) is None and not is_running(paths), "a pid file alone is no running node"
         finally:
             proc.kill()
     remove_pid(paths)
     remove_pid(paths)
-    assert read_pid(paths) is None
+    assert read_pid_file(paths) is None
     assert not is_running(paths)
 
 
 def test_missing_or_garbled_pid_file_means_no_daemon(paths: NodePaths) -> None:
-    assert read_pid(paths) is None
+    assert read_pid_file(paths) is None
     write_private(paths.ensure_home() / "daemon.pid", "not a pid\n")
-    assert read_pid(paths) is None
+    assert read_pid_file(paths) is None
     write_pid(paths, -1)
-    assert read_pid(paths) is None
+    assert read_pid_file(paths) is None
 
 
 def test_pid_of_an_exited_process_is_stale(paths: NodePaths) -> None:
     with subprocess.Popen(["minikubelet-fake"], executable="/bin/true") as proc:
         pass
     write_pid(paths, proc.pid)
-    assert read_pid(paths) is None
+    assert read_pid_file(paths) is None
     assert not is_running(paths)
 
 
@@ -190,7 +205,7 @@ def test_pid_of_someone_elses_process_is_stale(paths: NodePaths) -> None:
     with subprocess.Popen(["/bin/sleep", "30"]) as proc:
         try:
             write_pid(paths, proc.pid)
-            assert read_pid(paths) is None
+            assert read_pid_file(paths) is None
         finally:
             proc.kill()
 
@@ -199,8 +214,109 @@ def test_pid_of_an_unreaped_zombie_is_stale(paths: NodePaths, spawn: Spawn) -> N
     pid = spawn(command=[sys.executable, "-c", "pass", "minikubelet"])
     wait_for_zombie(pid)
     write_pid(paths, pid)
-    assert read_pid(paths) is None
+    assert read_pid_file(paths) is None
     assert stop_daemon(paths) is False
+
+
+# --- the lock ---------------------------------------------------------------------------------------------------
+
+HOLDER = """
+import sys, time
+from minikubelet.node.paths import NodePaths
+from minikubelet.node.process import DaemonLock
+lock = DaemonLock.acquire(NodePaths.from_env())
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.fixture
+def holder(paths: NodePaths) -> Iterator[subprocess.Popen[str]]:
+    """A process holding the home's lock as a daemon does (its command line mentions minikubelet)."""
+    env = {**os.environ, "MINIKUBELET_HOME": str(paths.home)}
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLDER, "minikubelet"], stdout=subprocess.PIPE, text=True, env=env
+    ) as process:
+        try:
+            assert process.stdout is not None and process.stdout.readline() == "locked\n"
+            yield process
+        finally:
+            process.kill()
+            process.wait()
+
+
+def test_the_lock_names_its_holder_and_is_private(paths: NodePaths, holder: subprocess.Popen[str]) -> None:
+    assert read_pid(paths) == holder.pid and is_running(paths)
+    assert not is_serving(paths), "it has not said where it listens"
+    assert paths.daemon_lock.read_text() == f"{holder.pid}\n"
+    assert stat.S_IMODE(paths.daemon_lock.stat().st_mode) == 0o600
+    assert stat.S_IMODE(paths.home.stat().st_mode) == 0o700
+
+
+def test_a_second_holder_is_turned_away_at_once(paths: NodePaths, holder: subprocess.Popen[str]) -> None:
+    started = time.monotonic()
+    with pytest.raises(NodeLockedError, match=rf"already running from {paths.home} \(pid {holder.pid}\)"):
+        DaemonLock.acquire(paths)
+    assert time.monotonic() - started < 1
+    assert read_pid(paths) == holder.pid
+
+
+def test_the_kernel_lets_go_of_a_killed_holders_lock(paths: NodePaths, holder: subprocess.Popen[str]) -> None:
+    holder.kill()
+    holder.wait()
+    assert read_pid(paths) is None and not is_running(paths)
+    lock = DaemonLock.acquire(paths)
+    try:
+        assert paths.daemon_lock.read_text() == f"{os.getpid()}\n"
+    finally:
+        lock.release()
+    assert paths.daemon_lock.read_text() == "", "the pid goes before the lock"
+    assert read_pid(paths) is None
+
+
+def test_asking_whether_a_node_runs_never_turns_a_starting_daemon_away(paths: NodePaths) -> None:
+    """A command asking takes the lock shared for an instant; a daemon starting then waits that instant out."""
+    paths.ensure_home()
+    paths.daemon_lock.touch(mode=0o600)
+    fd = os.open(paths.daemon_lock, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_SH)  # an asker, caught in the act...
+    timer = threading.Timer(0.3, os.close, [fd])  # ...lets go a moment later
+    timer.start()
+    try:
+        started = time.monotonic()
+        lock = DaemonLock.acquire(paths)
+        assert 0.2 < time.monotonic() - started < 2
+        lock.release()
+    finally:
+        timer.join()
+
+
+def test_only_one_of_many_racing_holders_wins(paths: NodePaths) -> None:
+    env = {**os.environ, "MINIKUBELET_HOME": str(paths.home)}
+    code = (
+        "import sys\nfrom minikubelet.node.paths import NodePaths\nfrom minikubelet.node.process import *\n"
+        "try:\n    lock = DaemonLock.acquire(NodePaths.from_env())\nexcept NodeLockedError:\n"
+        "    sys.exit(LOCKED_OUT_EXIT)\nprint('won', flush=True)\nsys.stdin.read()\n"
+    )
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, "minikubelet"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
+        for _ in range(8)
+    ]
+    try:
+        deadline = time.monotonic() + 20
+        while sum(r.poll() is not None for r in racers) < 7:
+            assert time.monotonic() < deadline, "the losers did not give up"
+            time.sleep(0.01)
+        winners = [r for r in racers if r.poll() is None]
+        assert len(winners) == 1
+        assert {r.returncode for r in racers if r is not winners[0]} == {LOCKED_OUT_EXIT}
+        assert read_pid(paths) == winners[0].pid
+    finally:
+        for racer in racers:
+            racer.kill()
+            racer.communicate()
 
 
 # --- spawning ---------------------------------------------------------------------------------------------------

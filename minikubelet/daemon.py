@@ -2,9 +2,14 @@
 
 This is the composition root (DESIGN.md): it opens the store, makes sure the namespaces and this node's
 Node object exist, binds the API socket on 127.0.0.1, and runs every loop in one TaskGroup, so that if
-one of them dies the others are stopped and the process exits (non-zero) instead of limping on. SIGTERM
-and SIGINT stop it cleanly: the pid and endpoint files go, running containers (once the kubelet runs
-them) stay in Docker to be adopted by the next `up`.
+one of them dies the others are stopped and the process exits (non-zero) instead of limping on.
+
+Before anything else it takes the home's lock (node/process.py: one daemon per home, held for its whole life);
+a daemon that finds it held by another exits at once with `LOCKED_OUT_EXIT`, saying nothing and touching
+nothing. SIGTERM and SIGINT stop it cleanly: the API server stops taking requests, the kubelet finishes the
+removals it owes to pods already gone from the store (a force deletion just before `down`, bounded by
+`kubelet.SHUTDOWN_SECONDS`), the pid and endpoint files go, then the lock. The containers of pods still in the
+store stay in Docker, to be adopted by the next `up`.
 
 `python -m minikubelet up --foreground ...`, the command line `up` starts the daemon with, comes to `main()`
 here without the CLI's libraries (typer, click, rich: a tenth of the time `up` waits for): `__main__.py` hands
@@ -40,8 +45,18 @@ from minikubelet.kubelet import nodestatus
 from minikubelet.kubelet.kubelet import Kubelet
 from minikubelet.kubelet.streaming import open_attach, open_exec
 from minikubelet.node.kubeconfig import write_kubeconfig
-from minikubelet.node.paths import NodePaths, write_private
-from minikubelet.node.process import DEFAULT_POD_INFRA_IMAGE, POD_INFRA_IMAGE_ENV, PORT_ENV, read_pid, remove_pid, write_pid
+from minikubelet.node.paths import NodePaths, cannot_write, write_private
+from minikubelet.node.process import (
+    DEFAULT_POD_INFRA_IMAGE,
+    LOCKED_OUT_EXIT,
+    POD_INFRA_IMAGE_ENV,
+    PORT_ENV,
+    DaemonLock,
+    NodeLockedError,
+    read_pid_file,
+    remove_pid,
+    write_pid,
+)
 from minikubelet.node.tls import Credentials, ensure_credentials
 from minikubelet.prober.manager import ProbeManager
 from minikubelet.recorder import EventRecorder
@@ -124,9 +139,13 @@ def foreground_config(argv: list[str]) -> DaemonConfig | None:
 
 
 def main(config: DaemonConfig) -> int:
-    """`serve(config)` as the CLI's `up --foreground` runs it: a refusal is one `error: ...` line and exit code 1."""
+    """`serve(config)` as the CLI's `up --foreground` runs it: a refusal is one `error: ...` line and exit code 1;
+    another daemon holding the home's lock is no error, only `LOCKED_OUT_EXIT` (the `up` that started this one
+    then waits for that one)."""
     try:
         serve(config)
+    except NodeLockedError:
+        return LOCKED_OUT_EXIT
     except MinikubeletError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -159,11 +178,23 @@ async def _serve(config: DaemonConfig) -> None:
     # default pool (CPUs + 4 threads) would queue the 50 stops of a mass deletion behind one another.
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(ENGINE_THREADS, thread_name_prefix="engine"))
     paths = config.paths
-    paths.ensure_home()
-    running = read_pid(paths)
+    # A second node on one state dir would share the store without sharing its watches, restart a killed container
+    # twice, and remove the first one's pid and endpoint files when it stops: the lock comes before anything else.
+    try:
+        lock = DaemonLock.acquire(paths)
+    except OSError as exc:  # a read-only home: one line (`up` shows it), no traceback
+        raise cannot_write(exc) from None
+    try:
+        await _serve_locked(config)
+    finally:
+        lock.release()
+
+
+async def _serve_locked(config: DaemonConfig) -> None:
+    paths = config.paths
+    running = read_pid_file(paths)
     if running is not None and running != os.getpid():
-        # A second node on one state dir would share the store without sharing its watches, and remove the
-        # first one's pid and endpoint files when it stops.
+        # A daemon of an older minikubelet takes no lock, but may still run from this home.
         raise MinikubeletError(f"a minikubelet node is already running from {paths.home} (pid {running})")
     credentials = ensure_credentials(paths)
     try:
@@ -186,9 +217,11 @@ async def _serve(config: DaemonConfig) -> None:
         await _run_all(config, registry, credentials, sock)
     finally:
         store.close()
-        remove_pid(paths)
-        with contextlib.suppress(FileNotFoundError):
-            paths.endpoint_file.unlink()
+        try:
+            remove_pid(paths)
+            paths.endpoint_file.unlink(missing_ok=True)
+        except OSError as exc:  # a home made read-only meanwhile: `down` says so; the lock says we are gone
+            log.warning("%s", cannot_write(exc))
         log.info("node stopped")
 
 
@@ -246,6 +279,7 @@ async def _run_all(config: DaemonConfig, registry: Registry, credentials: Creden
         for task in others:
             task.cancel()
         await serving
+    await kubelet.shutdown()  # the removals owed to pods already gone (a force deletion just before `down`)
     await probes.close()
     await runtime.close()
 

@@ -3,7 +3,9 @@ and the downward API, volume mounts, resource limits, security settings (the hos
 user, capabilities) and the spec hash that detects a changed definition.
 
 The pod was admitted (`apiserver/admission.py`) before it got here: what it asks of the host, the node allows.
-Everything a user wrote reaches Docker as data (argv lists, env pairs, label values), never as options."""
+Everything a user wrote reaches Docker as data (argv lists, env pairs, label values), never as options. A
+volumeMount's subPath is resolved inside its volume by `kubelet/subpath.py` (makeMounts, doSafeOpen), never
+joined onto the host path as a string."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from minikubelet.api.quantity import Quantity
+from minikubelet.kubelet.subpath import HeldSubPaths
 from minikubelet.runtime.interface import (
     ContainerID,
     ContainerKind,
@@ -102,7 +105,11 @@ def build_spec(
     pod_ip: str,
     host_ip: str,
     volumes: dict[str, tuple[Path, bool]],
+    subpaths: HeldSubPaths,
 ) -> ContainerSpec:
+    """The runtime's spec of one container instance. Mounts with a subPath are resolved safely and held open by
+    `subpaths` (close it once the container has started, or failed to); raises SubPathError when one cannot be
+    used (the kubelet's CreateContainerConfigError)."""
     meta = pod["metadata"]
     if pod.get("spec", {}).get("hostNetwork"):
         pod_ip = host_ip  # a pod on the host's network has the host's address, as in Kubernetes
@@ -111,11 +118,14 @@ def build_spec(
     command = container.get("command")
     args = container.get("args")
     mounts = []
-    for mount in container.get("volumeMounts", []):
-        source = volumes[mount["name"]][0]
+    for index, mount in enumerate(container.get("volumeMounts", [])):
+        source, pinned = str(volumes[mount["name"]][0]), False
         if mount.get("subPath"):
-            source = source / mount["subPath"]
-        mounts.append(Mount(str(source), mount["mountPath"], bool(mount.get("readOnly"))))
+            # Never the joined string: the volume is the pod's to write, links included (kubelet/subpath.py).
+            source, pinned = subpaths.source(
+                volumes[mount["name"]][0], mount["subPath"], volume=mount["name"], container=container["name"], index=index
+            )
+        mounts.append(Mount(source, mount["mountPath"], bool(mount.get("readOnly")), pinned=pinned))
     limits = container.get("resources", {}).get("limits", {})
     memory = Quantity.parse(limits["memory"]).as_int() if "memory" in limits else None
     cpus = Quantity.parse(limits["cpu"]).milli() * 1_000_000 if "cpu" in limits else None

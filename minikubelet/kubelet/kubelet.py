@@ -42,6 +42,7 @@ from minikubelet.kubelet.backoff import Backoff
 from minikubelet.kubelet.containers import build_spec, sandbox_spec, spec_hash, volume_dirs
 from minikubelet.kubelet.history import LifecycleHistory
 from minikubelet.kubelet.status import ProbeView, Waiting, compute_status, instances_by_name, latest_sandbox
+from minikubelet.kubelet.subpath import HeldSubPaths, SubPathError
 from minikubelet.printing.durations import go_duration
 from minikubelet.recorder import EventRecorder
 from minikubelet.runtime.interface import (
@@ -53,7 +54,7 @@ from minikubelet.runtime.interface import (
 )
 from minikubelet.store import Store
 
-__all__ = ["RESYNC_SECONDS", "Kubelet"]
+__all__ = ["RESYNC_SECONDS", "SHUTDOWN_SECONDS", "Kubelet"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ RESYNC_JITTER = 0.5
 MIN_GRACE_SECONDS = 2
 TERMINATION_POLL_SECONDS = 0.5  # how often a terminating pod is checked for a shorter grace period
 KEEP_INSTANCES = 2  # the current instance and the previous one (lastState, logs --previous)
+SHUTDOWN_SECONDS = 20.0  # how long `shutdown` may take to finish the removals owed to pods that are gone
 
 
 @dataclass
@@ -74,6 +76,8 @@ class _PodState:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     soon: bool = False  # something is due within a second (a back-off ending)
     backoff_told: set[str] = field(default_factory=set)  # instances whose BackOff event was recorded
+    # Retries of a failed volume set-up: nestedpendingoperations' exponential back-off, 0.5 s doubling to 2m2s.
+    mount_backoff: Backoff = field(default_factory=lambda: Backoff(initial=0.5, maximum=122.0))
 
 
 class Kubelet:
@@ -124,18 +128,76 @@ class Kubelet:
             group.create_task(self._watch_runtime(), name="kubelet-runtime")
 
     async def adopt(self) -> None:
-        """Keep the containers of pods still in the store; remove those of pods that are gone."""
+        """Keep the containers of pods still in the store; remove those of pods that are gone, and their emptyDir
+        data (`pods/<uid>/`), which a pod deleted while no daemon ran would otherwise leave on disk for ever."""
         pods, _ = self.store.list("Pod", None, field_selector=f"spec.nodeName={self.node_name}")
-        known = {p["metadata"]["uid"] for p in pods}
         kept: dict[str, list[RuntimeContainer]] = {}
-        for container in await self.runtime.list_containers():
-            if container.pod.uid not in known:
-                log.info("removing container %s of a pod that is gone (%s)", container.id[:12], container.pod.name)
-                await self._remove_quietly(container)
-            else:
-                kept.setdefault(container.pod.uid, []).append(container)
+        for container in await self._remove_leftovers({p["metadata"]["uid"] for p in pods}):
+            kept.setdefault(container.pod.uid, []).append(container)
         for pod in pods:
             self._restore_backoffs(pod, kept.get(pod["metadata"]["uid"], []))
+
+    async def shutdown(self, timeout: float = SHUTDOWN_SECONDS) -> None:
+        """Before the daemon exits (`down`, after `run()` is cancelled): finish what is owed to pods that are gone.
+
+        A pod force-deleted just before `down` is gone from the store while its containers still run, and only
+        its worker would remove them. So the workers of pods that are gone are woken and awaited, and then the
+        containers and emptyDir data of any pod no longer in the store are removed (the watch may not have told
+        the kubelet of the last deletions). The workers of pods still in the store are cancelled: their containers
+        keep running, for the next start to adopt, and a graceful deletion under way goes on after it. At most
+        `timeout` seconds; whatever is left then, the next start's `adopt()` removes."""
+        known = self._known_uids()
+        owed = []
+        for uid, task in list(self._workers.items()):
+            if uid in known:
+                task.cancel()
+            else:
+                owed.append(task)
+                self.poke(uid)
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.gather(*owed, return_exceptions=True)
+                await self._remove_leftovers(self._known_uids())
+        except TimeoutError:
+            log.warning("stopping with removals left after %.0fs; the next start finishes them", timeout)
+        except ContainerRuntimeError as exc:
+            log.warning("stopping with removals left (%s); the next start finishes them", exc)
+        finally:
+            workers = list(self._workers.values())
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    def _known_uids(self) -> set[str]:
+        pods, _ = self.store.list("Pod", None, field_selector=f"spec.nodeName={self.node_name}")
+        return {p["metadata"]["uid"] for p in pods}
+
+    async def _remove_leftovers(self, known: set[str]) -> list[RuntimeContainer]:
+        """Remove the containers and the volume directories of pods not in `known`, pod by pod in parallel;
+        the containers of `known` pods, which are kept."""
+        gone: dict[str, list[RuntimeContainer]] = {}
+        kept: list[RuntimeContainer] = []
+        for container in await self.runtime.list_containers():
+            if container.pod.uid in known:
+                kept.append(container)
+            else:
+                log.info("removing container %s of a pod that is gone (%s)", container.id[:12], container.pod.name)
+                gone.setdefault(container.pod.uid, []).append(container)
+
+        async def remove(containers: list[RuntimeContainer]) -> None:
+            for container in containers:
+                await self._remove_quietly(container)
+
+        results = await asyncio.gather(*(remove(containers) for containers in gone.values()), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        with contextlib.suppress(OSError):
+            for directory in (self.state_dir / "pods").iterdir():
+                if directory.name not in known and directory.is_dir() and not directory.is_symlink():
+                    log.info("removing the volumes of a pod that is gone (%s)", directory.name)
+                    self._remove_volumes(directory.name)
+        return kept
 
     def _restore_backoffs(self, pod: dict[str, Any], observed: list[RuntimeContainer]) -> None:
         """A restarted daemon goes on with each container's restart back-off instead of starting a crash loop
@@ -361,30 +423,38 @@ class Kubelet:
         if image_id is None:
             return
         attempt = latest.attempt + 1 if latest is not None else _attempt_after_vanished(pod, name)
-        spec = build_spec(
-            pod,
-            container,
-            kind=kind,
-            attempt=attempt,
-            sandbox_id=sandbox.id,
-            pod_ip=sandbox.ip,
-            host_ip=self.host_ip,
-            volumes=self._volumes(pod),
-        )
-        try:
-            cid = await self.runtime.create_container(spec)
-        except ContainerRuntimeError as exc:
-            state.waiting[name] = Waiting("CreateContainerError", str(exc))
-            self.recorder.record(pod, "Warning", "Failed", f"Error: {exc}", field_path=_field_path(pod, name))
-            state.soon = True
-            return
-        self.recorder.record(pod, "Normal", "Created", f"Created container {name}", field_path=_field_path(pod, name))
-        try:
-            await self.runtime.start_container(cid)
-        except ContainerRuntimeError as exc:
-            state.waiting[name] = Waiting("RunContainerError", str(exc))
-            self.recorder.record(pod, "Warning", "Failed", f"Error: {exc}", field_path=_field_path(pod, name))
-            return
+        # The resolved subPaths stay open until the engine has bound them, at start (kubelet/subpath.py), and are
+        # closed however this ends.
+        with HeldSubPaths(self.state_dir / "pods" / meta["uid"]) as subpaths:
+            try:
+                spec = build_spec(
+                    pod,
+                    container,
+                    kind=kind,
+                    attempt=attempt,
+                    sandbox_id=sandbox.id,
+                    pod_ip=sandbox.ip,
+                    host_ip=self.host_ip,
+                    volumes=self._volumes(pod),
+                    subpaths=subpaths,
+                )
+            except SubPathError as exc:
+                self._config_error(pod, name, exc, state)
+                return
+            try:
+                cid = await self.runtime.create_container(spec)
+            except ContainerRuntimeError as exc:
+                state.waiting[name] = Waiting("CreateContainerError", str(exc))
+                self.recorder.record(pod, "Warning", "Failed", f"Error: {exc}", field_path=_field_path(pod, name))
+                state.soon = True
+                return
+            self.recorder.record(pod, "Normal", "Created", f"Created container {name}", field_path=_field_path(pod, name))
+            try:
+                await self.runtime.start_container(cid)
+            except ContainerRuntimeError as exc:
+                state.waiting[name] = Waiting("RunContainerError", str(exc))
+                self.recorder.record(pod, "Warning", "Failed", f"Error: {exc}", field_path=_field_path(pod, name))
+                return
         state.waiting.pop(name, None)
         self.recorder.record(pod, "Normal", "Started", f"Started container {name}", field_path=_field_path(pod, name))
         hook = (container.get("lifecycle") or {}).get("postStart")
@@ -392,6 +462,17 @@ class Kubelet:
             self.recorder.record(pod, "Warning", "FailedPostStartHook", "PostStartHook failed", field_path=_field_path(pod, name))
             instance = await self.runtime.inspect_container(cid)
             await self._kill(pod, instance, "FailedPostStartHook")
+
+    def _config_error(self, pod: dict[str, Any], name: str, exc: SubPathError, state: _PodState) -> None:
+        """startContainer when generateContainerConfig fails (kuberuntime_container.go): the container waits in
+        CreateContainerConfigError with the message, a `Failed` event says `Error: <message>`, and the pod's next
+        sync tries again (the resync, as the pod worker's 10 s back-off: no retry every second). The host details
+        go to the log only, as makeMounts logs them."""
+        meta = pod["metadata"]
+        detail = "" if exc.detail == exc.message else f": {exc.detail}"
+        log.warning("pod %s/%s: %s%s", meta["namespace"], meta["name"], exc.message, detail)
+        state.waiting[name] = Waiting("CreateContainerConfigError", exc.message)
+        self.recorder.record(pod, "Warning", "Failed", f"Error: {exc.message}", field_path=_field_path(pod, name))
 
     async def _ensure_image(self, pod: dict[str, Any], container: dict[str, Any], state: _PodState) -> str | None:
         """imagePullPolicy with the kubelet's events and its own pull back-off (§3.6); None: not now."""
@@ -463,6 +544,8 @@ class Kubelet:
                 return None
             if old is not None:
                 await self._remove_quietly(old)
+        if not self._set_up_volumes(pod, self._pods[meta["uid"]]):  # before the sandbox, as WaitForAttachAndMount
+            return None
         if await self.runtime.image_id(self.pod_infra_image) is None:
             try:
                 await self.runtime.pull_image(self.pod_infra_image)
@@ -483,10 +566,6 @@ class Kubelet:
         ]
         hostname = pod["spec"].get("hostname") or meta["name"]
         attempt = old.attempt + 1 if old is not None else 0
-        for directory, owned in self._volumes(pod).values():
-            if owned:
-                directory.mkdir(parents=True, exist_ok=True)
-                directory.chmod(0o777)  # as the kubelet's emptyDir: writable whatever runAsUser is
         try:
             spec = sandbox_spec(pod, image=self.pod_infra_image, hostname=hostname[:63], attempt=attempt, ports=ports)
             return await self.runtime.run_sandbox(spec)
@@ -494,6 +573,37 @@ class Kubelet:
             self.recorder.record(pod, "Warning", "FailedCreatePodSandBox", f"Failed to create pod sandbox: {exc}")
             self._pods[meta["uid"]].soon = True
             return None
+
+    def _set_up_volumes(self, pod: dict[str, Any], state: _PodState) -> bool:
+        """The pod's emptyDirs, as the volume manager's MountVolume.SetUp; False while one cannot be made.
+
+        A failure (a read-only or full home) is told as the operation executor does: a `FailedMount` event
+        `MountVolume.SetUp failed for volume "v" : mkdir ...: read-only file system` on the pod (the recorder
+        folds the repeats into its count) and one warning line in the log, then retried after an exponential
+        back-off (0.5 s doubling to 2 min 2 s, as nestedpendingoperations), not at every sync. Meanwhile the pod
+        stays Pending, its containers waiting in ContainerCreating."""
+        now = self.monotonic()
+        if state.mount_backoff.in_backoff("volumes", now=now) is not None:
+            state.soon = True
+            return False
+        for name, (directory, owned) in self._volumes(pod).items():
+            if not owned:
+                continue
+            try:
+                step = "mkdir"
+                directory.mkdir(parents=True, exist_ok=True)
+                step = "chmod"
+                directory.chmod(0o777)  # as the kubelet's emptyDir: writable whatever runAsUser is
+            except OSError as exc:
+                message = f'MountVolume.SetUp failed for volume "{name}" : {_go_os_error(step, exc)}'
+                meta = pod["metadata"]
+                log.warning("pod %s/%s: %s", meta["namespace"], meta["name"], message)
+                self.recorder.record(pod, "Warning", "FailedMount", message)
+                state.mount_backoff.failed("volumes", now=now)
+                state.soon = True
+                return False
+        state.mount_backoff.reset("volumes")
+        return True
 
     # ---------------------------------------------------------------------------------------- stopping
 
@@ -697,6 +807,13 @@ def _backoff_key(pod: dict[str, Any], container: dict[str, Any]) -> str:
 def _field_path(pod: dict[str, Any], container: str) -> str:
     group = "initContainers" if any(c["name"] == container for c in pod["spec"].get("initContainers", [])) else "containers"
     return f"spec.{group}{{{container}}}"
+
+
+def _go_os_error(op: str, exc: OSError) -> str:
+    """An OSError in Go's words (`mkdir /x/y: read-only file system`), as the kubelet's messages carry them."""
+    text = exc.strerror or str(exc)
+    text = text[:1].lower() + text[1:]
+    return f"{op} {exc.filename}: {text}" if exc.filename else f"{op}: {text}"
 
 
 def _jittered(seconds: float) -> float:

@@ -266,7 +266,34 @@ def _command(entrypoint: Sequence[str] | None, cmd: Sequence[str] | None) -> tup
 
 def _binds(spec: ContainerSpec) -> list[str]:
     # The list form, unlike the dict one, allows one host path mounted at two places.
-    return [f"{m.source}:{m.target}:{'ro' if m.read_only else 'rw'}" for m in spec.mounts]
+    return [f"{m.source}:{m.target}:{'ro' if m.read_only else 'rw'}" for m in spec.mounts if not m.pinned]
+
+
+def _pinned_mounts(spec: ContainerSpec, labels: dict[str, str]) -> list[Any]:
+    """Pinned mounts (a resolved subPath held open as `/proc/<pid>/fd/<n>`, kubelet/subpath.py) as anonymous
+    `local` volumes binding that descriptor. A bind source of `/proc/<pid>/fd/<n>` fails (runc binds inside the
+    container's new mount namespace, and the kernel refuses a mount of another namespace: EINVAL); the volume's
+    bind is made by dockerd in the host's namespace when the container starts, through the descriptor, so it is
+    the directory the kubelet checked whatever the path names by then. `no_copy`: the image's files at the
+    target must not be copied into the pod's directory. Docker refuses a read-only anonymous volume, so a read-only
+    mount is a read-only bind (`o=bind,ro`), which the container's bind of it inherits. `rm -v` (remove_container)
+    removes the volume."""
+    if not any(m.pinned for m in spec.mounts):
+        return []
+    from docker.types import DriverConfig, Mount
+
+    return [
+        Mount(
+            m.target,
+            None,
+            type="volume",
+            no_copy=True,
+            labels=labels,
+            driver_config=DriverConfig("local", {"type": "none", "o": "bind,ro" if m.read_only else "bind", "device": m.source}),
+        )
+        for m in spec.mounts
+        if m.pinned
+    ]
 
 
 # --- the runtime ---------------------------------------------------------------------------------------
@@ -406,9 +433,11 @@ class DockerRuntime:
         api = await self._api()
         entrypoint, command = _command(spec.entrypoint, spec.cmd)
         security = spec.security
+        labels = self._labels(spec.pod, spec.name, spec.kind, spec.attempt, spec.spec_hash)
         host_config = api.create_host_config(
             network_mode=f"container:{spec.sandbox_id}",
             binds=_binds(spec) or None,
+            mounts=_pinned_mounts(spec, {LABEL_INSTANCE: self.instance, LABEL_UID: spec.pod.uid}) or None,
             mem_limit=spec.memory_bytes,
             memswap_limit=spec.memory_bytes,  # no swap, as on a Kubernetes node
             nano_cpus=spec.nano_cpus,
@@ -432,7 +461,7 @@ class DockerRuntime:
             stdin_open=spec.stdin,
             tty=spec.tty,
             user=security.user or None,
-            labels=self._labels(spec.pod, spec.name, spec.kind, spec.attempt, spec.spec_hash),
+            labels=labels,
             host_config=host_config,
         )
         config["StdinOnce"] = spec.stdin_once  # the SDK only sets it for attached containers

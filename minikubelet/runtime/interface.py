@@ -88,6 +88,9 @@ class Mount:
     source: str  # a host path
     target: str  # the path in the container
     read_only: bool = False
+    # `source` is `/proc/<pid>/fd/<n>`, a directory the kubelet holds open until the container has started (a
+    # resolved subPath, kubelet/subpath.py): the engine must bind what the descriptor holds, not resolve a path.
+    pinned: bool = False
 
 
 @dataclass(frozen=True, slots=True)

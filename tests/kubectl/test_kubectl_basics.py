@@ -22,10 +22,11 @@ def node(kubectl_node: Node) -> Node:
     return kubectl_node
 
 
-def test_version_reports_minor_32(node: Node) -> None:
+def test_version_reports_minor_37_without_a_skew_warning(node: Node) -> None:
     result = node.kubectl("version", "-o", "json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["serverVersion"]["minor"] == "32"
+    assert json.loads(result.stdout)["serverVersion"]["minor"] == "37"
+    assert "skew" not in node.kubectl("version").stderr
 
 
 def test_apply_created_unchanged_configured(node: Node, tmp_path: Path) -> None:
@@ -95,10 +96,10 @@ def test_delete_by_name_and_by_file(node: Node) -> None:
     node.kubectl("apply", "-f", ECHO)
     assert eventually(lambda: "echo" in node.kubectl("get", "pods", "-o", "name").stdout)
     deleted = node.kubectl("delete", "pod/echo")
-    assert (deleted.returncode, deleted.stdout) == (0, 'pod "echo" deleted\n'), deleted.stderr
+    assert (deleted.returncode, deleted.stdout) == (0, 'pod "echo" deleted from default namespace\n'), deleted.stderr
     node.kubectl("apply", "-f", ECHO)
     by_file = node.kubectl("delete", "-f", ECHO)
-    assert (by_file.returncode, by_file.stdout) == (0, 'pod "echo" deleted\n'), by_file.stderr
+    assert (by_file.returncode, by_file.stdout) == (0, 'pod "echo" deleted from default namespace\n'), by_file.stderr
     assert node.kubectl("get", "pods").stderr == "No resources found in default namespace.\n"
 
 

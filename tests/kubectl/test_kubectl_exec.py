@@ -40,7 +40,8 @@ def test_exec_ls_over_websocket_without_falling_back(node: Node) -> None:
     result = node.kubectl("exec", "echo", "-v=6", "--", "ls", "/")
     assert result.returncode == 0, result.stderr
     assert "bin" in result.stdout.split()
-    assert "exec?command=ls&command=%2F&container=app&stderr=true&stdout=true 101 Switching Protocols" in result.stderr
+    upgraded = 'exec?command=ls&command=%2F&container=app&stderr=true&stdout=true" status="101 Switching Protocols"'
+    assert upgraded in result.stderr
     assert "fallback" not in result.stderr.lower()
 
 
@@ -68,7 +69,7 @@ def test_run_it_rm_prints_the_output_and_deletes_the_pod(node: Node) -> None:
     args = ["run", "-it", "--rm", "--restart=Never", "t", f"--image={BUSYBOX}", "--", "sh", "-c", "echo hi"]
     code, shown = kubectl_in_pty(node, args, [])
     assert code == 0, shown
-    assert b"hi\r" in shown and shown.endswith(b'pod "t" deleted\r\n')  # the pod's TTY wrote "hi\r\n"
+    assert b"hi\r" in shown and shown.endswith(b'pod "t" deleted from default namespace\r\n')  # the pod's TTY wrote "hi\r\n"
     assert eventually(lambda: node.kubectl("get", "pod", "t").returncode == 1)
 
 
@@ -78,7 +79,7 @@ def test_run_i_rm_attaches_with_stdin_and_exits_with_the_containers_code(node: N
         "run", "-i", "--rm", "--restart=Never", "t4", f"--image={BUSYBOX}", "--", "sh", "-c", command, stdin="abc\n"
     )
     assert result.returncode == 4, result.stderr
-    assert result.stdout == 'before\ngot abc\npod "t4" deleted\n'
+    assert result.stdout == 'before\ngot abc\npod "t4" deleted from default namespace\n'
     assert result.stderr.endswith("pod default/t4 terminated (Error)\n")
 
 
@@ -87,7 +88,7 @@ def test_run_it_rm_with_a_shell(node: Node) -> None:
     code, shown = kubectl_in_pty(node, args, [(b"# ", b"echo $((6*7))\n"), (b"42", b"exit 0\n")])
     assert code == 0, shown
     assert shown.startswith(b"If you don't see a command prompt, try pressing enter.\r\n")
-    assert b"42\r\n" in shown and shown.endswith(b'pod "shell" deleted\r\n')
+    assert b"42\r\n" in shown and shown.endswith(b'pod "shell" deleted from default namespace\r\n')
 
 
 def test_exec_into_a_missing_pod_or_container(node: Node) -> None:

@@ -329,7 +329,7 @@ def test_watch_shows_a_delete_as_terminating_then_deleted(echo_and_web: Node) ->
         added = {row(watch.expect(lambda line: line.startswith("ADDED")))[1] for _ in range(2)}
         assert added == {"echo", "web"}
         deleted = node.kubectl("delete", "pod", "web", "--grace-period=1")
-        assert deleted.stdout == 'pod "web" deleted\n', deleted.stderr
+        assert deleted.stdout == 'pod "web" deleted from default namespace\n', deleted.stderr
         terminating = row(watch.expect(lambda line: line.startswith("MODIFIED") and " web " in line and "Terminating" in line))
         assert terminating[:2] == ["MODIFIED", "web"]
         assert row(watch.expect(lambda line: line.startswith("DELETED")))[1] == "web"
@@ -465,7 +465,7 @@ def test_version_shows_our_server_version(node: Node) -> None:
     theirs = ok(node.kubectl("version"))
     server = [line for line in theirs.splitlines() if line.startswith("Server Version: ")]
     assert server == [line for line in ours(node, "version").splitlines() if line.startswith("Server Version: ")]
-    assert server[0].startswith("Server Version: v1.32.") and "minikubelet" in server[0]
+    assert server[0].startswith("Server Version: v1.37.") and "minikubelet" in server[0]
 
 
 def test_api_resources_lists_what_we_serve(node: Node) -> None:

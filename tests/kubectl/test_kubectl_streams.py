@@ -279,7 +279,7 @@ def test_run_then_wait_for_ready_and_for_delete(node: Node) -> None:
     assert (ready.returncode, ready.stdout) == (0, "pod/echo condition met\n"), ready.stderr
     assert node.pod("echo")["status"]["phase"] == "Running"
     deleting = node.kubectl("delete", "pod", "echo", "--wait=false")
-    assert (deleting.returncode, deleting.stdout) == (0, 'pod "echo" deleted\n'), deleting.stderr
+    assert (deleting.returncode, deleting.stdout) == (0, 'pod "echo" deleted from default namespace\n'), deleting.stderr
     gone = node.kubectl("wait", "--for=delete", "pod/echo", "--timeout=30s", timeout=60)
     assert gone.returncode == 0, gone.stderr
     assert node.kubectl("get", "pod", "echo").stderr == 'Error from server (NotFound): pods "echo" not found\n'

@@ -243,7 +243,10 @@ def test_replace_and_replace_force(node: Node, tmp_path: Path) -> None:
     assert (refused.returncode, refused.stderr.splitlines()[0]) == (1, f'The Pod "web" is invalid: {FORBIDDEN}')
     # --force deletes (waiting until the pod is gone) and creates.
     relabelled = manifest(tmp_path / "web.json", labels={"app": "web", "v": "2"})
-    ok(node.kubectl("replace", "--force", "-f", str(relabelled), timeout=90), 'pod "web" deleted\npod/web replaced\n')
+    ok(
+        node.kubectl("replace", "--force", "-f", str(relabelled), timeout=90),
+        'pod "web" deleted from default namespace\npod/web replaced\n',
+    )
     assert get(node)["metadata"]["uid"] != uid
     assert get(node)["metadata"]["labels"] == {"app": "web", "v": "2"}
 
@@ -336,10 +339,16 @@ def test_delete_all_by_label_and_a_missing_pod(node: Node, tmp_path: Path) -> No
             node.kubectl("create", "-f", str(manifest(tmp_path / f"{name}.json", name, labels={"app": app}))),
             f"pod/{name} created\n",
         )
-    ok(node.kubectl("delete", "pods", "-l", "app=x"), 'pod "a" deleted\npod "b" deleted\n')
+    ok(
+        node.kubectl("delete", "pods", "-l", "app=x"),
+        'pod "a" deleted from default namespace\npod "b" deleted from default namespace\n',
+    )
     assert node.kubectl("get", "pods", "-o", "name").stdout == "pod/c\n"
     ok(node.kubectl("create", "-f", str(tmp_path / "a.json")), "pod/a created\n")
-    ok(node.kubectl("delete", "pods", "--all"), 'pod "a" deleted\npod "c" deleted\n')
+    ok(
+        node.kubectl("delete", "pods", "--all"),
+        'pod "a" deleted from default namespace\npod "c" deleted from default namespace\n',
+    )
     assert node.kubectl("get", "pods").stderr == "No resources found in default namespace.\n"
     failed(node.kubectl("delete", "pod", "nope"), 'Error from server (NotFound): pods "nope" not found\n')
 
@@ -347,7 +356,7 @@ def test_delete_all_by_label_and_a_missing_pod(node: Node, tmp_path: Path) -> No
 def test_delete_waits_until_the_pod_is_gone(node: Node, tmp_path: Path) -> None:
     ok(node.kubectl("create", "-f", str(manifest(tmp_path / "web.json"))), "pod/web created\n")
     assert running(node)
-    ok(node.kubectl("delete", "pod", "web"), 'pod "web" deleted\n')
+    ok(node.kubectl("delete", "pod", "web"), 'pod "web" deleted from default namespace\n')
     assert missing(node)  # at once: kubectl returned only after the DELETED event
 
 
@@ -355,7 +364,7 @@ def test_delete_with_a_grace_period_and_without_waiting(node: Node, tmp_path: Pa
     ok(node.kubectl("create", "-f", str(manifest(tmp_path / "web.json", script=STUBBORN))), "pod/web created\n")
     assert running(node)
     started = time.monotonic()
-    ok(node.kubectl("delete", "pod", "web", "--grace-period=3", "--wait=false"), 'pod "web" deleted\n')
+    ok(node.kubectl("delete", "pod", "web", "--grace-period=3", "--wait=false"), 'pod "web" deleted from default namespace\n')
     terminating = get(node)
     assert terminating["metadata"]["deletionGracePeriodSeconds"] == 3
     assert "deletionTimestamp" in terminating["metadata"]
@@ -369,7 +378,7 @@ def test_force_delete_removes_the_pod_at_once(node: Node, tmp_path: Path) -> Non
     assert running(node)
     uid = get(node)["metadata"]["uid"]
     forced = node.kubectl("delete", "pod", "web", "--force", "--grace-period=0")
-    assert (forced.returncode, forced.stdout) == (0, 'pod "web" force deleted\n')
+    assert (forced.returncode, forced.stdout) == (0, 'pod "web" force deleted from default namespace\n')
     assert forced.stderr == (
         "Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. "
         "The resource may continue to run on the cluster indefinitely.\n"

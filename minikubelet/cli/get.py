@@ -457,8 +457,9 @@ def _watch(client: ApiClient, target: Target, options: Options, params: dict[str
         return
 
 
-def _emit(writer: RememberingTabWriter, text: str) -> None:
-    writer.write(text)
+def _emit(writer: RememberingTabWriter, text: str | list[str]) -> None:
+    """Write a printer's text (or a table's chunks, each flushed as printTable flushes) and show it now."""
+    writer.write_chunks([text] if isinstance(text, str) else text)
     sys.stdout.write(writer.take())
     sys.stdout.flush()
 
@@ -472,8 +473,8 @@ class _TableWatch:
         self.printed_headers = False
         self.last_columns: list[Any] = []
 
-    def _print(self, table: dict[str, Any], event_type: str) -> str:
-        from minikubelet.printing.render import table_text
+    def _print(self, table: dict[str, Any], event_type: str) -> list[str]:
+        from minikubelet.printing.render import table_chunks
 
         columns = table.get("columnDefinitions") or []
         no_headers = self.options.no_headers or (self.printed_headers and (not columns or columns == self.last_columns))
@@ -484,7 +485,7 @@ class _TableWatch:
             self.printed_headers = False
         if table.get("rows"):
             self.printed_headers = True
-        return table_text(
+        return table_chunks(
             table,
             wide=self.options.output == "wide",
             no_headers=no_headers,
@@ -494,15 +495,15 @@ class _TableWatch:
             event_type=event_type,
         )
 
-    def first(self) -> str:
+    def first(self) -> list[str]:
         table = dict(self.table)
         table["rows"] = [] if self.watch_only else _sorted_rows(table, self.options)  # kubectl's skipPrinter
         return self._print(table, "ADDED" if self.options.output_watch_events else "")
 
-    def event(self, kind: str, table: dict[str, Any]) -> str:
+    def event(self, kind: str, table: dict[str, Any]) -> list[str]:
         return self._print(table, kind if self.options.output_watch_events else "")
 
-    def skipped(self, table: dict[str, Any]) -> str:
+    def skipped(self, table: dict[str, Any]) -> list[str]:
         """kubectl's skipPrinter: the table without its rows (its columns still count)."""
         return self._print({**table, "rows": []}, "")
 

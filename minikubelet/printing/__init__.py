@@ -2,7 +2,7 @@
 
 Real kubectl asks the API server for a `meta.k8s.io/v1` Table and only lays it out; `kubectl describe`
 formats the objects itself. Both halves live here so that the server (`tables`) and our own CLI
-(`render`, `describe`) produce exactly the bytes kubectl 1.32 prints. Everything works on plain JSON
+(`render`, `describe`) produce exactly the bytes kubectl 1.37 prints. Everything works on plain JSON
 dicts in Kubernetes wire format and takes the current time explicitly, so every output is testable.
 """
 

@@ -1,6 +1,6 @@
-"""`kubectl describe pod` and `kubectl describe node`, byte for byte.
+"""`kubectl describe pod` and `kubectl describe node`, byte for byte as kubectl 1.37 prints them.
 
-kubectl's describers (`staging/src/k8s.io/kubectl/pkg/describe/describe.go`) write `key:\tvalue` lines
+kubectl's describers (`staging/src/k8s.io/kubectl/pkg/describe/describe.go`, as of 1.37) write `key:\tvalue` lines
 through a PrefixWriter (two spaces per level, ESC and CR escaped) into one Go tabwriter (minwidth 0,
 tabwidth 8, padding 2, padchar ' '), so the layout is decided by which lines carry tabs: `IPs:` or
 `Command:` on a line of their own end an alignment block, a condition row `Ready \tTrue \n` keeps its
@@ -9,13 +9,21 @@ format strings, into our tabwriter emulation; the rest follows from the algorith
 
 Timestamps are shown in the time zone of `now` (kubectl shows the client's local time); durations come
 from `durations.human_duration`. Quantities are printed in Kubernetes' canonical form.
+
+What 1.37 prints differently from 1.32: an event's message is prefixed with its involvedObject.fieldPath
+(`spec.containers{app}: Started container app`); probes read `successThreshold=1 failureThreshold=3`
+(not `#success=1 #failure=3`); a named container port reads `8080/TCP (http)`; a projected secret or
+config map says `Optional: false`; `SchedulingGroup:` follows the tolerations; the node's `System Info`
+has no `Kube-Proxy Version`; the QoS class is computed container by container (and from pod-level
+resources when set); the node's pod table counts pod-level resources and the containers' actual
+(status) resources, as component-helpers' PodRequests/PodLimits do.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
@@ -159,16 +167,55 @@ def _max_into(total: ResourceList, more: ResourceList) -> None:
             total[name] = quantity
 
 
-def _pod_resources(pod: Obj, kind: str) -> ResourceList:
-    """kubectl's resourcehelper podRequests/podLimits: containers, init containers (sidecars), overhead."""
+def _is_pod_level_resource(name: str) -> bool:
+    return name in ("cpu", "memory") or name.startswith("hugepages-")
+
+
+def _pod_level_set(spec: Obj, kinds: Sequence[str]) -> bool:
+    """IsPodLevelRequestsSet (`requests`) / IsPodLevelResourcesSet (both): spec.resources names cpu, memory
+    or a huge page size."""
+    resources = spec.get("resources")
+    if resources is None:
+        return False
+    return any(_is_pod_level_resource(name) for kind in kinds for name in resources.get(kind) or {})
+
+
+def _pod_level_resources_set(spec: Obj) -> bool:
+    return _pod_level_set(spec, ("requests", "limits"))
+
+
+def _container_status(pod: Obj, name: Any) -> Obj | None:
+    """findContainerStatus: the regular containers' statuses first, then the init containers'."""
+    status = pod.get("status") or {}
+    for key in ("containerStatuses", "initContainerStatuses"):
+        for entry in status.get(key) or []:
+            if entry.get("name") == name:
+                found: Obj = entry
+                return found
+    return None
+
+
+def _resize_infeasible(pod: Obj) -> bool:
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "PodResizePending":
+            return bool(condition.get("reason") == "Infeasible")
+    return False
+
+
+Pick = Callable[[Obj], Mapping[str, Any] | None]
+
+
+def _aggregate(pod: Obj, pick: Pick) -> ResourceList:
+    """aggregateContainerResourcesByFn: the containers' sum, at least what any init container needs beside
+    the sidecars started before it (restartable init containers count in the sum too)."""
     spec = pod.get("spec") or {}
     total: ResourceList = {}
     for container in spec.get("containers") or []:
-        _add_into(total, _resource_list((container.get("resources") or {}).get(kind)))
+        _add_into(total, _resource_list(pick(container)))
     sidecars: ResourceList = {}
     init_max: ResourceList = {}
     for container in spec.get("initContainers") or []:
-        own = _resource_list((container.get("resources") or {}).get(kind))
+        own = _resource_list(pick(container))
         if container.get("restartPolicy") == "Always":
             _add_into(total, own)
             _add_into(sidecars, own)
@@ -178,33 +225,136 @@ def _pod_resources(pod: Obj, kind: str) -> ResourceList:
             _add_into(effective, sidecars)
         _max_into(init_max, effective)
     _max_into(total, init_max)
-    _add_into(total, _resource_list(spec.get("overhead")))
+    return total
+
+
+def _max_of(first: ResourceList, *others: ResourceList) -> ResourceList:
+    result = dict(first)
+    for other in others:
+        _max_into(result, other)
+    return result
+
+
+def _spec_resources(container: Obj, kind: str) -> Mapping[str, Any] | None:
+    found: Mapping[str, Any] | None = (container.get("resources") or {}).get(kind)
+    return found
+
+
+def _container_requests(pod: Obj, *, use_status: bool) -> ResourceList:
+    """AggregateContainerRequests; with `use_status`, the larger of the spec's, the allocated and the actual
+    (status) requests, resource by resource (only the latter two while a resize is infeasible)."""
+    specs = _aggregate(pod, lambda c: _spec_resources(c, "requests"))
+    if not use_status:
+        return specs
+    infeasible = _resize_infeasible(pod)
+
+    def allocated(container: Obj) -> Mapping[str, Any] | None:
+        status = _container_status(pod, container.get("name"))
+        if status is not None and status.get("allocatedResources") is not None:
+            found: Mapping[str, Any] = status["allocatedResources"]
+            return found
+        return None if infeasible else _spec_resources(container, "requests")
+
+    def actuated(container: Obj) -> Mapping[str, Any] | None:
+        status = _container_status(pod, container.get("name"))
+        actual = (status or {}).get("resources") or {}
+        if actual.get("requests") is not None:
+            found: Mapping[str, Any] = actual["requests"]
+            return found
+        return allocated(container)
+
+    allocated_total, actuated_total = _aggregate(pod, allocated), _aggregate(pod, actuated)
+    if infeasible:
+        return _max_of(actuated_total, allocated_total)
+    return _max_of(specs, actuated_total, allocated_total)
+
+
+def _container_limits(pod: Obj, *, use_status: bool) -> ResourceList:
+    """AggregateContainerLimits; with `use_status`, the larger of the spec's and the actual (status) limits."""
+    specs = _aggregate(pod, lambda c: _spec_resources(c, "limits"))
+    if not use_status:
+        return specs
+    infeasible = _resize_infeasible(pod)
+
+    def actuated(container: Obj) -> Mapping[str, Any] | None:
+        actual = (_container_status(pod, container.get("name")) or {}).get("resources") or {}
+        if actual.get("limits") is not None:
+            found: Mapping[str, Any] = actual["limits"]
+            return found
+        return None if infeasible else _spec_resources(container, "limits")
+
+    actuated_total = _aggregate(pod, actuated)
+    return actuated_total if infeasible else _max_of(specs, actuated_total)
+
+
+def _apply_pod_level(total: ResourceList, pod_level: Mapping[str, Any] | None) -> None:
+    for name, quantity in _resource_list(pod_level).items():
+        if _is_pod_level_resource(name):
+            total[name] = quantity
+
+
+def _pod_resources(pod: Obj, kind: str, *, use_status: bool = False) -> ResourceList:
+    """component-helpers' PodRequests (`requests`) / PodLimits (`limits`), as kubectl 1.37's describe node
+    calls them: the containers' aggregate, replaced by the pod-level values where spec.resources sets them,
+    plus the overhead (for limits, only on a limit that is set and not zero)."""
+    spec = pod.get("spec") or {}
+    overhead = _resource_list(spec.get("overhead"))
+    if kind == "requests":
+        total = _container_requests(pod, use_status=use_status)
+        if _pod_level_set(spec, ("requests",)):
+            _apply_pod_level(total, spec["resources"].get("requests"))
+        _add_into(total, overhead)
+        return total
+    total = _container_limits(pod, use_status=use_status)
+    if _pod_level_resources_set(spec):
+        _apply_pod_level(total, spec["resources"].get("limits"))
+    for name, quantity in overhead.items():
+        if name in total and total[name].value != 0:
+            total[name] = total[name].plus(quantity)
     return total
 
 
 def pod_qos_class(pod: Obj) -> str:
-    """`qos.GetPodQOS`: status.qosClass when set, else BestEffort / Guaranteed / Burstable as ComputePodQOS."""
+    """`qos.GetPodQOS`: status.qosClass when set, else `ComputePodQOS`.
+
+    ComputePodQOS (kubectl 1.37) rates the pod-level resources when they are set, else every init and
+    regular container on its own: a container is BestEffort without any request or limit, else each of cpu
+    and memory is BestEffort (request = limit = 0), Guaranteed (request = limit > 0) or Burstable (they
+    differ); one Burstable rating, or a mix of BestEffort and Guaranteed, makes the pod Burstable.
+    """
     stored = (pod.get("status") or {}).get("qosClass")
     if stored:
         return str(stored)
     spec = pod.get("spec") or {}
-    requests: ResourceList = {}
-    limits: ResourceList = {}
-    guaranteed = True
-    for container in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
-        resources = container.get("resources") or {}
-        _add_into(requests, _qos_resources(resources.get("requests")))
-        container_limits = _qos_resources(resources.get("limits"))
-        _add_into(limits, container_limits)
-        guaranteed = guaranteed and {"cpu", "memory"} <= container_limits.keys()
+    if _pod_level_resources_set(spec):
+        return _requirements_qos(spec.get("resources"))
+    pod_qos = ""
+    for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+        container_qos = _requirements_qos(container.get("resources"))
+        if container_qos == "Burstable":
+            return container_qos
+        if not pod_qos:
+            pod_qos = container_qos
+        elif pod_qos != container_qos:
+            return "Burstable"
+    return pod_qos or "BestEffort"
+
+
+def _requirements_qos(resources: Obj | None) -> str:
+    requests, limits = (resources or {}).get("requests") or {}, (resources or {}).get("limits") or {}
     if not requests and not limits:
         return "BestEffort"
-    matching = all(name in limits and limits[name].value == q.value for name, q in requests.items())
-    return "Guaranteed" if guaranteed and matching and len(requests) == len(limits) else "Burstable"
-
-
-def _qos_resources(raw: Mapping[str, Any] | None) -> ResourceList:
-    return {name: q for name, q in _resource_list(raw).items() if name in ("cpu", "memory") and q.value > 0}
+    qos = ""
+    for name in ("cpu", "memory"):
+        request, limit = _qty(requests.get(name, 0)), _qty(limits.get(name, 0))
+        if request.value != limit.value:
+            return "Burstable"
+        resource_qos = "BestEffort" if request.value == 0 else "Guaranteed"
+        if not qos:
+            qos = resource_qos
+        elif qos != resource_qos:
+            return "Burstable"
+    return qos
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -266,6 +416,41 @@ def _tolerations_multiline(w: _Writer, title: str, tolerations: Sequence[Obj]) -
         w.write(0, _toleration_text(toleration) + "\n")
 
 
+def _requirement_text(key: str, operator: str, values: Sequence[Any]) -> str:
+    """One labels.Requirement as `String()` writes it (values sorted)."""
+    joined = ",".join(sorted(str(v) for v in values))
+    texts = {"Equals": f"{key}={joined}", "In": f"{key} in ({joined})", "NotIn": f"{key} notin ({joined})"}
+    return texts.get(operator) or (key if operator == "Exists" else f"!{key}")
+
+
+def _format_label_selector(selector: Obj) -> str:
+    """metav1.FormatLabelSelector: the requirements sorted by key, `<none>` for an empty selector, `<error>`
+    for one LabelSelectorAsSelector refuses (an unknown operator, In/NotIn without values...)."""
+    requirements = [(str(k), "Equals", [v]) for k, v in (selector.get("matchLabels") or {}).items()]
+    for expression in selector.get("matchExpressions") or []:
+        operator, values = str(expression.get("operator") or ""), list(expression.get("values") or [])
+        if operator not in ("In", "NotIn", "Exists", "DoesNotExist") or (operator in ("In", "NotIn")) != bool(values):
+            return "<error>"
+        requirements.append((str(expression.get("key") or ""), operator, values))
+    text = ",".join(_requirement_text(*r) for r in sorted(requirements, key=lambda r: r[0]))
+    return text or "<none>"
+
+
+def _topology_spread_constraints(w: _Writer, constraints: Sequence[Obj]) -> None:
+    """describeTopologySpreadConstraints: one line per constraint, sorted by topology key."""
+    if not constraints:
+        return
+    w.write(0, "Topology Spread Constraints:\t")
+    for index, constraint in enumerate(sorted(constraints, key=lambda c: str(c.get("topologyKey", "")))):
+        if index:
+            w.write(0, "\t")
+        text = f"{constraint.get('topologyKey', '')}:{constraint.get('whenUnsatisfiable', '')}"
+        text += f" when max skew {constraint.get('maxSkew', 0)} is exceeded"
+        if constraint.get("labelSelector") is not None:
+            text += f" for selector {_format_label_selector(constraint['labelSelector'])}"
+        w.write(0, text + "\n")
+
+
 def _taint_text(taint: Obj) -> str:
     key, value, effect = (str(taint.get(k) or "") for k in ("key", "value", "effect"))
     return f"{key}={value}:{effect}" if value else f"{key}:{effect}"
@@ -311,6 +496,9 @@ def _describe_events(w: _Writer, events: Sequence[Obj]) -> None:
     for event in sorted(events, key=_event_sort_key):
         source = (event.get("source") or {}).get("component") or event.get("reportingController") or ""
         message = str(event.get("message") or "").strip()
+        field_path = (event.get("involvedObject") or {}).get("fieldPath")
+        if field_path:
+            message = f"{field_path}: {message}"
         row = f"{event.get('type', '')}\t{event.get('reason', '')}\t{_event_interval(w, event)}\t{source}\t{message}"
         w.write(1, row + "\n")
 
@@ -355,11 +543,12 @@ def _http_url(action: Obj) -> str:
 
 
 def describe_probe(probe: Obj) -> str:
-    """kubectl's `DescribeProbe`: `http-get http://:8080/x delay=5s timeout=2s period=5s #success=1 #failure=1`."""
+    """kubectl's `DescribeProbe`:
+    `http-get http://:8080/x delay=5s timeout=2s period=5s successThreshold=1 failureThreshold=1`."""
     attrs = (
         f"delay={probe.get('initialDelaySeconds', 0)}s timeout={probe.get('timeoutSeconds', 0)}s "
-        f"period={probe.get('periodSeconds', 0)}s #success={probe.get('successThreshold', 0)} "
-        f"#failure={probe.get('failureThreshold', 0)}"
+        f"period={probe.get('periodSeconds', 0)}s successThreshold={probe.get('successThreshold', 0)} "
+        f"failureThreshold={probe.get('failureThreshold', 0)}"
     )
     if probe.get("exec") is not None:
         return f"exec {_go_list(probe['exec'].get('command') or [])} {attrs}"
@@ -382,6 +571,12 @@ def _ports_line(w: _Writer, title: str, plural: str, entries: list[str]) -> None
         w.write(2, f"{title}:\t{_or_none(text)}\n")
 
 
+def _port_text(port: Obj, key: str) -> str:
+    """describeContainerPorts / describeContainerHostPorts: `8080/TCP`, or `8080/TCP (http)` when named."""
+    text = f"{port.get(key, 0)}/{port.get('protocol', '')}"
+    return f"{text} ({port['name']})" if port.get("name") else text
+
+
 def _seccomp(w: _Writer, level: int, security_context: Obj | None) -> None:
     profile = (security_context or {}).get("seccompProfile")
     if not profile:
@@ -399,8 +594,8 @@ def _container_basics(w: _Writer, container: Obj, status: Obj | None, space: str
     if status is not None:
         w.write(2, f"Image ID:\t{status.get('imageID', '')}\n")
     ports = container.get("ports") or []
-    _ports_line(w, "Port", "Ports", [f"{p.get('containerPort', 0)}/{p.get('protocol', '')}" for p in ports])
-    _ports_line(w, "Host Port", "Host Ports", [f"{p.get('hostPort', 0)}/{p.get('protocol', '')}" for p in ports])
+    _ports_line(w, "Port", "Ports", [_port_text(p, "containerPort") for p in ports])
+    _ports_line(w, "Host Port", "Host Ports", [_port_text(p, "hostPort") for p in ports])
     _seccomp(w, 2, container.get("securityContext"))
 
 
@@ -757,6 +952,10 @@ def describe_pod(pod: Obj, events: Sequence[Obj] | None, *, now: datetime) -> st
     w.write(0, f"QoS Class:\t{pod_qos_class(pod)}\n")
     _labels_multiline(w, "Node-Selectors", spec.get("nodeSelector"))
     _tolerations_multiline(w, "Tolerations", spec.get("tolerations") or [])
+    _topology_spread_constraints(w, spec.get("topologySpreadConstraints") or [])
+    if spec.get("schedulingGroup") is not None:
+        w.write(0, "SchedulingGroup:\n")
+        w.write(1, f"PodGroupName:\t{spec['schedulingGroup'].get('podGroupName') or ''}\n")
     if events is not None:
         _describe_events(w, events)
     return w.value()
@@ -814,7 +1013,6 @@ _SYSTEM_INFO = (
     ("Architecture", "architecture"),
     ("Container Runtime Version", "containerRuntimeVersion"),
     ("Kubelet Version", "kubeletVersion"),
-    ("Kube-Proxy Version", "kubeProxyVersion"),
 )
 
 
@@ -841,7 +1039,8 @@ def _node_pods(w: _Writer, pods: Sequence[Obj], allocatable: ResourceList) -> No
     w.write(1, "---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n")
     cpu, memory = allocatable.get("cpu", _ZERO).milli(), allocatable.get("memory", _ZERO).whole()
     for pod in pods:
-        requests, limits = _pod_resources(pod, "requests"), _pod_resources(pod, "limits")
+        requests = _pod_resources(pod, "requests", use_status=True)
+        limits = _pod_resources(pod, "limits", use_status=True)
         cells = [
             _with_percent(requests.get("cpu", _ZERO), cpu, milli=True),
             _with_percent(limits.get("cpu", _ZERO), cpu, milli=True),

@@ -1,12 +1,14 @@
-"""Server-side Tables (`meta.k8s.io/v1` `Table`), as kube-apiserver builds them for `kubectl get`.
+"""Server-side Tables (`meta.k8s.io/v1` `Table`), as kube-apiserver 1.37 builds them for `kubectl get`.
 
-kubectl 1.32 does not know how to print a Pod: it sends `Accept: application/json;as=Table;…` and lays
+kubectl 1.37 does not know how to print a Pod: it sends `Accept: application/json;as=Table;…` and lays
 out whatever columns and cells the server returns; given a plain PodList it falls back to `NAME AGE`.
 So the API server has to compute kubectl's columns itself, which kube-apiserver does with
 `pkg/printers/internalversion/printers.go` (`printPod`, `printEvent`, `printNode`, `printNamespace`,
 `printLease`).
 This module is a port of those functions. Like kube-apiserver, it always generates the wide cells
-(priority-1 columns); the client hides them unless `-o wide`.
+(priority-1 columns); the client hides them unless `-o wide`. Since 1.32 the columns of pods, events,
+nodes, namespaces and leases are unchanged; printPod now shows a failed container's reason (`Error`)
+rather than `Completed` when the first container completed and another one failed.
 """
 
 from __future__ import annotations
@@ -299,9 +301,12 @@ def _terminated_reason(terminated: Obj) -> str:
 
 
 def _containers_step(summary: _PodSummary, pod: Obj) -> None:
-    """printPod's loop over regular container statuses, last to first (so the first one wins)."""
+    """printPod's loop over regular container statuses, last to first (so the first one wins). A pod whose
+    first container `Completed` shows `Running` while a ready container runs in a Ready pod, else the first
+    non-zero exit's reason (`Error`), else `NotReady` while a container still runs."""
     summary.restarts, summary.last_restart = summary.sidecar_restarts, summary.sidecar_last_restart
     has_running = False
+    error_reason = ""
     for status in reversed(_statuses(pod, "containerStatuses")):
         summary.restarts += int(status.get("restartCount") or 0)
         summary.last_restart = summary.later(summary.last_restart, status)
@@ -311,11 +316,18 @@ def _containers_step(summary: _PodSummary, pod: Obj) -> None:
             summary.reason = waiting["reason"]
         elif terminated is not None:
             summary.reason = _terminated_reason(terminated)
+            if int(terminated.get("exitCode") or 0) != 0:
+                error_reason = summary.reason
         elif status.get("ready") and state.get("running") is not None:
             has_running = True
             summary.ready += 1
-    if summary.reason == "Completed" and has_running:
-        summary.reason = "Running" if _has_condition(pod, "Ready") else "NotReady"
+    if summary.reason == "Completed":
+        if has_running and _has_condition(pod, "Ready"):
+            summary.reason = "Running"
+        elif error_reason:
+            summary.reason = error_reason
+        elif has_running:
+            summary.reason = "NotReady"
 
 
 def _summarize(pod: Obj) -> _PodSummary:

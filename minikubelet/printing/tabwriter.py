@@ -8,7 +8,9 @@ never padded). Reproducing kubectl byte for byte means reproducing this algorith
 module does, following `tabwriter.go` (`Write`, `terminateCell`, `format`, `writeLines`).
 
 Text is handled as `str`; cell widths count code points, as Go counts runes. The Escape character and
-`FilterHTML`/`StripEscape` are not supported (kubectl uses neither).
+`FilterHTML`/`StripEscape` are not supported (kubectl uses neither). `REMEMBER_WIDTHS` is the flag of
+github.com/liggitt/tabwriter, the fork `kubectl get` writes through: a column, counted from the left, is
+never narrower than it has been in any earlier block, flushes included.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["ALIGN_RIGHT", "DEBUG", "DISCARD_EMPTY_COLUMNS", "TAB_INDENT", "TabWriter", "tabwrite"]
+__all__ = ["ALIGN_RIGHT", "DEBUG", "DISCARD_EMPTY_COLUMNS", "REMEMBER_WIDTHS", "TAB_INDENT", "TabWriter", "tabwrite"]
 
 ALIGN_RIGHT = 4
 DISCARD_EMPTY_COLUMNS = 8
 TAB_INDENT = 16
 DEBUG = 32
+REMEMBER_WIDTHS = 64  # liggitt/tabwriter only
 
 _SEPARATORS = re.compile(r"([\t\v\n\f])")
 
@@ -46,6 +49,7 @@ class TabWriter:
         # Go: "tab padding enforces left-alignment".
         self._flags = flags & ~ALIGN_RIGHT if padchar == "\t" else flags
         self._out: list[str] = []
+        self._maxwidths: list[int] = []  # REMEMBER_WIDTHS: kept across flushes
         self._reset()
 
     def _reset(self) -> None:
@@ -98,6 +102,8 @@ class TabWriter:
             self._write_lines(line0, this)
             line0 = this
             width, this = self._measure_block(column, this, line1)
+            if self._flags & REMEMBER_WIDTHS:
+                width = self._remembered(width)
             self._widths.append(width)
             self._format(line0, this)
             self._widths.pop()
@@ -114,6 +120,19 @@ class TabWriter:
         if discardable and self._flags & DISCARD_EMPTY_COLUMNS:
             width = 0
         return width, this
+
+    def _remembered(self, width: int) -> int:
+        """liggitt/tabwriter's RememberWidths: the block's width, or the widest this column has been."""
+        column = len(self._widths)
+        if len(self._maxwidths) < column:
+            self._maxwidths.extend(self._widths[len(self._maxwidths) :])
+        if len(self._maxwidths) == column:
+            self._maxwidths.append(width)
+        elif self._maxwidths[column] > width:
+            width = self._maxwidths[column]
+        else:
+            self._maxwidths[column] = width
+        return width
 
     def _write_lines(self, line0: int, line1: int) -> None:
         for index in range(line0, line1):

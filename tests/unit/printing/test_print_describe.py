@@ -1,9 +1,10 @@
-"""`kubectl describe pod|node` goldens and the pieces they are made of.
+"""`kubectl describe pod|node` goldens (kubectl 1.37) and the pieces they are made of.
 
 The goldens were laid out by hand from kubectl's write sequence and the tabwriter block rule (minwidth
 0, padding 2: a block's values start 2 columns after its longest key; a line without a tab ends the
 block). The first golden is kubelet-spec 6.2's example, byte for byte except the order of its events
-(see `test_spec_example`).
+(see `test_spec_example`) and its probe line, which kubectl 1.37 writes `successThreshold=1
+failureThreshold=1` where 1.32 wrote `#success=1 #failure=1`.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ Containers:
       Finished:     Mon, 01 Jan 2024 10:01:11 +0000
     Ready:          True
     Restart Count:  1
-    Liveness:       http-get http://:8080/not/exist delay=5s timeout=2s period=5s #success=1 #failure=1
+    Liveness:       http-get http://:8080/not/exist delay=5s timeout=2s period=5s successThreshold=1 failureThreshold=1
     Environment:    <none>
     Mounts:         <none>
 Conditions:
@@ -618,9 +619,9 @@ Containers:
     Requests:
       cpu:      250m
       memory:   64Mi
-    Liveness:   grpc <pod>:9000  delay=0s timeout=1s period=10s #success=1 #failure=3
-    Readiness:  exec [cat /tmp/health] delay=5s timeout=1s period=5s #success=1 #failure=3
-    Startup:    tcp-socket :8080 delay=0s timeout=1s period=10s #success=1 #failure=30
+    Liveness:   grpc <pod>:9000  delay=0s timeout=1s period=10s successThreshold=1 failureThreshold=3
+    Readiness:  exec [cat /tmp/health] delay=5s timeout=1s period=5s successThreshold=1 failureThreshold=3
+    Startup:    tcp-socket :8080 delay=0s timeout=1s period=10s successThreshold=1 failureThreshold=30
     Environment:
       GREETING:  hello
       MULTI:     a
@@ -852,7 +853,7 @@ def test_other_volume_types() -> None:
 def test_describe_probe(handler: dict[str, Any], expected: str) -> None:
     timings = {"initialDelaySeconds": 5, "timeoutSeconds": 2, "periodSeconds": 5, "successThreshold": 1}
     probe = {**handler, **timings, "failureThreshold": 1}
-    assert describe_probe(probe) == f"{expected} delay=5s timeout=2s period=5s #success=1 #failure=1"
+    assert describe_probe(probe) == f"{expected} delay=5s timeout=2s period=5s successThreshold=1 failureThreshold=1"
 
 
 def resources(requests: dict[str, str] | None = None, limits: dict[str, str] | None = None) -> dict[str, Any]:
@@ -884,6 +885,32 @@ FULL = {"cpu": "500m", "memory": "128Mi"}
         (qos_pod(resources(FULL, FULL), init=(resources({"cpu": "1"}),)), "Burstable"),
         (qos_pod(resources({"ephemeral-storage": "1Gi"}, {"ephemeral-storage": "1Gi"})), "BestEffort"),
         ({"spec": {"containers": []}, "status": {"qosClass": "Guaranteed"}}, "Guaranteed"),
+        # 1.37 rates each container: equal sums over unequal containers no longer make a pod Guaranteed.
+        (
+            qos_pod(
+                resources({"cpu": "1", "memory": "1Gi"}, {"cpu": "2", "memory": "1Gi"}),
+                resources({"cpu": "2", "memory": "1Gi"}, {"cpu": "1", "memory": "1Gi"}),
+            ),
+            "Burstable",
+        ),
+        (qos_pod(resources({"cpu": "1"}, {"cpu": "1"})), "Burstable"),  # cpu Guaranteed, memory BestEffort
+        (qos_pod(resources({"cpu": "0", "memory": "0"}, {"memory": "0"})), "BestEffort"),
+        # Pod-level resources decide when they name cpu or memory (or a huge page size).
+        ({"spec": {"resources": resources(FULL, FULL), "containers": [{"name": "a"}]}}, "Guaranteed"),
+        (
+            {"spec": {"resources": resources(FULL), "containers": [{"name": "a", "resources": resources(FULL, FULL)}]}},
+            "Burstable",
+        ),
+        ({"spec": {"resources": resources({"ephemeral-storage": "1Gi"}), "containers": [{"name": "a"}]}}, "BestEffort"),
+        (
+            {
+                "spec": {
+                    "resources": resources({"ephemeral-storage": "1Gi"}),
+                    "containers": [{"name": "a", "resources": resources(FULL, FULL)}],
+                }
+            },
+            "Guaranteed",
+        ),
     ],
 )
 def test_pod_qos_class(body: dict[str, Any], expected: str) -> None:
@@ -939,6 +966,70 @@ def test_events_series_event_time_and_sorting() -> None:
         "  Warning  BackOff    10s (x4 over 60s)   kubelet            Back-off restarting failed container\n"
     )
     assert describe_events([], now=NOW) == "Events:  <none>\n"
+
+
+def test_event_messages_name_the_field_path() -> None:
+    """kubectl 1.37 prefixes an event's message with its involvedObject.fieldPath (the container)."""
+    created = event("Normal", "Created", " Created container app ", first=5, last=5)
+    created["involvedObject"] = {"kind": "Pod", "name": "echo", "fieldPath": "spec.containers{app}"}
+    scheduled = event("Normal", "Scheduled", "Successfully assigned default/echo to minikube", first=9, last=9)
+    scheduled["involvedObject"] = {"kind": "Pod", "name": "echo", "fieldPath": ""}
+    assert describe_events([created, scheduled], now=NOW) == (
+        "Events:\n"
+        "  Type    Reason     Age   From     Message\n"
+        "  ----    ------     ----  ----     -------\n"
+        "  Normal  Scheduled  9s    kubelet  Successfully assigned default/echo to minikube\n"
+        "  Normal  Created    5s    kubelet  spec.containers{app}: Created container app\n"
+    )
+
+
+def test_named_ports_topology_spread_and_scheduling_group() -> None:
+    body = {
+        "metadata": {"name": "p", "namespace": "default"},
+        "spec": {
+            "containers": [
+                {
+                    "name": "app",
+                    "image": "busybox",
+                    "ports": [
+                        {"name": "http", "containerPort": 8080, "hostPort": 18080, "protocol": "TCP"},
+                        {"containerPort": 53, "protocol": "UDP"},
+                    ],
+                },
+                {"name": "one", "image": "busybox", "ports": [{"name": "metrics", "containerPort": 9090, "protocol": "TCP"}]},
+            ],
+            "topologySpreadConstraints": [
+                {
+                    "maxSkew": 1,
+                    "topologyKey": "zone",
+                    "whenUnsatisfiable": "DoNotSchedule",
+                    "labelSelector": {
+                        "matchLabels": {"app": "p"},
+                        "matchExpressions": [
+                            {"key": "tier", "operator": "In", "values": ["web", "api"]},
+                            {"key": "canary", "operator": "DoesNotExist"},
+                        ],
+                    },
+                },
+                {"maxSkew": 2, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway"},
+                {"maxSkew": 1, "topologyKey": "rack", "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {}},
+            ],
+            "schedulingGroup": {"podGroupName": "training"},
+        },
+    }
+    output = describe_pod(body, None, now=NOW)
+    assert "    Ports:        8080/TCP (http), 53/UDP\n    Host Ports:   18080/TCP (http), 0/UDP\n" in output
+    # The constraints' key, the longest of its block, sets where the second container's values start.
+    assert "    Port:                     9090/TCP (metrics)\n    Host Port:                0/TCP (metrics)\n" in output
+    assert output.endswith(
+        "Tolerations:                  <none>\n"
+        "Topology Spread Constraints:  kubernetes.io/hostname:ScheduleAnyway when max skew 2 is exceeded\n"
+        "                              rack:ScheduleAnyway when max skew 1 is exceeded for selector <none>\n"
+        "                              zone:DoNotSchedule when max skew 1 is exceeded for selector "
+        "app=p,!canary,tier in (api,web)\n"
+        "SchedulingGroup:\n"
+        "  PodGroupName:  training\n"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1079,7 +1170,6 @@ System Info:
   Architecture:               amd64
   Container Runtime Version:  docker://27.4.0
   Kubelet Version:            v1.32.0
-  Kube-Proxy Version:         v1.32.0
 PodCIDR:                      10.244.0.0/24
 PodCIDRs:                     10.244.0.0/24
 Non-terminated Pods:          (2 in total)
@@ -1105,6 +1195,46 @@ Events:
 
 def test_describe_node() -> None:
     assert describe_node(node(), node_pods(), node_events(), now=NOW) == NODE_GOLDEN
+
+
+def node_pod_resources() -> list[dict[str, Any]]:
+    sized = node_pod("sized", 60, {"requests": {"cpu": "250m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}})
+    sized["spec"]["resources"] = {"requests": {"cpu": "1", "memory": "256Mi"}, "limits": {"cpu": "2"}}
+    resized = node_pod("resized", 60, {"requests": {"cpu": "250m"}, "limits": {"cpu": "500m"}})
+    resized["status"]["containerStatuses"] = [
+        {"name": "app", "allocatedResources": {"cpu": "500m"}, "resources": {"requests": {"cpu": "400m"}, "limits": {"cpu": "1"}}}
+    ]
+    overhead = node_pod("overhead", 60, {"requests": {"cpu": "100m"}, "limits": {"memory": "50Mi"}})
+    overhead["spec"]["overhead"] = {"cpu": "100m", "memory": "10Mi"}
+    infeasible = node_pod("infeasible", 60, {"requests": {"cpu": "2"}, "limits": {"cpu": "2"}})
+    infeasible["status"]["conditions"] = [{"type": "PodResizePending", "status": "True", "reason": "Infeasible"}]
+    infeasible["status"]["containerStatuses"] = [{"name": "app", "allocatedResources": {"cpu": "1"}}]
+    return [sized, resized, overhead, infeasible]
+
+
+def test_describe_node_counts_pod_level_status_and_overhead_resources() -> None:
+    """1.37 (component-helpers' PodRequests/PodLimits): pod-level resources replace the containers' sums;
+    a pod's own row takes the larger of the spec's, the allocated and the actual (status) resources (only
+    the latter while a resize is infeasible), the totals only the spec's; overhead adds to a limit only
+    where one is set."""
+    output = describe_node(node(), node_pod_resources(), None, now=NOW)
+    assert output[output.index("Non-terminated Pods:") :] == (
+        "Non-terminated Pods:          (4 in total)\n"
+        "  Namespace                   Name          CPU Requests  CPU Limits  Memory Requests  Memory Limits  Age\n"
+        "  ---------                   ----          ------------  ----------  ---------------  -------------  ---\n"
+        "  default                     sized         1 (25%)       2 (50%)     256Mi (3%)       128Mi (1%)     60s\n"
+        "  default                     resized       500m (12%)    1 (25%)     0 (0%)           0 (0%)         60s\n"
+        "  default                     overhead      200m (5%)     0 (0%)      10Mi (0%)        60Mi (0%)      60s\n"
+        "  default                     infeasible    1 (25%)       0 (0%)      0 (0%)           0 (0%)         60s\n"
+        "Allocated resources:\n"
+        "  (Total limits may be over 100 percent, i.e., overcommitted.)\n"
+        "  Resource           Requests     Limits\n"
+        "  --------           --------     ------\n"
+        "  cpu                3450m (86%)  4500m (112%)\n"
+        "  memory             266Mi (3%)   188Mi (2%)\n"
+        "  ephemeral-storage  0 (0%)       0 (0%)\n"
+        "  hugepages-2Mi      0 (0%)       0 (0%)\n"
+    )
 
 
 def test_describe_node_lease_taints_and_extended_resources() -> None:

@@ -150,6 +150,62 @@ STATUS_CASES: list[tuple[str, dict[str, Any], str, str, str]] = [
         "0",
     ),
     (
+        "completed-but-another-failed",  # 1.37: the failure shows, not Completed
+        pod(
+            phase="Failed",
+            containers=("a", "z"),
+            statuses=[status("a", state=terminated(0, "Completed")), status("z", state=terminated(1, "Error"))],
+        ),
+        "0/2",
+        "Error",
+        "0",
+    ),
+    (
+        "completed-failed-without-reason-and-running",
+        pod(
+            containers=("a", "b", "c"),
+            ready_condition="False",
+            statuses=[
+                status("a", state=terminated(0, "Completed")),
+                status("b", ready=True, state=RUNNING),
+                status("c", state=terminated(2)),
+            ],
+        ),
+        "1/3",
+        "ExitCode:2",
+        "0",
+    ),
+    (
+        "completed-running-ready-beats-a-failure",
+        pod(
+            containers=("a", "b", "c"),
+            ready_condition="True",
+            statuses=[
+                status("a", state=terminated(0, "Completed")),
+                status("b", ready=True, state=RUNNING),
+                status("c", state=terminated(1, "Error")),
+            ],
+        ),
+        "1/3",
+        "Running",
+        "0",
+    ),
+    (
+        "first-failure-wins",
+        pod(
+            phase="Failed",
+            containers=("a", "b", "c"),
+            statuses=[
+                status("a", state=terminated(0, "Completed")),
+                status("b", state=terminated(137, "OOMKilled")),
+                status("c", state=terminated(1, "Error")),
+            ],
+        ),
+        "0/3",
+        "OOMKilled",
+        "0",
+    ),
+    (
         "first-status-wins",
         pod(
             containers=("a", "b"),
@@ -417,6 +473,43 @@ def test_render_without_row_objects_pads_with_empty_cells() -> None:
     assert render_table(table, with_namespace=True) == (
         "NAMESPACE   NAME   READY   STATUS    RESTARTS      AGE\n            echo   1/1     Running   2 (45s ago)   3m10s\n"
     )
+
+
+def _name_message_table(rows: list[tuple[Any, Any]], *, last: str = "") -> dict[str, Any]:
+    columns = [{"name": "Name", "priority": 0}, {"name": "Message", "priority": 0}]
+    if last:
+        columns.append({"name": last, "priority": 0})
+    return {"columnDefinitions": columns, "rows": [{"cells": [*cells, *(["x"] if last else [])]} for cells in rows]}
+
+
+def test_render_pads_headers_to_the_widest_raw_cell_in_bytes() -> None:
+    """1.37's printTable pads a header (but the last) to its column's longest raw cell, in bytes: a column of
+    multi-byte cells comes out wider than the tabwriter alone (which counts runes) would make it."""
+    table = _name_message_table([("crème-brûlée", "a\nlong second line"), ("b", "short")], last="Age")
+    assert render_table(table) == (  # 12 runes but 15 bytes; a 4-character cell from 18 raw bytes
+        "NAME              MESSAGE              AGE\n"
+        "crème-brûlée      a...                 x\n"
+        "b                 short                x\n"
+    )
+    # The last column is never padded: a cut message in it changes nothing.
+    assert render_table(_name_message_table([("b", "a\nlong second line")])) == "NAME   MESSAGE\nb      a...\n"
+
+
+def test_render_no_headers_pads_the_first_row_instead() -> None:
+    table = _name_message_table([("é", "cut\nhere"), ("bb", "x")], last="Age")
+    assert render_table(table, no_headers=True) == "é     cut...   x\nbb    x        x\n"
+
+
+def test_render_flushes_every_100_rows_keeping_the_widths() -> None:
+    """The tabwriter is flushed every 100 rows; it remembers the widths (RememberWidths), and the padded
+    header already holds the widest cell, so a wide cell after row 100 still lines up."""
+    rows = [(f"r{i}", "m") for i in range(150)] + [("a-much-longer-name", "m")]
+    lines = render_table(_name_message_table(rows)).splitlines()
+    assert lines[0] == "NAME                 MESSAGE"
+    assert {len(line) - 1 for line in lines[1:]} == {21}  # every MESSAGE cell starts at column 21
+    rows = [("a-much-longer-name", "m")] + [(f"r{i}", "m") for i in range(150)]
+    lines = render_table(_name_message_table(rows), no_headers=True).splitlines()
+    assert {len(line) - 1 for line in lines} == {21}
 
 
 def test_render_empty_table_prints_nothing() -> None:

@@ -14,6 +14,7 @@ from minikubelet.printing.tabwriter import (
     ALIGN_RIGHT,
     DEBUG,
     DISCARD_EMPTY_COLUMNS,
+    REMEMBER_WIDTHS,
     TAB_INDENT,
     TabWriter,
     tabwrite,
@@ -204,3 +205,17 @@ def test_invalid_arguments() -> None:
         TabWriter(-1, 8, 1)
     with pytest.raises(ValueError):
         TabWriter(0, 8, 1, "--")
+
+
+def test_remember_widths_keeps_a_column_as_wide_as_it_has_been() -> None:
+    """liggitt/tabwriter's RememberWidths (kubectl get): across flushes, and across blocks of one flush."""
+    writer = TabWriter(0, 8, 1, " ", REMEMBER_WIDTHS)
+    writer.write("wide-cell\tx\n")
+    writer.flush()
+    writer.write("a\tb\tc\n")
+    writer.flush()
+    assert writer.getvalue() == "wide-cell x\na         b c\n"
+    assert tabwrite("long\tx\nno tabs\na\tb\n", minwidth=0, tabwidth=8, padding=1, flags=REMEMBER_WIDTHS) == (
+        "long x\nno tabs\na    b\n"
+    )
+    assert tabwrite("long\tx\nno tabs\na\tb\n", minwidth=0, tabwidth=8, padding=1) == "long x\nno tabs\na b\n"

@@ -1,6 +1,6 @@
-"""The real /usr/bin/kubectl (1.32) reading from a real node: every output format of `get`, held-open
-watches, events, nodes, `get all`, describe (byte for byte against ours), version, api-resources, and
-kubectl's usual error for a resource type the node does not serve.
+"""The real kubectl (1.37, the virtualenv's) reading from a real node: every output format of `get`,
+held-open watches, events, nodes, `get all`, describe (byte for byte against ours), version,
+api-resources, and kubectl's usual error for a resource type the node does not serve.
 
 kubectl prints what the API server hands it: server-side Tables for `get` (full objects in the rows for
 `--sort-by`), JSON for `-o json|yaml|jsonpath|custom-columns|name`, aggregated discovery for `api-resources`
@@ -293,7 +293,7 @@ def test_get_all_expands_the_all_category_to_pods(echo_and_web: Node, tmp_path: 
     # On a cold cache: aggregated discovery (/api and /apis answer apidiscovery.k8s.io/v2), then only pods.
     cold = node.kubectl("get", "all", "-v=6", f"--cache-dir={tmp_path / 'cache'}")
     assert cold.returncode == 0, cold.stderr
-    requests = re.findall(r"GET https://[^/]+(\S+) 200 OK", cold.stderr)
+    requests = re.findall(r'verb="GET" url="https://[^/]+(\S+)" status="200 OK"', cold.stderr)
     assert requests == ["/api?timeout=32s", "/apis?timeout=32s", "/api/v1/namespaces/default/pods?limit=500"]
 
 
@@ -377,11 +377,26 @@ def test_describe_pods_prints_what_we_print(echo_and_web: Node) -> None:
     )
     assert "pod/web" not in described and "default/web" not in described
     agrees(node, "describe", "pod", "echo")
+    # kubectl 1.37 shows the events of a single object only, unless --show-events says otherwise.
     every = agrees(node, "describe", "pods").stdout
     assert [line.split()[1] for line in every.splitlines() if line.startswith("Name:")] == ["bad", "done", "echo", "web"]
+    assert "Events:" not in every and "Events:" not in agrees(node, "describe", "pod", "echo", "web").stdout
+    assert agrees(node, "describe", "pods", "--show-events").stdout.count("\nEvents:\n") == 4
+    quiet = agrees(
+        node,
+        "describe",
+        "pod",
+        "echo",
+        "--show-events=false",
+        reference=lambda: ours(node, "describe", "pod", "echo", "--no-show-events"),
+    )
+    assert "Events:" not in quiet.stdout
     assert "Warning  ErrImageNeverPull" in agrees(node, "describe", "pod", "bad").stdout
     by_label = agrees(node, "describe", "pods", "-l", "app=web").stdout
-    assert by_label.startswith("Name:         web\n")
+    assert by_label.startswith("Name:         web\n") and "\nEvents:\n" in by_label
+    # A name that matches nothing describes the pods it is a prefix of (without events), each then a newline.
+    prefixed = agrees(node, "describe", "pod", "ec").stdout
+    assert prefixed.startswith("Name:         echo\n") and prefixed.endswith("\n\n") and "Events:" not in prefixed
 
 
 def _node_events(node: Node, name: str, uid: str) -> str:
@@ -491,14 +506,14 @@ def test_api_resources_lists_what_we_serve(node: Node) -> None:
 @pytest.mark.parametrize(
     ("words", "named"),
     [
-        (["get", "deployments"], "deployments"),
-        (["get", "svc"], "svc"),
-        (["get", "deployments.apps"], "deployments"),
-        (["get", "configmaps,pods"], "configmaps"),
-        (["describe", "jobs"], "jobs"),
+        (["get", "deployments"], '"deployments"'),
+        (["get", "svc"], '"svc"'),
+        (["get", "deployments.apps"], '"deployments" in group "apps"'),  # kubectl 1.37 names the group
+        (["get", "configmaps,pods"], '"configmaps"'),
+        (["describe", "jobs"], '"jobs"'),
     ],
 )
 def test_an_unserved_resource_type_is_kubectls_usual_error(node: Node, words: list[str], named: str) -> None:
     result = node.kubectl(*words)
     assert (result.returncode, result.stdout) == (1, "")
-    assert result.stderr == f'error: the server doesn\'t have a resource type "{named}"\n'
+    assert result.stderr == f"error: the server doesn't have a resource type {named}\n"

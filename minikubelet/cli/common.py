@@ -166,7 +166,15 @@ def default_container(pod: dict[str, Any], *, quiet: bool = False) -> str:
     annotated = pod["metadata"].get("annotations", {}).get(DEFAULT_CONTAINER_ANNOTATION, "")
     if annotated in names:
         return str(annotated)
-    others = [f"{c['name']} (init)" for c in spec.get("initContainers", [])]
-    if (len(names) > 1 or others) and not quiet:
-        eprint(f'Defaulted container "{names[0]}" out of: {", ".join(names + others)}')
+    if (len(names) > 1 or spec.get("initContainers") or spec.get("ephemeralContainers")) and not quiet:
+        eprint(f'Defaulted container "{names[0]}" out of: {all_container_names(pod)}')
     return str(names[0])
+
+
+def all_container_names(pod: dict[str, Any]) -> str:
+    """kubectl's podcmd.AllContainerNames: `app, debugger (ephem), setup (init)`."""
+    spec = pod.get("spec", {})
+    names = [c["name"] for c in spec.get("containers") or []]
+    names += [f"{c['name']} (ephem)" for c in spec.get("ephemeralContainers") or []]
+    names += [f"{c['name']} (init)" for c in spec.get("initContainers") or []]
+    return ", ".join(names)

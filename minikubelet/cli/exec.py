@@ -32,8 +32,8 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
+from minikubelet.cli.common import all_container_names, default_container, eprint
 from minikubelet.cli.common import connect as connect_api
-from minikubelet.cli.common import default_container, eprint
 from minikubelet.client import resource_path
 from minikubelet.errors import MinikubeletError, StatusError, UnavailableError
 from minikubelet.node.kubeconfig import Connection, read_connection
@@ -74,6 +74,8 @@ def exec_command(
     phase = obj.get("status", {}).get("phase", "")
     if phase in ("Succeeded", "Failed"):
         raise MinikubeletError(f"cannot exec into a container in a completed pod; current phase is {phase}")
+    if container and container not in _container_names(obj):
+        raise MinikubeletError(f"container {container} is not valid for pod {name} out of: {all_container_names(obj)}")
     use_tty = usable_tty(stdin=stdin, tty=tty, quiet=quiet)
     request = SessionRequest(
         path=resource_path("pods", namespace, name, "exec"),
@@ -87,6 +89,11 @@ def exec_command(
     if code:
         eprint(f"command terminated with exit code {code}")
         raise typer.Exit(code)
+
+
+def _container_names(pod: dict[str, Any]) -> set[str]:
+    spec = pod.get("spec", {})
+    return {c["name"] for key in ("containers", "ephemeralContainers", "initContainers") for c in spec.get(key) or []}
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,14 @@ from typing import Annotated, Any
 
 import typer
 
-from minikubelet.cli.common import DEFAULT_CONTAINER_ANNOTATION, connect, default_container, eprint, parse_duration
+from minikubelet.cli.common import (
+    DEFAULT_CONTAINER_ANNOTATION,
+    all_container_names,
+    connect,
+    default_container,
+    eprint,
+    parse_duration,
+)
 from minikubelet.client import ApiClient, resource_path
 from minikubelet.errors import MinikubeletError
 
@@ -114,7 +121,7 @@ def _chosen_container(pod: dict[str, Any], container: str) -> str:
     every = _every_container(pod)
     if container:
         if container not in every:
-            raise MinikubeletError(f"container {container} is not valid for pod {name}")
+            raise MinikubeletError(f"container {container} is not valid for pod {name} out of: {all_container_names(pod)}")
         return container
     annotated = str(pod["metadata"].get("annotations", {}).get(DEFAULT_CONTAINER_ANNOTATION, ""))
     if annotated in every:

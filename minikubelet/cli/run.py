@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -25,6 +26,11 @@ from minikubelet.node.paths import NodePaths
 POD_RUNNING_TIMEOUT = 60.0  # kubectl's --pod-running-timeout default, for both of its waits
 _FINISHED = ("Succeeded", "Failed")
 PROMPT_HINT = "If you don't see a command prompt, try pressing enter."
+RECORDED = (
+    "All commands and output from this session will be recorded in container logs, including credentials and "
+    "sensitive information passed through the command prompt."
+)
+PRE_ATTACH_LOGS_SECONDS = 5.0  # kubectl 1.37 gives the logs printed before attaching 5 s
 
 
 def run_command(
@@ -105,28 +111,43 @@ def _run_attached(client: ApiClient, namespace: str, name: str, *, restart: str,
     if rm:
         target = Target("pods", name)
         deleted = delete_object(client, target, namespace, -1)
-        typer.echo(f'pod "{name}" deleted')
+        typer.echo(f'pod "{name}" deleted from {namespace} namespace')
         wait_gone(client, target, namespace, deleted)
     return 0 if restart == "Always" else _exit_code(pod)
 
 
 def _attach(client: ApiClient, namespace: str, name: str, *, tty: bool, quiet: bool) -> None:
-    """kubectl's attach for run: on failure, a warning and the logs instead."""
+    """kubectl 1.37's attach for run: first the logs the container wrote so far (an attach streams only what
+    comes next), then the attach; on failure, a warning and the logs since then instead."""
+    since = ""
+    try:
+        _print_logs(client, namespace, name, timeout=PRE_ATTACH_LOGS_SECONDS)
+        since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # metav1.Now(), as the query sends it
+    except (MinikubeletError, OSError) as exc:
+        eprint(f"warning: couldn't fetch pre-attach logs: {exc}")
     request = SessionRequest(path=resource_path("pods", namespace, name, "attach"), container=name, stdin=True, tty=tty)
     if not quiet:
+        eprint(RECORDED)
         eprint(PROMPT_HINT)
     try:
         exit_code_of(open_session(read_connection(NodePaths.from_env()), request))
     except MinikubeletError as exc:
         eprint(f"warning: couldn't attach to pod/{name}, falling back to streaming logs: {exc}")
-        _print_logs(client, namespace, name)
+        _print_logs(client, namespace, name, since=since)
+        return
+    if tty and not quiet:  # kubectl's reattachMessage (for a raw terminal only); kubectl attach works against the node
+        typer.echo(f"Session ended, resume using 'kubectl attach {name} -c {name} -n {namespace} -i -t' command")
 
 
-def _print_logs(client: ApiClient, namespace: str, name: str) -> None:
+def _print_logs(client: ApiClient, namespace: str, name: str, *, since: str = "", timeout: float | None = None) -> None:
     out = sys.stdout.buffer
-    for chunk in client.stream(resource_path("pods", namespace, name, "log"), params={"container": name}):
+    params = {"container": name} | ({"sinceTime": since} if since else {})
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for chunk in client.stream(resource_path("pods", namespace, name, "log"), params=params):
         out.write(chunk)
         out.flush()
+        if deadline is not None and time.monotonic() > deadline:
+            break
 
 
 def _wait_for(client: ApiClient, namespace: str, name: str, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:

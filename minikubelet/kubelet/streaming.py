@@ -6,9 +6,9 @@ is one of its containers); this is where what only the node knows is checked: th
 and the container has a running instance. Refusals are `BadRequestError`s in the API server's words, which
 the stream endpoint sends back to the client as the stream's Status.
 
-An attach to a container that keeps its stdin open (`kubectl run -it`) replays the container's output so
-far: the client can only attach once the container runs, and a short command would otherwise print before
-anyone listens (a race real clusters lose output to).
+An attach streams what the container writes from then on, as a CRI attach does: nothing written before is
+sent again. kubectl 1.37's `run -i` (and ours) prints the container's logs so far itself before it attaches,
+so a short command's output is not lost.
 """
 
 from __future__ import annotations
@@ -35,9 +35,8 @@ async def open_exec(
 
 async def open_attach(kubelet: Kubelet, namespace: str, name: str, *, container: str, stdin: bool, tty: bool) -> StreamSession:
     """Connect to the pod's running container's own process."""
-    pod, target = await _running_container(kubelet, namespace, name, container, verb="attach")
-    spec = _container_spec(pod, target.name)
-    return await kubelet.runtime.attach(target.id, stdin=stdin, tty=tty, replay=bool(spec.get("stdin")))
+    _, target = await _running_container(kubelet, namespace, name, container, verb="attach")
+    return await kubelet.runtime.attach(target.id, stdin=stdin, tty=tty)
 
 
 async def _running_container(
@@ -68,12 +67,6 @@ def _container_name(pod: dict[str, Any], name: str, container: str) -> str:
     if container not in regular + [c["name"] for c in spec.get("initContainers", [])]:
         raise BadRequestError(f"container {container} is not valid for pod {name}")
     return container
-
-
-def _container_spec(pod: dict[str, Any], container: str) -> dict[str, Any]:
-    spec = pod["spec"]
-    every: list[dict[str, Any]] = [*spec.get("initContainers", []), *spec.get("containers", [])]
-    return next((c for c in every if c["name"] == container), {})
 
 
 def _waiting_reason(pod: dict[str, Any], container: str) -> str:

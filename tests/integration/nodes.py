@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,16 @@ OLD_KUBECTL = os.environ.get("MINIKUBELET_TEST_OLD_KUBECTL", "/usr/bin/kubectl")
 
 def kubectl_present(path: str = KUBECTL) -> bool:
     return os.access(path, os.X_OK)
+
+
+_RESPONSE = re.compile(r'"Response" verb="(\w+)" url="https://[^/"]+([^"]*)" status="(\d{3})[^"]*"')
+
+
+def kubectl_requests(stderr: str, method: str = "") -> list[tuple[str, str, int]]:
+    """(method, path with query, status code) of each response in kubectl -v=6's log (kubectl 1.37's
+    structured round_trippers lines), those of `method` only when given."""
+    found = [(m[1], m[2], int(m[3])) for m in _RESPONSE.finditer(stderr)]
+    return [request for request in found if not method or request[0] == method]
 POD_INFRA_IMAGE = "minikubelet.local/pause:3.10"
 BUSYBOX = "minikubelet.local/busybox:1.35"
 

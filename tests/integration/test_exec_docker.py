@@ -97,7 +97,7 @@ def test_the_container_of_a_two_container_pod(node: Node, tmp_path: Path) -> Non
         assert defaulted.stderr == 'Defaulted container "first" out of: first, second\n'
         wrong = node.cli("exec", "-c", "third", "pair", "--", "true")
         assert wrong.returncode == 1
-        assert wrong.stderr == "Error from server (BadRequest): container third is not valid for pod pair\n"
+        assert wrong.stderr == "error: container third is not valid for pod pair out of: first, second\n"  # as kubectl 1.37
     finally:
         node.cli("delete", "pod", "pair", "--grace-period=1")
 
@@ -124,7 +124,7 @@ def test_an_interactive_session_on_a_terminal(node: Node, echo: str) -> None:
 def test_run_dash_i_rm_prints_the_output_and_removes_the_pod(node: Node) -> None:
     result = node.cli("run", "-i", "--rm", "--restart=Never", "t", "--image", BUSYBOX, "--", "sh", "-c", "echo hi", timeout=90)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == 'hi\npod "t" deleted\n'
+    assert result.stdout == 'hi\npod "t" deleted from default namespace\n'
     assert node.cli("get", "pod", "t").stderr == 'Error from server (NotFound): pods "t" not found\n'
 
 
@@ -132,7 +132,8 @@ def test_run_dash_i_passes_stdin_and_the_exit_code(node: Node) -> None:
     command = "echo before; read x; echo got $x; exit 4"
     result = node.cli("run", "-i", "--rm", "--restart=Never", "t4", "--image", BUSYBOX, "--", "sh", "-c", command, stdin="abc\n")
     assert result.returncode == 4, result.stderr
-    assert result.stdout == 'before\ngot abc\npod "t4" deleted\n'  # what it printed before the attach is not lost
+    # what it printed before the attach is not lost (printed from the logs), nor printed twice (the attach sends only new output)
+    assert result.stdout == 'before\ngot abc\npod "t4" deleted from default namespace\n'
     assert result.stderr.endswith("pod default/t4 terminated (Error)\n")
 
 
@@ -140,7 +141,8 @@ def test_run_dash_it_rm_on_a_terminal(node: Node) -> None:
     argv = [*CLI, "run", "-it", "--rm", "--restart=Never", "shell", "--image", BUSYBOX, "--", "sh"]
     code, shown = run_in_pty(argv, node.env, [(b"# ", b"echo $((6*7))\n"), (b"42", b"exit 0\n")], timeout=60)
     assert code == 0, shown
-    assert b"42\r\n" in shown and shown.endswith(b'pod "shell" deleted\r\n')
+    assert b"42\r\n" in shown and shown.endswith(b'pod "shell" deleted from default namespace\r\n')
+    assert b"Session ended, resume using 'kubectl attach shell -c shell -n default -i -t' command\r\n" in shown
 
 
 def test_exec_into_a_completed_pod_is_refused(node: Node) -> None:

@@ -87,12 +87,17 @@ def test_run_it_rm_with_a_shell(node: Node) -> None:
     args = ["run", "-it", "--rm", "--restart=Never", "shell", f"--image={BUSYBOX}", "--", "sh"]
     code, shown = kubectl_in_pty(node, args, [(b"# ", b"echo $((6*7))\n"), (b"42", b"exit 0\n")])
     assert code == 0, shown
-    assert shown.startswith(b"If you don't see a command prompt, try pressing enter.\r\n")
+    recorded = b"All commands and output from this session will be recorded in container logs, including credentials"
+    assert shown.startswith(recorded)
+    assert b"If you don't see a command prompt, try pressing enter.\r\n" in shown
+    assert b"Session ended, resume using 'kubectl attach shell -c shell -n default -i -t' command\r\n" in shown
     assert b"42\r\n" in shown and shown.endswith(b'pod "shell" deleted from default namespace\r\n')
 
 
 def test_exec_into_a_missing_pod_or_container(node: Node) -> None:
     missing = node.kubectl("exec", "nope", "--", "ls")
     assert (missing.returncode, missing.stderr) == (1, 'Error from server (NotFound): pods "nope" not found\n')
-    wrong = node.kubectl("exec", "echo", "-c", "bad", "--", "ls")
-    assert (wrong.returncode, wrong.stderr) == (1, "Error from server (BadRequest): container bad is not valid for pod echo\n")
+    wrong = node.kubectl("exec", "echo", "-c", "bad", "--", "ls")  # kubectl 1.37 checks the name itself
+    assert (wrong.returncode, wrong.stderr) == (1, "error: container bad is not valid for pod echo out of: app\n")
+    ours = node.cli("exec", "echo", "-c", "bad", "--", "ls")
+    assert (ours.returncode, ours.stderr) == (wrong.returncode, wrong.stderr)

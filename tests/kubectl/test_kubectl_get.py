@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import yaml
 from compare import agrees, ours
-from nodes import KUBECTL, Node, eventually
+from nodes import KUBECTL, Node, eventually, kubectl_requests
 
 ROOT = Path(__file__).resolve().parents[2]
 ECHO = str(ROOT / "manifests" / "echo-pod.yml")
@@ -293,7 +293,7 @@ def test_get_all_expands_the_all_category_to_pods(echo_and_web: Node, tmp_path: 
     # On a cold cache: aggregated discovery (/api and /apis answer apidiscovery.k8s.io/v2), then only pods.
     cold = node.kubectl("get", "all", "-v=6", f"--cache-dir={tmp_path / 'cache'}")
     assert cold.returncode == 0, cold.stderr
-    requests = re.findall(r'verb="GET" url="https://[^/]+(\S+)" status="200 OK"', cold.stderr)
+    requests = [path for _, path, code in kubectl_requests(cold.stderr, "GET") if code == 200]
     assert requests == ["/api?timeout=32s", "/apis?timeout=32s", "/api/v1/namespaces/default/pods?limit=500"]
 
 

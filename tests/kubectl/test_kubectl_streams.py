@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from nodes import CLI, KUBECTL, Node, eventually
+from nodes import CLI, KUBECTL, Node, eventually, kubectl_requests
 from terminal import run_in_pty
 
 pytestmark = pytest.mark.docker
@@ -84,7 +84,7 @@ def test_logs_of_each_container_and_kubectls_own_choice_of_container(node: Node)
     assert (defaulted.stdout, defaulted.stderr) == ("from-a\na-2\n", 'Defaulted container "a" out of: a, b, setup (init)\n')
     # kubectl picks the container itself: the request already names it.
     verbose = node.kubectl("logs", "duo", "-v=6")
-    assert "/pods/duo/log?container=a 200 OK" in verbose.stderr
+    assert ("GET", "/api/v1/namespaces/default/pods/duo/log?container=a", 200) in kubectl_requests(verbose.stderr)
     assert same_output(node, "logs", "duo", "-c", "b").stdout == "from-b\n"
     assert same_output(node, "logs", "duo", "b").stdout == "from-b\n"  # the inline [CONTAINER] argument
     assert same_output(node, "logs", "duo", "-c", "setup").stdout == "from-init\n"
@@ -94,7 +94,8 @@ def test_logs_of_each_container_and_kubectls_own_choice_of_container(node: Node)
     assert sorted(theirs.stdout.splitlines()) == sorted(ours.stdout.splitlines())
     # A container the pod does not have is refused by kubectl itself, before any request for logs.
     wrong = same_output(node, "logs", "duo", "-c", "nope")
-    assert (wrong.returncode, wrong.stdout, wrong.stderr) == (1, "", "error: container nope is not valid for pod duo\n")
+    expected = "error: container nope is not valid for pod duo out of: a, b, setup (init)\n"
+    assert (wrong.returncode, wrong.stdout, wrong.stderr) == (1, "", expected)
     assert "/log" not in node.kubectl("logs", "duo", "-c", "nope", "-v=6").stderr
 
 
@@ -330,8 +331,8 @@ def test_kubectl_port_forward_fails_at_once_and_names_our_command(node: Node) ->
     start(node, ECHO_POD, "echo")
     env = {**node.env, "KUBECONFIG": str(node.kubeconfig), "HOME": str(node.home)}
     expected = (
-        "error: error upgrading connection: kubectl port-forward needs SPDY, which this node does not serve; "
-        "use `minikubelet port-forward pod/echo [LOCAL_PORT:]REMOTE_PORT` instead\n"
+        "error: error upgrading connection: unable to upgrade connection: kubectl port-forward needs SPDY, which this "
+        "node does not serve; use `minikubelet port-forward pod/echo [LOCAL_PORT:]REMOTE_PORT` instead\n"
     )
     for websockets in ("true", "false"):  # SPDY tunnelled in a WebSocket (1.31+), or plain SPDY
         began = time.monotonic()

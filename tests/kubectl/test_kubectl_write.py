@@ -9,14 +9,13 @@ already covers apply created/unchanged/configured, strict validation on create, 
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from nodes import KUBECTL, Node, eventually
+from nodes import KUBECTL, Node, eventually, kubectl_requests
 
 pytestmark = pytest.mark.docker
 
@@ -105,8 +104,9 @@ def failed(result: subprocess.CompletedProcess[str], stderr: str) -> None:
 
 
 def requests(result: subprocess.CompletedProcess[str], method: str) -> list[tuple[str, int]]:
-    """(query, status code) of each `method` request in kubectl's -v=6 log."""
-    return [(m[1], int(m[2])) for m in re.finditer(rf"\] {method} https://\S+?/pods/\S+?\?(\S+) (\d{{3}}) ", result.stderr)]
+    """(query, status code) of each `method` request to a pod in kubectl's -v=6 log."""
+    found = kubectl_requests(result.stderr, method)
+    return [(path.partition("?")[2], code) for _, path, code in found if "/pods/" in path and "?" in path]
 
 
 # --- apply --------------------------------------------------------------------------------------------------------

@@ -25,7 +25,12 @@ from minikubelet import __version__
 from minikubelet.errors import StatusError, UnavailableError
 from minikubelet.node.kubeconfig import Connection
 
-__all__ = ["TABLE_ACCEPT", "ApiClient", "resource_path"]
+__all__ = [
+    "TABLE_ACCEPT",
+    "ApiClient",
+    "is_namespaced",
+    "resource_path",
+]
 
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 _NAMESPACED = {"pods": True, "events": True, "nodes": False, "namespaces": False}
@@ -35,10 +40,15 @@ _CHUNK = 64 * 1024
 _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
+def is_namespaced(resource: str) -> bool:
+    """Whether objects of `resource` live in a namespace (pods, events) or not (nodes, namespaces)."""
+    return _NAMESPACED.get(resource, True)
+
+
 def resource_path(resource: str, namespace: str | None, name: str = "", subresource: str = "") -> str:
     """`/api/v1/namespaces/<ns>/<resource>[/<name>[/<sub>]]`, or the cluster-wide form."""
     path = "/api/v1"
-    if namespace and _NAMESPACED.get(resource, True):
+    if namespace and is_namespaced(resource):
         path += f"/namespaces/{namespace}"
     path += f"/{resource}"
     if name:

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from minikubelet.cli.common import SINGULAR, Target, connect, eprint, format_status_error, parse_duration, parse_targets
-from minikubelet.client import ApiClient, resource_path
+from minikubelet.client import ApiClient, is_namespaced, resource_path
 from minikubelet.errors import GoneError, MinikubeletError, NotFoundError, StatusError, UnavailableError
 from minikubelet.node.kubeconfig import read_connection
 from minikubelet.node.paths import NodePaths
@@ -67,14 +67,22 @@ def delete_command(
                 failed = True
                 continue
             deleted.append((target, ns, obj))
-            forced = " force" if grace_period == 0 else ""
-            typer.echo(f'{SINGULAR[target.resource]} "{target.name}"{forced} deleted')
+            typer.echo(deleted_line(target, ns, forced=grace_period == 0))
         if wait:
             deadline = time.monotonic() + patience
             for target, ns, obj in deleted:
                 wait_gone(client, target, ns, obj, timeout=max(0.0, deadline - time.monotonic()))
     if failed:
         raise typer.Exit(1)
+
+
+def deleted_line(target: Target, namespace: str, *, forced: bool = False) -> str:
+    """kubectl 1.37's line for a deleted object: `pod "echo" deleted from default namespace` (`force deleted`
+    with a zero grace period; no namespace for a cluster-scoped object)."""
+    operation = "force deleted" if forced else "deleted"
+    if is_namespaced(target.resource):
+        operation += f" from {namespace} namespace"
+    return f'{SINGULAR[target.resource]} "{target.name}" {operation}'
 
 
 def _targets(

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from minikubelet.cli.common import Target, connect, eprint, format_status_error
-from minikubelet.cli.delete import delete_object, wait_gone
+from minikubelet.cli.delete import delete_object, deleted_line, wait_gone
 from minikubelet.cli.exec import SessionRequest, exit_code_of, open_session, usable_tty
 from minikubelet.client import ApiClient, resource_path
 from minikubelet.errors import MinikubeletError, StatusError
@@ -111,7 +111,7 @@ def _run_attached(client: ApiClient, namespace: str, name: str, *, restart: str,
     if rm:
         target = Target("pods", name)
         deleted = delete_object(client, target, namespace, -1)
-        typer.echo(f'pod "{name}" deleted from {namespace} namespace')
+        typer.echo(deleted_line(target, namespace))
         wait_gone(client, target, namespace, deleted)
     return 0 if restart == "Always" else _exit_code(pod)
 

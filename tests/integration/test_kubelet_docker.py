@@ -160,7 +160,7 @@ def test_delete_honours_the_grace_period_of_a_container_ignoring_sigterm(node: N
     node.cli("apply", "-f", "-", stdin=pod_yaml("stubborn", 'trap "" TERM; while true; do sleep 1; done', grace=3), check=True)
     assert eventually(lambda: node.pod("stubborn")["status"].get("phase") == "Running", timeout=30)
     started = time.monotonic()
-    assert node.cli("delete", "pod", "stubborn", check=True).stdout == 'pod "stubborn" deleted\n'
+    assert node.cli("delete", "pod", "stubborn", check=True).stdout == 'pod "stubborn" deleted from default namespace\n'
     took = time.monotonic() - started
     assert 2.5 <= took < 20, took
     ids = subprocess.run(
@@ -300,7 +300,7 @@ def test_force_delete_removes_the_object_at_once_and_the_kubelet_still_cleans_up
     node.cli("apply", "-f", "-", stdin=pod_yaml("forced", 'trap "" TERM; while true; do sleep 1; done'), check=True)
     assert eventually(lambda: node.pod("forced")["status"].get("phase") == "Running", timeout=30)
     result = node.cli("delete", "pod", "forced", "--grace-period=0", "--force", check=True)
-    assert result.stdout == 'pod "forced" force deleted\n'
+    assert result.stdout == 'pod "forced" force deleted from default namespace\n'
     assert node.cli("get", "pod", "forced").returncode == 1, "the API object is gone at once"
 
     def containers() -> list[str]:

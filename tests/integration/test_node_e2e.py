@@ -66,7 +66,7 @@ def test_apply_schedules_the_pod_with_an_event_and_delete_removes_it(node: Node)
     assert name == "echo" and ready in ("0/1", "1/1") and status in ("Pending", "ContainerCreating", "Running")
 
     deleted = node.cli("delete", "pod/echo", check=True)
-    assert deleted.stdout == 'pod "echo" deleted\n'
+    assert deleted.stdout == 'pod "echo" deleted from default namespace\n'
     gone = node.cli("get", "pods")
     assert gone.stdout == "" and gone.stderr == "No resources found in default namespace.\n"
 
@@ -112,7 +112,7 @@ def test_all_namespaces_and_name_output(node: Node) -> None:
     assert table[0].split()[:2] == ["NAMESPACE", "NAME"]
     assert any(line.split()[:2] == ["default", "ns-probe"] for line in table[1:])
     assert "pod/ns-probe" in node.cli("get", "pods", "-o", "name", check=True).stdout.splitlines()
-    assert node.cli("delete", "pod", "ns-probe", check=True).stdout == 'pod "ns-probe" deleted\n'
+    assert node.cli("delete", "pod", "ns-probe", check=True).stdout == 'pod "ns-probe" deleted from default namespace\n'
 
 
 def test_our_watch_prints_a_row_per_change(node: Node) -> None:
@@ -144,5 +144,5 @@ def test_delete_by_manifest_and_describe_all(node: Node) -> None:
     described = node.cli("describe", "pods", check=True).stdout
     assert "Name:         multi" in described and "Name:         other" in described
     assert "POD_NAME:   (v1:metadata.name)" in described or "POD_NAME:" in described
-    assert node.cli("delete", "-f", manifest, check=True).stdout == 'pod "multi" deleted\n'
-    assert node.cli("delete", "pod/other", check=True).stdout == 'pod "other" deleted\n'
+    assert node.cli("delete", "-f", manifest, check=True).stdout == 'pod "multi" deleted from default namespace\n'
+    assert node.cli("delete", "pod/other", check=True).stdout == 'pod "other" deleted from default namespace\n'

@@ -269,7 +269,7 @@ def test_a_deletion_cut_short_by_the_crash_finishes_after_the_restart(node: Node
     assert eventually(lambda: node.pod("stubborn")["status"].get("phase") == "Running", timeout=30)
     uid = node.pod("stubborn")["metadata"]["uid"]
     deleting = node.cli("delete", "pod", "stubborn", "--grace-period=4", "--no-wait", check=True)
-    assert deleting.stdout == 'pod "stubborn" deleted\n'
+    assert deleting.stdout == 'pod "stubborn" deleted from default namespace\n'
     assert eventually(lambda: event_count(node, "stubborn", "Killing") >= 1, timeout=10)
 
     kill_daemon(node)  # in the middle of the grace period: the kubelet was waiting for the container

@@ -86,7 +86,7 @@ def test_a_delete_waiting_while_the_node_stays_down_times_out_with_one_line(
         if deleting.poll() is None:
             deleting.kill()
             deleting.wait()
-    assert out == 'pod "g1" deleted\n'
+    assert out == 'pod "g1" deleted from default namespace\n'
     assert deleting.returncode == 1, (deleting.returncode, err)
     assert err == "error: timed out waiting for the condition on pods/g1\n"
     assert [c for c in ours(docker_client, node, uid) if c.status == "running"], "the pod really still runs"
@@ -114,6 +114,6 @@ def test_a_delete_waiting_through_a_node_restart_succeeds_once_the_pod_is_gone(
         if deleting.poll() is None:
             deleting.kill()
             deleting.wait()
-    assert (deleting.returncode, out, err) == (0, 'pod "g2" deleted\n', "")
+    assert (deleting.returncode, out, err) == (0, 'pod "g2" deleted from default namespace\n', "")
     assert node.cli("get", "pod", "g2").returncode == 1, "delete said deleted while the pod exists"
     assert not ours(docker_client, node, uid)

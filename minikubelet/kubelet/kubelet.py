@@ -448,7 +448,7 @@ class Kubelet:
                 self.recorder.record(pod, "Warning", "Failed", f"Error: {exc}", field_path=_field_path(pod, name))
                 state.soon = True
                 return
-            self.recorder.record(pod, "Normal", "Created", f"Created container {name}", field_path=_field_path(pod, name))
+            self.recorder.record(pod, "Normal", "Created", f"Created container: {name}", field_path=_field_path(pod, name))
             try:
                 await self.runtime.start_container(cid)
             except ContainerRuntimeError as exc:

@@ -289,7 +289,7 @@ def test_logs_errors_and_real_kubectl(node: Node) -> None:
     assert defaulted.stderr.startswith('Defaulted container "app" out of: app, sidecar')
     bad = node.cli("logs", "multi", "-c", "nope")
     # Refused client-side, as kubectl does.
-    assert bad.returncode == 1 and bad.stderr == "error: container nope is not valid for pod multi\n"
+    assert bad.returncode == 1 and bad.stderr == "error: container nope is not valid for pod multi out of: app, sidecar\n"
     theirs = node.kubectl("logs", "multi", "-c", "app")
     assert theirs.returncode == 0, theirs.stderr
     assert "GET /from-sidecar" in theirs.stdout

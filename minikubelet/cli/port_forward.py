@@ -229,7 +229,7 @@ class _Forwarder:
             pass
         finally:
             writer.close()
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, asyncio.CancelledError):  # cancelled here too, on Ctrl-C
                 await writer.wait_closed()
 
     async def _open(self, listener: _Listener) -> ClientConnection | None:

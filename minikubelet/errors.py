@@ -14,6 +14,7 @@
         ├── AlreadyExistsError             409 AlreadyExists  pods "x" already exists
         ├── ConflictError                  409 Conflict       stale resourceVersion
         ├── GoneError                      410 Expired        watch from a resourceVersion too old
+        ├── RequestEntityTooLargeError     413 RequestEntityTooLarge  a body or a JSON patch over the API server's limits
         └── UnavailableError               503 ServiceUnavailable (the node is not running, ...)
 
 Bugs stay builtins (ValueError, AssertionError, ...) and keep their tracebacks.
@@ -45,6 +46,7 @@ __all__ = [
     "ManifestError",
     "MinikubeletError",
     "NotFoundError",
+    "RequestEntityTooLargeError",
     "RuntimeUnavailableError",
     "StatusError",
     "UnauthorizedError",
@@ -333,6 +335,16 @@ class UnavailableError(StatusError):
     code, reason = 503, "ServiceUnavailable"
 
 
+class RequestEntityTooLargeError(StatusError):
+    """apimachinery's NewRequestEntityTooLargeError: the message is `Request entity too large: <why>`."""
+
+    code, reason = 413, "RequestEntityTooLarge"
+
+    @classmethod
+    def because(cls, why: str) -> RequestEntityTooLargeError:
+        return cls(f"Request entity too large: {why}")
+
+
 _STATUS_ERRORS: tuple[type[StatusError], ...] = (
     BadRequestError,
     UnauthorizedError,
@@ -341,4 +353,5 @@ _STATUS_ERRORS: tuple[type[StatusError], ...] = (
     ConflictError,
     GoneError,
     UnavailableError,
+    RequestEntityTooLargeError,
 )

@@ -3,7 +3,14 @@
 Routing, content negotiation (JSON or a server-side Table), watch streams (newline-delimited JSON held
 open until the client leaves or `timeoutSeconds` passes), bearer-token auth, and Status-shaped errors.
 What happens to objects is the registry's business (`registry.py`); exec and attach, WebSocket
-sessions, are `streams.py`'s.
+sessions, are `streams.py`'s; how bodies and query parameters are read, `decoding.py`'s.
+
+This app runs on the daemon's one event loop, beside the kubelet and the prober, so no request may hold the loop:
+a write reads its body on the loop (at most MAX_BODY_BYTES), then decodes it, applies its patch, validates,
+stores and encodes the answer in a worker thread (`_WORKERS`, its own pool, so the Docker calls of the loop's
+default executor never wait behind requests). Its answers stay the API server's: a method a path does not serve
+is a 405 Status and an unknown path a 404 one, and request headers over Go's limit (MaxHeaderBytes, 1 MiB, plus
+4 KiB) are Go's plain-text 431. A client that goes away in the middle of its body is logged in one line.
 """
 
 from __future__ import annotations
@@ -14,18 +21,19 @@ import hmac
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import yaml
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from minikubelet.api.loading import MAX_DEPTH, YAML_LOADER, check_bounds
-from minikubelet.apiserver import discovery, leases, watchlist
+from minikubelet.apiserver import decoding, discovery, leases, watchlist
+from minikubelet.apiserver.decoding import MAX_BODY_BYTES
 from minikubelet.apiserver.registry import (
     RESOURCES,
     FieldValidation,
@@ -39,11 +47,13 @@ from minikubelet.errors import BadRequestError, GoneError, InvalidError, NotFoun
 from minikubelet.printing import tables
 from minikubelet.store import ObjectSelector
 
-__all__ = ["MAX_BODY_BYTES", "build_app"]
+__all__ = ["MAX_BODY_BYTES", "MAX_HEADER_BYTES", "build_app"]
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 3 * 1024 * 1024
+#: What Go's server reads of a request line and headers: MaxHeaderBytes (1 MiB, the API server's) plus 4 KiB.
+MAX_HEADER_BYTES = 1024 * 1024 + 4096
+_HEADERS_TOO_LARGE = b"431 Request Header Fields Too Large"
 _OPEN_PATHS = frozenset({"/readyz", "/livez", "/healthz", "/version"})
 _NOT_FOUND = {
     "kind": "Status",
@@ -55,6 +65,16 @@ _NOT_FOUND = {
     "details": {},
     "code": 404,
 }
+#: The patch media types in the API server's order (installer.go), as its 415 lists them.
+_PATCH_MEDIA_TYPES = (
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+    "application/apply-patch+yaml",
+)
+#: Request work that may cost (a body decoded, a patch applied, an object validated, stored and encoded) runs in
+#: these threads, not on the event loop. The store is thread-safe, and the registry holds its lock only briefly.
+_WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="apiserver")
 _PATCH_TYPES: dict[str, PatchType] = {
     "application/strategic-merge-patch+json": "strategic",
     "application/merge-patch+json": "merge",
@@ -140,8 +160,47 @@ def build_app(
         Route("/api/v1/{resource}", api.collection, methods=["GET", "POST"]),
         Route("/api/v1/{resource}/{name}", api.item, methods=["GET", "PUT", "PATCH", "DELETE"]),
     ]
-    app = Starlette(routes=routes)
-    return _BearerAuth(app, token)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _routing_error})
+    return _HeaderLimit(_BearerAuth(app, token))
+
+
+class _HeaderLimit:
+    """Go's server reads at most MAX_HEADER_BYTES of request line and headers; past that it answers 431 in plain
+    text and hangs up, before any handler (or authentication) sees the request. uvicorn reads any length, so the
+    same answer comes from here."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and _header_bytes(scope) > MAX_HEADER_BYTES:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1009})
+                return
+            length = str(len(_HEADERS_TOO_LARGE)).encode()
+            headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", length), (b"connection", b"close")]
+            await send({"type": "http.response.start", "status": 431, "headers": headers})
+            await send({"type": "http.response.body", "body": _HEADERS_TOO_LARGE})
+            return
+        await self.app(scope, receive, send)
+
+
+def _header_bytes(scope: Scope) -> int:
+    """The size of the request line and headers as they came on the wire (HTTP/1.1)."""
+    query = scope["query_string"]
+    target = len(scope.get("raw_path") or scope["path"].encode()) + (len(query) + 1 if query else 0)
+    line = len(scope.get("method", "GET")) + 1 + target + len(" HTTP/1.1\r\n")
+    return line + sum(len(name) + len(value) + 4 for name, value in scope["headers"]) + 2
+
+
+async def _routing_error(request: Request, exc: Exception) -> Response:
+    """No route for the path (404), or not for this method (405): the Status go-restful's errors become."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return _json(_MethodNotAllowed().status(), 405, dict(exc.headers or {}))
+    if exc.status_code == 404:
+        return _json(_NOT_FOUND, 404)
+    return _json(StatusError(exc.detail).status(), exc.status_code)  # pragma: no cover - the router raises no other
 
 
 class _BearerAuth:
@@ -209,6 +268,10 @@ def _errors(handler: Handler) -> Handler:
             return _status_response(invalid_status(exc), 422)
         except StatusError as exc:
             return _status_response(exc.status(), exc.code)
+        except ClientDisconnect:
+            # Nobody waits for an answer; the request is simply dropped (no traceback: nothing went wrong here).
+            log.info("%s %s: the client went away before it sent the whole body", request.method, request.url.path[:200])
+            return Response(status_code=400)
         except Exception:
             log.exception("%s %s failed", request.method, request.url.path)
             body = {
@@ -291,17 +354,19 @@ class _Api:
     async def collection(self, request: Request) -> Response:
         resource, namespace = _resource(request)
         if request.method == "POST":
-            body = await _read_json(request)
-            obj, warnings = self.registry.create(
-                resource,
-                namespace,
-                body,
-                validation=_field_validation(request),
-                dry_run=_dry_run(request),
-                manager=_field_manager(request),
-            )
-            return _json(obj, 201, _warning_headers(warnings))
+            data, media = await _read_body(request)
+            validation, dry_run, manager = _field_validation(request), _dry_run(request), _field_manager(request)
+
+            def create() -> Response:
+                body = decoding.decode_body(data, media)
+                obj, warnings = self.registry.create(
+                    resource, namespace, body, validation=validation, dry_run=dry_run, manager=manager
+                )
+                return _json(obj, 201, _warning_headers(warnings))
+
+            return await _in_worker(create)
         query = request.query_params
+        decoding.int64_parameters(query, "limit", "timeoutSeconds")  # the parameter codec's 400s come first
         options = watchlist.WatchOptions.from_query(query)
         watchlist.validate_list_options(options, has_continue=bool(query.get("continue")))
         if options.watch:
@@ -331,10 +396,15 @@ class _Api:
                 return _json(self._table(request, resource, [obj], obj["metadata"].get("resourceVersion", "")))
             return _json(obj)
         if request.method == "PUT":
-            body = await _read_json(request)
+            data, media = await _read_body(request)
             validation, manager = _field_validation(request), _field_manager(request)
-            obj, warnings = self.registry.update(resource, namespace, name, body, validation=validation, manager=manager)
-            return _json(obj, 200, _warning_headers(warnings))
+
+            def update() -> Response:
+                body = decoding.decode_body(data, media)
+                obj, warnings = self.registry.update(resource, namespace, name, body, validation=validation, manager=manager)
+                return _json(obj, 200, _warning_headers(warnings))
+
+            return await _in_worker(update)
         if request.method == "PATCH":
             return await self._patch(request, resource, namespace, name)
         return await self._delete(request, resource, namespace, name)
@@ -345,13 +415,21 @@ class _Api:
         if request.method == "GET":
             return _json(self.registry.get(resource, namespace, name))
         if request.method == "PUT":
-            return _json(self.registry.update_status(resource, namespace, name, await _read_json(request)))
+            data, media = await _read_body(request)
+            return await _in_worker(
+                lambda: _json(self.registry.update_status(resource, namespace, name, decoding.decode_body(data, media)))
+            )
         return await self._patch(request, resource, namespace, name, subresource="status")
 
     async def binding(self, request: Request) -> Response:
         namespace, name = request.path_params["namespace"], request.path_params["name"]
-        self.registry.bind(namespace, name, await _read_json(request))
-        return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}, 201)
+        data, media = await _read_body(request)
+
+        def bind() -> Response:
+            self.registry.bind(namespace, name, decoding.decode_body(data, media))
+            return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}, 201)
+
+        return await _in_worker(bind)
 
     async def log(self, request: Request) -> Response:
         """`kubectl logs`: the container's output as chunked text/plain (follow, tailLines, sinceSeconds, ...)."""
@@ -388,51 +466,50 @@ class _Api:
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         patch_type = _PATCH_TYPES.get(content_type)
         if patch_type is None:
-            body = {
-                "kind": "Status",
-                "apiVersion": "v1",
-                "metadata": {},
-                "status": "Failure",
-                "code": 415,
-                "reason": "UnsupportedMediaType",
-                "message": f"the body of the request was in an unknown format - "
-                f"accepted media types include: {', '.join(_PATCH_TYPES)}",
-            }
-            return _status_response(body, 415)
-        patch = await _read_body(request, yaml_ok=patch_type == "apply")
-        obj, warnings, created = self.registry.patch(
-            resource,
-            namespace,
-            name,
-            patch_type,
-            patch,
-            validation=_field_validation(request),
-            subresource=subresource,
-            # Server-side apply needs an explicit manager; other writes default to the client's name.
-            manager=request.query_params.get("fieldManager", "") if patch_type == "apply" else _field_manager(request),
-            force=_flag(request.query_params.get("force")),
-        )
-        return _json(obj, 201 if created else 200, _warning_headers(warnings))
+            raise decoding.UnsupportedMediaTypeError(_PATCH_MEDIA_TYPES)
+        data, _ = await _read_body(request, media_types=None)
+        validation = _field_validation(request)
+        # Server-side apply needs an explicit manager; other writes default to the client's name.
+        manager = request.query_params.get("fieldManager", "") if patch_type == "apply" else _field_manager(request)
+        force = _flag(request.query_params.get("force"))
+
+        def patch() -> Response:
+            body = decoding.decode_body(data, decoding.YAML if patch_type == "apply" else decoding.JSON)
+            obj, warnings, created = self.registry.patch(
+                resource,
+                namespace,
+                name,
+                patch_type,
+                body,
+                validation=validation,
+                subresource=subresource,
+                manager=manager,
+                force=force,
+            )
+            return _json(obj, 201 if created else 200, _warning_headers(warnings))
+
+        return await _in_worker(patch)
 
     async def _delete(self, request: Request, resource: Resource, namespace: str, name: str) -> Response:
-        options = await _read_json(request, default={})
-        if not isinstance(options, dict):
-            raise BadRequestError("the body of a delete must be a DeleteOptions object")
-        grace = request.query_params.get("gracePeriodSeconds", options.get("gracePeriodSeconds"))
-        preconditions = options.get("preconditions") or {}
-        try:
-            grace_seconds = None if grace is None else int(grace)
-        except (TypeError, ValueError):
-            raise BadRequestError(f"invalid gracePeriodSeconds: {grace}") from None
-        obj = self.registry.delete(
-            resource,
-            namespace,
-            name,
-            grace_period=grace_seconds,
-            uid=preconditions.get("uid"),
-            resource_version=preconditions.get("resourceVersion"),
-        )
-        return _json(obj)
+        data, _ = await _read_body(request, media_types=None)  # an empty body may come with any Content-Type
+        query = request.query_params
+
+        def delete() -> Response:
+            body = None
+            if data.strip():
+                body = decoding.decode_body(data, decoding.body_media_type(request.headers.get("content-type")))
+            options = decoding.delete_options(body, query)
+            obj = self.registry.delete(
+                resource,
+                namespace,
+                name,
+                grace_period=options.grace_period,
+                uid=options.uid,
+                resource_version=options.resource_version,
+            )
+            return _json(obj)
+
+        return await _in_worker(delete)
 
     # ------------------------------------------------------------------------------------------ tables
 
@@ -574,45 +651,35 @@ def _float(value: str | None) -> float | None:
         raise BadRequestError(f"invalid number: {value}") from None
 
 
-async def _read_body(request: Request, *, yaml_ok: bool = False) -> Any:
+async def _read_body(request: Request, *, media_types: tuple[str, ...] | None = decoding.BODY_MEDIA_TYPES) -> tuple[bytes, str]:
+    """The raw body (at most MAX_BODY_BYTES, else 413 without reading the rest) and the media type to decode it
+    as: one of `media_types`, else 415 before anything is read (None: the caller looks at the type itself)."""
+    media = decoding.body_media_type(request.headers.get("content-type"), media_types) if media_types else ""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _TooLarge()
+        raise decoding.too_large()
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise _TooLarge()
+            raise decoding.too_large()
         chunks.append(chunk)
-    data = b"".join(chunks)
-    if not data.strip():
-        return None
-    try:
-        body = yaml.load(data, Loader=YAML_LOADER) if yaml_ok else json.loads(data)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise BadRequestError(f"couldn't decode the request body: {exc}") from None
-    except RecursionError:
-        raise BadRequestError(f"couldn't decode the request body: nested more than {MAX_DEPTH} levels deep") from None
-    problem = check_bounds(body)
-    if problem:
-        raise BadRequestError(f"couldn't decode the request body: {problem}")
-    return body
+    return b"".join(chunks), media
 
 
-async def _read_json(request: Request, *, default: Any = None) -> Any:
-    body = await _read_body(request)
-    return default if body is None else body
+async def _in_worker(work: Callable[[], Response]) -> Response:
+    """Run `work` in a worker thread (`_WORKERS`); the event loop goes on meanwhile."""
+    return await asyncio.get_running_loop().run_in_executor(_WORKERS, work)
 
 
 class _MethodNotAllowed(StatusError):
+    """405 as NewGenericServerResponse words it (go-restful's answer to a method a path does not serve)."""
+
     code, reason = 405, "MethodNotAllowed"
 
     def __init__(self) -> None:
         super().__init__("the server does not allow this method on the requested resource")
 
-
-class _TooLarge(StatusError):
-    code, reason = 413, "RequestEntityTooLarge"
-
-    def __init__(self) -> None:
-        super().__init__(f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    def status(self) -> dict[str, object]:
+        body = super().status()
+        return {**{key: value for key, value in body.items() if key != "code"}, "details": {}, "code": self.code}

@@ -7,7 +7,8 @@ and the default `kubectl apply` (client-side) computes a strategic merge patch f
 k8s.io/apimachinery/pkg/util/strategicpatch step by step, including its list-ordering rules.
 
 - `json_merge_patch`       RFC 7386, `application/merge-patch+json`.
-- `json_patch`             RFC 6902, `application/json-patch+json`.
+- `json_patch`             RFC 6902, `application/json-patch+json`; `copy` operations may add at most `copy_limit`
+                           bytes (json-patch's AccumulatedCopySizeLimit, which the API server sets to 3 MiB).
 - `strategic_merge_patch`  `application/strategic-merge-patch+json` (upstream `StrategicMergeMapPatch`).
 - `three_way_merge_patch`  the patch kubectl's client-side apply sends (upstream `CreateThreeWayMergePatch`,
                            overwrite=true).
@@ -22,6 +23,11 @@ Fields not listed there merge as maps and replace as lists, which is what their 
 
 Nothing here mutates its arguments. A malformed patch raises `BadRequestError` (`apply` turns the few the API server
 answers otherwise into `UnprocessablePatchError` or `UntypedServerError`); an unknown kind is a bug (ValueError).
+
+The API server's limits hold in `apply`, so that one request costs bounded time and memory: a JSON patch has at most
+MAX_JSON_PATCH_OPERATIONS operations (413, patch.go's maxJSONPatchOperations) and its copies add at most
+MAX_COPY_BYTES (its JSONPatchMaxCopyBytes), counted as the Go library counts them (the size of the copied value's
+JSON, Go's escapes included); the error texts are upstream's, word for word.
 """
 
 from __future__ import annotations
@@ -29,19 +35,23 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 
-from minikubelet.errors import BadRequestError, StatusError
+from minikubelet.api.loading import check_bounds
+from minikubelet.errors import BadRequestError, RequestEntityTooLargeError, StatusError
 
 __all__ = [
+    "MAX_COPY_BYTES",
+    "MAX_JSON_PATCH_OPERATIONS",
     "PatchType",
     "SsaShape",
     "UnprocessablePatchError",
     "UntypedServerError",
     "apply",
+    "check_operations",
     "check_shape",
     "go_json",
     "go_sprint",
@@ -57,6 +67,12 @@ __all__ = [
 ]
 
 PatchType = Literal["strategic", "merge", "json", "apply"]
+
+#: The most operations one JSON patch may have (patch.go's maxJSONPatchOperations).
+MAX_JSON_PATCH_OPERATIONS = 10_000
+#: How many bytes the `copy` operations of one JSON patch may add (the API server's JSONPatchMaxCopyBytes, 3 MiB,
+#: which it sets as json-patch's AccumulatedCopySizeLimit).
+MAX_COPY_BYTES = 3 * 1024 * 1024
 
 
 # --- JSON values ---------------------------------------------------------------------------------------------------
@@ -91,14 +107,31 @@ def _equal(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
+def _hashable(value: Any) -> Hashable:
+    """A hashable stand-in for a decoded JSON value: two values are `_equal` exactly when theirs are equal. Lists
+    and sets of elements are indexed by it, so that merging long lists costs no more than their length."""
+    kind = _kind(value)
+    if kind == "object":
+        return kind, frozenset((key, _hashable(item)) for key, item in value.items())
+    if kind == "array":
+        return kind, tuple(_hashable(item) for item in value)
+    if kind.startswith("<"):
+        return kind, id(value)
+    return kind, value
+
+
 def _contains(values: list[Any], wanted: Any) -> bool:
     return any(_equal(value, wanted) for value in values)
 
 
 def _unique(values: list[Any]) -> list[Any]:
+    """`values` without repeats, first occurrences in their order."""
+    seen: set[Hashable] = set()
     result: list[Any] = []
     for value in values:
-        if not _contains(result, value):
+        key = _hashable(value)
+        if key not in seen:
+            seen.add(key)
             result.append(value)
     return result
 
@@ -108,12 +141,12 @@ def _unique(values: list[Any]) -> list[Any]:
 
 def json_merge_patch(original: dict[str, Any], patch: Any) -> Any:
     """Apply an RFC 7386 merge patch: objects merge recursively, `null` deletes, anything else replaces."""
-    return _merge_patch_into(copy.deepcopy(original), patch)
+    return _merge_patch_into(_clone(original), patch)
 
 
 def _merge_patch_into(target: Any, patch: Any) -> Any:
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return _clone(patch)
     if not isinstance(target, dict):
         target = {}
     for key, value in patch.items():
@@ -130,20 +163,62 @@ _ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
 _BAD_ESCAPE = re.compile(r"~(?![01])")
 
 
-def json_patch(original: Any, operations: list[Any]) -> Any:
-    """Apply an RFC 6902 patch (add, remove, replace, move, copy, test), all or nothing."""
+def json_patch(original: Any, operations: list[Any], *, copy_limit: int = 0) -> Any:
+    """Apply an RFC 6902 patch (add, remove, replace, move, copy, test), all or nothing.
+
+    `copy_limit` (0: none) caps the bytes the `copy` operations add, as json-patch's AccumulatedCopySizeLimit: each
+    copy adds the size of its value's JSON, and the one that takes the sum past the limit fails."""
     if not isinstance(operations, list):
         raise BadRequestError("a JSON patch must be a JSON array of operations")
-    document = copy.deepcopy(original)
-    for operation in operations:
-        document = _apply_operation(document, operation)
+    copies = _CopyBudget(copy_limit)
+    document = _clone(original)
+    try:
+        for operation in operations:
+            document = _apply_operation(document, operation, copies)
+    except RecursionError:  # copies of a value into itself nest it one level deeper each time
+        raise BadRequestError("the patched document is nested too deeply") from None
     return document
 
 
-def _apply_operation(document: Any, operation: Any) -> Any:
+@dataclass
+class _CopyBudget:
+    """The bytes `copy` operations have added so far, against json-patch's AccumulatedCopySizeLimit (0: no limit)."""
+
+    limit: int
+    used: int = 0
+
+    def spend(self, value: Any) -> None:
+        self.used += _go_json_size(value)
+        if self.limit > 0 and self.used > self.limit:
+            raise BadRequestError(
+                f"Unable to complete the copy, the accumulated size increase of copy is {self.used}, "
+                f"exceeding the limit {self.limit}"
+            )
+
+
+def _go_json_size(value: Any) -> int:
+    """The length of json.Marshal(value) in bytes (key order does not change it): UTF-8, with `<`, `>`, `&`,
+    U+2028 and U+2029 escaped as `\\u003c` and so on, as Go's encoder writes them."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    size = len(text.encode("utf-8", "surrogatepass"))
+    return size + 5 * (text.count("<") + text.count(">") + text.count("&")) + 3 * (text.count("\u2028") + text.count("\u2029"))
+
+
+def _clone(value: Any) -> Any:
+    """A deep copy of a decoded JSON value (several times faster than copy.deepcopy, which keeps a memo)."""
+    if isinstance(value, dict):
+        return {key: _clone(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clone(item) for item in value]
+    return value
+
+
+def _apply_operation(document: Any, operation: Any, copies: _CopyBudget) -> Any:
     if not isinstance(operation, dict):
         raise BadRequestError(f"a JSON patch operation must be a JSON object, not {_kind(operation)}")
     op = operation.get("op")
+    if op == "copy":
+        return _op_copy(document, operation, _member(operation, "path"), copies)
     handler = _OPERATIONS.get(op) if isinstance(op, str) else None
     if handler is None:
         raise BadRequestError(f"Unexpected kind: {op}")
@@ -224,7 +299,7 @@ def _take(document: Any, path: str, op: str, what: str = "path") -> Any:
 
 
 def _op_add(document: Any, operation: dict[str, Any], path: str) -> Any:
-    return _put(document, path, copy.deepcopy(_member(operation, "value")), "add", insert=True)
+    return _put(document, path, _clone(_member(operation, "value")), "add", insert=True)
 
 
 def _op_remove(document: Any, operation: dict[str, Any], path: str) -> Any:
@@ -233,7 +308,7 @@ def _op_remove(document: Any, operation: dict[str, Any], path: str) -> Any:
 
 
 def _op_replace(document: Any, operation: dict[str, Any], path: str) -> Any:
-    return _put(document, path, copy.deepcopy(_member(operation, "value")), "replace", insert=False)
+    return _put(document, path, _clone(_member(operation, "value")), "replace", insert=False)
 
 
 def _op_move(document: Any, operation: dict[str, Any], path: str) -> Any:
@@ -246,10 +321,11 @@ def _op_move(document: Any, operation: dict[str, Any], path: str) -> Any:
     return _put(document, path, _take(document, source, "move", "from path"), "move", insert=True)
 
 
-def _op_copy(document: Any, operation: dict[str, Any], path: str) -> Any:
+def _op_copy(document: Any, operation: dict[str, Any], path: str, copies: _CopyBudget) -> Any:
     source = _member(operation, "from")
     value = _resolve(document, _pointer(source), "copy", source, "from path")
-    return _put(document, path, copy.deepcopy(value), "copy", insert=True)
+    copies.spend(value)  # before the value is copied: a copy past the limit costs nothing
+    return _put(document, path, _clone(value), "copy", insert=True)
 
 
 def _op_test(document: Any, operation: dict[str, Any], path: str) -> Any:
@@ -263,7 +339,6 @@ _OPERATIONS: dict[str, Callable[[Any, dict[str, Any], str], Any]] = {
     "remove": _op_remove,
     "replace": _op_replace,
     "move": _op_move,
-    "copy": _op_copy,
     "test": _op_test,
 }
 
@@ -359,11 +434,24 @@ def _identity(item: Any, merge_key: str) -> Any:
     return item.get(merge_key, _ABSENT) if isinstance(item, dict) else _ABSENT
 
 
-def _position(order: list[Any], item: Any, merge_key: str) -> int:
-    wanted = _identity(item, merge_key)
-    if wanted is _ABSENT:
-        return -1
-    return next((i for i, other in enumerate(order) if _equal(_identity(other, merge_key), wanted)), -1)
+class _Positions:
+    """Where each identity first appears in a list: the index of the element an item names, in constant time."""
+
+    def __init__(self, items: list[Any], merge_key: str) -> None:
+        self.merge_key = merge_key
+        self.first: dict[Hashable, int] = {}
+        for index, item in enumerate(items):
+            self.add(item, index)
+
+    def add(self, item: Any, index: int) -> None:
+        identity = _identity(item, self.merge_key)
+        if identity is not _ABSENT:
+            self.first.setdefault(_hashable(identity), index)
+
+    def of(self, item: Any) -> int:
+        """The index of the first element with `item`'s identity, -1 if none (or if `item` has none)."""
+        wanted = _identity(item, self.merge_key)
+        return -1 if wanted is _ABSENT else self.first.get(_hashable(wanted), -1)
 
 
 def _find(items: list[Any], merge_key: str, value: Any) -> int | None:
@@ -394,11 +482,12 @@ def _elements_kind(*lists: list[Any]) -> str:
 
 def _sorted_by(items: list[Any], order: list[Any], merge_key: str) -> list[Any]:
     """Stable sort by position in `order`; unknown items next, `$patch: delete` entries last (upstream)."""
+    positions = _Positions(order, merge_key)
 
     def rank(item: Any) -> tuple[int, int]:
         if merge_key and _is_delete(item):
             return (2, 0)
-        position = _position(order, item, merge_key)
+        position = positions.of(item)
         return (0, position) if position >= 0 else (1, 0)
 
     return sorted(items, key=rank)
@@ -408,10 +497,11 @@ def _interleave(left: list[Any], right: list[Any], server_order: list[Any], merg
     """Upstream `mergeSortedSlice`: server-only items (left) go before a patch item (right) only if they came
     before it in the live list; so new items land before the server-only items that follow them."""
     result: list[Any] = []
+    positions = _Positions(server_order, merge_key)
     i = j = 0
     while i < len(left) and j < len(right):
-        left_at = _position(server_order, left[i], merge_key)
-        right_at = _position(server_order, right[j], merge_key)
+        left_at = positions.of(left[i])
+        right_at = positions.of(right[j])
         if 0 <= left_at < right_at:
             result.append(left[i])
             i += 1
@@ -423,8 +513,9 @@ def _interleave(left: list[Any], right: list[Any], server_order: list[Any], merg
 
 def _order(merged: list[Any], patch_order: list[Any], server_order: list[Any], merge_key: str) -> list[Any]:
     """Upstream `normalizeElementOrder`: items named by the patch in the patch's order, the rest in live order."""
-    in_patch = [item for item in merged if _position(patch_order, item, merge_key) >= 0]
-    server_only = [item for item in merged if _position(patch_order, item, merge_key) < 0]
+    positions = _Positions(patch_order, merge_key)
+    in_patch = [item for item in merged if positions.of(item) >= 0]
+    server_only = [item for item in merged if positions.of(item) < 0]
     return _interleave(
         _sorted_by(server_only, server_order, merge_key),
         _sorted_by(in_patch, patch_order, merge_key),
@@ -441,7 +532,7 @@ def strategic_merge_patch(original: dict[str, Any], patch: dict[str, Any], kind:
     schema = _schema(kind)
     if not isinstance(patch, dict):
         raise BadRequestError(f"a strategic merge patch must be a JSON object, not {_kind(patch)}")
-    return _merge_map(copy.deepcopy(original), copy.deepcopy(patch), schema)
+    return _merge_map(_clone(original), _clone(patch), schema)
 
 
 def _merge_map(original: dict[str, Any], patch: dict[str, Any], schema: Schema) -> dict[str, Any]:
@@ -494,12 +585,19 @@ def _merge_list(original: list[Any], patch: list[Any], meta: _Field) -> list[Any
         raise BadRequestError("cannot merge lists of objects without a merge key")
     original, patch = _apply_list_directives(original, patch, meta.merge_key)
     merged = list(original)
+    positions = _Positions(merged, meta.merge_key)
     for item in patch:
-        index = _find(merged, meta.merge_key, _require_key(item, meta.merge_key))
+        key = _hashable(_require_key(item, meta.merge_key))
+        index = positions.first.get(key)
         if index is None:
+            positions.add(item, len(merged))
             merged.append(_merge_map({}, item, meta.children))
+            if _identity(merged[-1], meta.merge_key) is _ABSENT:  # a null merge key: gone from the element
+                positions = _Positions(merged, meta.merge_key)
         else:
             merged[index] = _merge_map(merged[index], item, meta.children)
+            if _identity(merged[index], meta.merge_key) is _ABSENT:
+                positions = _Positions(merged, meta.merge_key)
     return _order(merged, patch, original, meta.merge_key)
 
 
@@ -507,18 +605,23 @@ def _apply_list_directives(original: list[Any], patch: list[Any], merge_key: str
     """Handle `{"$patch": "delete", key: v}` and `{"$patch": "replace"}` elements; returns (original, patch)."""
     plain: list[dict[str, Any]] = []
     replace_all = False
+    deleted: set[Hashable] = set()
     for item in patch:
         directive = item.get(_DIRECTIVE)
         if directive == _DELETE:
-            value = _require_key(item, merge_key)
-            original = [other for other in original if not _equal(_identity(other, merge_key), value)]
+            deleted.add(_hashable(_require_key(item, merge_key)))
         elif directive == _REPLACE:
             replace_all = True
         elif directive is None or (directive == _MERGE and merge_key in item):
             plain.append(item)
         elif directive != _MERGE:
             raise BadRequestError(f"unknown patch type: {directive} in map: {item}")
-    return ([], plain) if replace_all else (original, plain)
+    if replace_all:
+        return [], plain
+    kept = [
+        other for other in original if (identity := _identity(other, merge_key)) is _ABSENT or _hashable(identity) not in deleted
+    ]
+    return kept, plain
 
 
 def _apply_retain_keys(original: dict[str, Any], patch: dict[str, Any]) -> None:
@@ -570,7 +673,8 @@ def _delete_from_primitive_list(original: dict[str, Any], name: str, values: Any
         raise BadRequestError("invalid patch format of primitive list")
     current = original.get(name)
     if isinstance(current, list):
-        original[name] = [item for item in current if not _contains(values, item)]
+        gone = {_hashable(value) for value in values}
+        original[name] = [item for item in current if _hashable(item) not in gone]
 
 
 # --- Three-way merge patch (kubectl's client-side apply) -----------------------------------------------------------
@@ -756,8 +860,8 @@ def apply(current: dict[str, Any], patch_type: PatchType, patch: Any, kind: str)
     apply) is merged as a strategic merge patch of the applied configuration."""
     check_shape(patch_type, patch)
     if patch_type == "json":
-        return _apply_json_patch(current, patch)
-    if patch_type == "merge":
+        result = _apply_json_patch(current, patch)
+    elif patch_type == "merge":
         result = json_merge_patch(current, patch)
     else:
         try:
@@ -768,7 +872,19 @@ def apply(current: dict[str, Any], patch_type: PatchType, patch: Any, kind: str)
             raise UntypedServerError(exc.message) from None
     if not isinstance(result, dict):
         raise BadRequestError("the patched object is not a JSON object")
+    problem = check_bounds(result)  # moves and copies can nest a value deeper than any body may be
+    if problem:
+        raise UnprocessablePatchError(f"the patched object is {problem}")
     return result
+
+
+def check_operations(operations: list[Any] | None) -> None:
+    """patch.go: a JSON patch of more than MAX_JSON_PATCH_OPERATIONS operations is 413, before it is applied."""
+    count = len(operations or [])
+    if count > MAX_JSON_PATCH_OPERATIONS:
+        raise RequestEntityTooLargeError.because(
+            f"The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, got {count}"
+        )
 
 
 def check_shape(patch_type: PatchType, patch: Any) -> None:
@@ -790,8 +906,9 @@ def check_shape(patch_type: PatchType, patch: Any) -> None:
 
 
 def _apply_json_patch(current: dict[str, Any], operations: list[Any] | None) -> dict[str, Any]:
+    check_operations(operations)
     try:
-        result = json_patch(current, operations or [])
+        result = json_patch(current, operations or [], copy_limit=MAX_COPY_BYTES)
     except BadRequestError as exc:
         raise UnprocessablePatchError(exc.message) from None
     if not isinstance(result, dict):

@@ -4,11 +4,18 @@ This is the Kubernetes "registry" layer (pkg/registry/core/pod): strict decoding
 `fieldValidation` modes, the pod create/update strategies (status reset on create, kept on update,
 immutable spec), graceful deletion, binding and the status subresource. `app.py` only maps HTTP onto
 these methods, so the daemon's own loops and the tests can use them without a socket.
+
+The API server runs a write in a worker thread, beside the event loop that runs the kubelet and the prober,
+so a costly one must not hold the store's lock (the loop waits on it): an update is GuaranteedUpdate's
+optimistic loop, the work done on a copy outside the lock and stored only if the object has not changed
+meanwhile (tried again on the latest object if it has). And an object is stored only up to etcd's request
+limit (MAX_OBJECT_BYTES of JSON), refused beyond it with etcd's words as the API server passes them on (a 500).
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,13 +36,16 @@ from minikubelet.errors import (
     FieldError,
     InvalidError,
     NotFoundError,
+    StatusError,
 )
 from minikubelet.store import Store
 
 __all__ = [
     "LAST_APPLIED",
+    "MAX_OBJECT_BYTES",
     "RESOURCES",
     "FieldValidation",
+    "ObjectTooLargeError",
     "PatchType",
     "Registry",
     "Resource",
@@ -49,6 +59,11 @@ FieldValidation = Literal["Strict", "Warn", "Ignore"]
 PatchType = Literal["strategic", "merge", "json", "apply"]
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+#: The largest object stored, as JSON: etcd's default --max-request-bytes (1.5 MiB), which refuses a bigger write
+#: (etcd weighs the protobuf form, a little smaller: objects near the limit may fit there and not here).
+MAX_OBJECT_BYTES = 1536 * 1024
+#: How often an update is computed outside the store's lock before it is done under it (GuaranteedUpdate retries).
+_OPTIMISTIC_TRIES = 5
 
 
 def _validate_meta_only(check: Callable[[str], list[str]], namespaced: bool) -> Callable[[Any], list[FieldError]]:
@@ -89,11 +104,13 @@ _CAUSE_REASONS = {
 
 
 def invalid_status(error: InvalidError) -> dict[str, Any]:
-    """The 422 Status body of apimachinery's errors.NewInvalid."""
+    """The 422 Status body of apimachinery's errors.NewInvalid; a kind `Kind.group` (`DeleteOptions.meta.k8s.io`)
+    is its GroupKind, named so in the message and split in the details."""
     causes = [{"reason": _CAUSE_REASONS[c.type], "message": c.body(), "field": c.field} for c in error.causes]
     texts = list(dict.fromkeys(str(c) for c in error.causes))
     aggregate = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
-    details = {key: value for key, value in (("name", error.name), ("kind", error.kind)) if value}
+    kind, _, group = error.kind.partition(".")
+    details = {key: value for key, value in (("name", error.name), ("group", group), ("kind", kind)) if value}
     return {
         "kind": "Status",
         "apiVersion": "v1",
@@ -207,6 +224,7 @@ class Registry:
         if resource.namespaced:
             self._require_namespace(namespace)
         self._track(resource, None, obj, manager)
+        _check_storable(obj)
         if dry_run:
             obj["metadata"].setdefault("creationTimestamp", format_time(self.clock()))
             return obj, warnings
@@ -232,9 +250,9 @@ class Registry:
         def mutate(current: dict[str, Any]) -> dict[str, Any]:
             if requested_rv and requested_rv != current["metadata"].get("resourceVersion"):
                 raise ConflictError.of(resource.plural, name)
-            return self._track(resource, current, self._prepare_update(resource, current, obj), manager)
+            return _check_storable(self._track(resource, current, self._prepare_update(resource, current, obj), manager))
 
-        return self.store.update_with(resource.kind, ns, name, mutate), warnings
+        return self._guaranteed_update(resource.kind, ns, name, mutate), warnings
 
     def patch(
         self,
@@ -291,9 +309,9 @@ class Registry:
             obj, warnings = self.decode(resource, patched, namespace=ns, name=name, validation=validation, patch=rendered)
             found[:] = warnings
             result = self._prepare_update(resource, latest, obj)
-            return result if patch_type == "apply" else self._track(resource, latest, result, manager)
+            return _check_storable(result if patch_type == "apply" else self._track(resource, latest, result, manager))
 
-        return self.store.update_with(resource.kind, ns, name, mutate), found, False
+        return self._guaranteed_update(resource.kind, ns, name, mutate), found, False
 
     def update_status(self, resource: Resource, namespace: str, name: str, body: Any) -> dict[str, Any]:
         """The status subresource: only `status` changes (and the resourceVersion precondition holds)."""
@@ -313,9 +331,9 @@ class Registry:
             candidate["status"] = body.get("status") or {}
             obj, _ = self.decode(resource, candidate, namespace=ns, name=name, validation="Strict")
             current["status"] = obj.get("status", {})
-            return current
+            return _check_storable(current)
 
-        return self.store.update_with(resource.kind, ns, name, mutate)
+        return self._guaranteed_update(resource.kind, ns, name, mutate)
 
     def delete(
         self,
@@ -371,6 +389,27 @@ class Registry:
 
     # ------------------------------------------------------------------------------------------ helpers
 
+    def _guaranteed_update(self, kind: str, namespace: str, name: str, mutate: Mutation) -> dict[str, Any]:
+        """`store.update_with(kind, namespace, name, mutate)`, with `mutate` run on a copy outside the store's lock
+        (GuaranteedUpdate's optimistic loop): its result is stored only if the object is still the one it was
+        computed from, and computed again from the latest one if not. After _OPTIMISTIC_TRIES lost races (a
+        writer faster than this one, again and again) it runs inside the write transaction, which never loses."""
+        for _ in range(_OPTIMISTIC_TRIES):
+            current = self.store.get(kind, namespace, name)
+            seen = current["metadata"].get("resourceVersion")
+            result = mutate(current)
+
+            def commit(latest: dict[str, Any], result: dict[str, Any] | None = result, seen: Any = seen) -> dict[str, Any] | None:
+                if latest["metadata"].get("resourceVersion") != seen:
+                    raise _Stale
+                return result
+
+            try:
+                return self.store.update_with(kind, namespace, name, commit)
+            except _Stale:
+                continue
+        return self.store.update_with(kind, namespace, name, mutate)
+
     def _require_namespace(self, namespace: str) -> None:
         try:
             self.store.get("Namespace", "", namespace)
@@ -403,6 +442,35 @@ class Registry:
 
 def apply_patch(current: dict[str, Any], patch_type: PatchType, patch: Any, kind: str) -> dict[str, Any]:
     return patching.apply(current, patch_type, patch, kind)
+
+
+Mutation = Callable[[dict[str, Any]], "dict[str, Any] | None"]
+
+
+class _Stale(Exception):
+    """The object changed after an optimistic update read it (GuaranteedUpdate's conflict, retried)."""
+
+
+class ObjectTooLargeError(StatusError):
+    """etcd's refusal of a write over its request limit, which the API server answers as a plain error: 500 with
+    etcd's message and no reason (kubernetes#112152)."""
+
+    code, reason = 500, ""
+
+    def __init__(self) -> None:
+        super().__init__("etcdserver: request is too large")
+
+    def status(self) -> dict[str, object]:
+        body = super().status()
+        del body["reason"]
+        return body
+
+
+def _check_storable(obj: dict[str, Any]) -> dict[str, Any]:
+    """`obj`, if its JSON fits in MAX_OBJECT_BYTES; else ObjectTooLargeError."""
+    if len(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")) > MAX_OBJECT_BYTES:
+        raise ObjectTooLargeError
+    return obj
 
 
 def _rendered_patch(patch_type: PatchType, patch: Any, patched: dict[str, Any]) -> str | None:

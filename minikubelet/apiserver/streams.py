@@ -45,6 +45,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from minikubelet.apiserver import decoding
 from minikubelet.apiserver.registry import RESOURCES, Registry
 from minikubelet.errors import BadRequestError, FieldError, InvalidError, MinikubeletError, StatusError
 
@@ -603,13 +604,9 @@ class PodLogOptions:
 
 
 def _number(query: QueryParams, key: str) -> int | None:
+    """An int64 option as the parameter codec converts it (Go's strconv.ParseInt: `tailLines=2**70` is a 400)."""
     value = query.get(key)
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise BadRequestError(f'invalid {key} "{value}": must be an integer') from None
+    return None if value is None else decoding.parse_int64(value)
 
 
 def _time(value: str | None) -> datetime | None:

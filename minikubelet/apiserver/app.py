@@ -32,7 +32,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from minikubelet.apiserver import decoding, discovery, leases, watchlist
+from minikubelet.apiserver import decoding, discovery, leases, protobuf, reviews, watchlist
 from minikubelet.apiserver.decoding import MAX_BODY_BYTES
 from minikubelet.apiserver.registry import (
     RESOURCES,
@@ -137,6 +137,9 @@ def build_app(
         Route("/api", api.api_versions),
         Route("/apis", api.api_groups),
         Route("/api/v1", api.api_resources),
+        Route("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", api.review, methods=["POST"]),
+        Route("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", api.review, methods=["POST"]),
+        Route("/apis/authentication.k8s.io/v1/selfsubjectreviews", api.review, methods=["POST"]),
         Route("/apis/{group}", api.api_group),
         Route("/apis/{group}/{version}", api.api_resources),
         Route("/apis/coordination.k8s.io/v1/leases", api.leases),
@@ -296,7 +299,7 @@ class _Api:
         self.logs = logs
         self.probe_attempts = probes
         self.transitions = lifecycle
-        for name in ("collection", "item", "status", "binding", "log", "probes", "lifecycle", "leases"):
+        for name in ("collection", "item", "status", "binding", "log", "probes", "lifecycle", "leases", "review"):
             setattr(self, name, _errors(getattr(self, name)))
 
     # ---------------------------------------------------------------------------------------- discovery
@@ -326,6 +329,18 @@ class _Api:
         listing = discovery.api_resource_list(group, group_version)
         return _json(listing) if listing is not None else _json(_NOT_FOUND, 404)
 
+    async def review(self, request: Request) -> Response:
+        """`kubectl auth can-i` and `kubectl auth whoami` (reviews.py): answered, never stored."""
+        answer = {
+            "selfsubjectaccessreviews": reviews.access_review,
+            "selfsubjectrulesreviews": reviews.rules_review,
+            "selfsubjectreviews": reviews.self_subject_review,
+        }[request.url.path.rsplit("/", 1)[1]]
+        data, media = await _read_body(request, media_types=(*decoding.BODY_MEDIA_TYPES, protobuf.MEDIA_TYPE))
+        # kubectl's typed clients post protobuf; JSON and YAML as every other body
+        body: Any = protobuf.decode_review(data) if media == protobuf.MEDIA_TYPE else decoding.decode_body(data, media)
+        return _json(answer(body), 201)
+
     async def leases(self, request: Request) -> Response:
         """The read-only node Lease of `coordination.k8s.io/v1`, derived from the Node (`leases.py`)."""
         query = request.query_params
@@ -347,7 +362,8 @@ class _Api:
         return _json(discovery.openapi_root())
 
     async def openapi_v1(self, request: Request) -> Response:
-        return _json(discovery.openapi_v1())
+        body = await asyncio.to_thread(discovery.openapi_v1)  # the first one reads 1.7 MB of schemas
+        return Response(body, media_type="application/json")
 
     # ------------------------------------------------------------------------------------------- objects
 

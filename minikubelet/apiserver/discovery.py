@@ -9,21 +9,22 @@ kubectl 1.32 first asks /api and /apis for *aggregated* discovery (`apidiscovery
 `APIGroupDiscoveryList`): one answer per endpoint that carries every resource of every version, so a cold
 cache costs two requests instead of one per group version. Clients that ask for plain JSON get the
 classic `APIVersions`, `APIGroupList`, `APIGroup` and `APIResourceList` documents. Both are built from
-`GROUPS`, which lists exactly what the API server serves: the core group and the read-only node Lease of
-`coordination.k8s.io` (what `kubectl describe node` shows). `categories: ["all"]` on pods is what
+`GROUPS`, which lists exactly what the API server serves: the core group, the read-only node Lease of
+`coordination.k8s.io` (what `kubectl describe node` shows), and the reviews `kubectl auth can-i` and
+`kubectl auth whoami` create (reviews.py). `categories: ["all"]` on pods is what
 `kubectl get all` expands. Nothing here changes at run time, so the documents are built once.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import platform
 from dataclasses import dataclass
 from typing import Any
 
 from minikubelet import KUBERNETES_VERSION, __version__
+from minikubelet.apiserver import openapi
 
 __all__ = [
     "AGGREGATED_CONTENT_TYPE",
@@ -79,6 +80,15 @@ GROUPS: dict[str, dict[str, tuple[Served, ...]]] = {
     },
     "coordination.k8s.io": {
         "v1": (Served("leases", "Lease", True, ("get", "list")),),
+    },
+    "authentication.k8s.io": {
+        "v1": (Served("selfsubjectreviews", "SelfSubjectReview", False, ("create",)),),
+    },
+    "authorization.k8s.io": {
+        "v1": (
+            Served("selfsubjectaccessreviews", "SelfSubjectAccessReview", False, ("create",)),
+            Served("selfsubjectrulesreviews", "SelfSubjectRulesReview", False, ("create",)),
+        ),
     },
 }
 
@@ -247,9 +257,10 @@ def _patch_operation(kind: str, *, namespaced: bool) -> dict[str, Any]:
 
 
 @functools.cache
-def openapi_v1() -> dict[str, Any]:
+def openapi_paths() -> str:
     """One PATCH operation per patchable core kind, carrying the GVK and the `fieldValidation` parameter
-    (run 16-v3min): kubectl then leaves validation to the server for that kind (`create -f`, `apply -f`)."""
+    (run 16-v3min): kubectl then leaves validation to the server for that kind (`create -f`, `apply -f`).
+    As JSON, the key of the cached document (openapi.py adds the schemas)."""
     paths = {}
     for resource in GROUPS[""]["v1"]:
         if resource.subresource or "patch" not in resource.verbs:
@@ -258,15 +269,16 @@ def openapi_v1() -> dict[str, Any]:
         paths[f"/api/v1{scope}/{resource.name}/{{name}}"] = {
             "patch": _patch_operation(resource.kind, namespaced=resource.namespaced)
         }
-    return {
-        "openapi": "3.0.0",
-        "info": {"title": "Kubernetes", "version": KUBERNETES_VERSION},
-        "paths": paths,
-        "components": {"schemas": {}},
-    }
+    return json.dumps(paths, sort_keys=True)
+
+
+def openapi_v1() -> bytes:
+    """The api/v1 OpenAPI v3 document: our paths, and Kubernetes' own schemas of the core group (openapi.py).
+    The first call reads the schemas (a few hundred ms): call it off the event loop."""
+    return openapi.document(openapi_paths(), KUBERNETES_VERSION)
 
 
 @functools.cache
 def openapi_root() -> dict[str, Any]:
-    digest = hashlib.sha512(json.dumps(openapi_v1(), sort_keys=True).encode()).hexdigest().upper()[:128]
+    digest = openapi.document_hash(openapi_paths(), KUBERNETES_VERSION)
     return {"paths": {"api/v1": {"serverRelativeURL": f"/openapi/v3/api/v1?hash={digest}"}}}

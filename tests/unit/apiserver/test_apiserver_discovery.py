@@ -4,6 +4,7 @@ the Node (`coordination.k8s.io/v1`, read-only), over HTTP in process."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -88,12 +89,15 @@ def test_api_answers_kubectl_with_aggregated_discovery_of_the_core_group(client:
     assert "categories" not in resources["events"] and "subresources" not in resources["events"]
 
 
-def test_apis_answers_kubectl_with_the_coordination_group(client: TestClient) -> None:
+def test_apis_answers_kubectl_with_the_coordination_and_review_groups(client: TestClient) -> None:
     response = client.get("/apis", headers={"Accept": KUBECTL_DISCOVERY})
     assert response.headers["content-type"] == discovery.AGGREGATED_CONTENT_TYPE
-    [group] = response.json()["items"]
-    assert group["metadata"]["name"] == "coordination.k8s.io"
-    [lease] = group["versions"][0]["resources"]
+    groups = {item["metadata"]["name"]: item for item in response.json()["items"]}
+    assert list(groups) == ["coordination.k8s.io", "authentication.k8s.io", "authorization.k8s.io"]
+    reviews = by_name(groups["authorization.k8s.io"]["versions"][0]["resources"], "resource")
+    assert reviews["selfsubjectaccessreviews"]["verbs"] == ["create"]
+    assert reviews["selfsubjectaccessreviews"]["scope"] == "Cluster"
+    [lease] = groups["coordination.k8s.io"]["versions"][0]["resources"]
     assert lease == {
         "resource": "leases",
         "responseKind": {"group": "coordination.k8s.io", "version": "v1", "kind": "Lease"},
@@ -128,7 +132,8 @@ def test_aggregated_only_when_preferred(client: TestClient, accept: str, aggrega
 def test_plain_group_documents(client: TestClient) -> None:
     listed = client.get("/apis").json()["groups"]
     version = {"groupVersion": "coordination.k8s.io/v1", "version": "v1"}
-    assert listed == [{"name": "coordination.k8s.io", "versions": [version], "preferredVersion": version}]
+    assert listed[0] == {"name": "coordination.k8s.io", "versions": [version], "preferredVersion": version}
+    assert [group["name"] for group in listed] == ["coordination.k8s.io", "authentication.k8s.io", "authorization.k8s.io"]
     group = client.get("/apis/coordination.k8s.io").json()
     assert (group["kind"], group["name"], group["preferredVersion"]) == ("APIGroup", "coordination.k8s.io", version)
     resources = client.get("/apis/coordination.k8s.io/v1").json()
@@ -160,7 +165,7 @@ def _list_path(group: str, group_version: str, resource: discovery.Served) -> st
         for group, versions in discovery.GROUPS.items()
         for group_version, served in versions.items()
         for resource in served
-        if not resource.subresource
+        if not resource.subresource and "list" in resource.verbs
     ],
     ids=lambda value: value.name if isinstance(value, discovery.Served) else str(value),
 )
@@ -189,6 +194,42 @@ def test_openapi_hands_validation_to_the_server_for_every_patchable_core_kind(cl
         "Node": "/api/v1/nodes/{name}",
         "Namespace": "/api/v1/namespaces/{name}",
     }
+
+
+def test_openapi_serves_kubernetes_own_core_schemas_in_the_v3_shape(client: TestClient) -> None:
+    """The schemas come from the official v1.37 definitions (kubernetes-validate), in the API server's v3 shape."""
+    import importlib.resources
+
+    document = client.get(client.get("/openapi/v3").json()["paths"]["api/v1"]["serverRelativeURL"]).json()
+    schemas = document["components"]["schemas"]
+    source = json.loads(
+        (importlib.resources.files("kubernetes_validate") / "kubernetes-json-schema" / "v1.37.0-local" / "_definitions.json")
+        .read_text()
+    )["$defs"]
+    pod = schemas["io.k8s.api.core.v1.Pod"]
+    assert pod["x-kubernetes-group-version-kind"] == [{"group": "", "kind": "Pod", "version": "v1"}]
+    assert pod["description"] == source["io.k8s.api.core.v1.Pod"]["description"]
+    described = source["io.k8s.api.core.v1.Pod"]["properties"]["apiVersion"]["description"]
+    assert pod["properties"]["apiVersion"] == {"description": described, "type": "string"}
+    probe = schemas["io.k8s.api.core.v1.Container"]["properties"]["livenessProbe"]
+    assert probe == {
+        "allOf": [{"$ref": "#/components/schemas/io.k8s.api.core.v1.Probe"}],
+        "description": source["io.k8s.api.core.v1.Container"]["properties"]["livenessProbe"]["description"],
+    }
+    assert schemas["io.k8s.api.core.v1.Probe"]["properties"]["periodSeconds"]["type"] == "integer"
+    assert "type" not in schemas["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]  # kubectl explain: <IntOrString>
+    assert not [name for name in schemas if not name.startswith(("io.k8s.api.core.v1.", "io.k8s.apimachinery."))]
+    assert not [ref for ref in _refs(schemas) if ref.removeprefix("#/components/schemas/") not in schemas]
+    assert "Node" in {gvk[0]["kind"] for s in schemas.values() if (gvk := s.get("x-kubernetes-group-version-kind"))}
+
+
+def _refs(node: object) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if "$ref" in node else []
+        return own + [r for value in node.values() for r in _refs(value)]
+    if isinstance(node, list):
+        return [r for item in node for r in _refs(item)]
+    return []
 
 
 # --- the node Lease ------------------------------------------------------------------------------------------

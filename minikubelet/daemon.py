@@ -40,6 +40,7 @@ import uvicorn
 from minikubelet.apiserver.admission import PodSecurityPolicy
 from minikubelet.apiserver.app import build_app
 from minikubelet.apiserver.registry import Registry
+from minikubelet.apiserver.upgrade import LenientWebSocketsProtocol, UpgradableHttpToolsProtocol
 from minikubelet.errors import AlreadyExistsError, MinikubeletError, NotFoundError, UnavailableError
 from minikubelet.kubelet import nodestatus
 from minikubelet.kubelet.kubelet import Kubelet
@@ -255,6 +256,8 @@ async def _run_all(config: DaemonConfig, registry: Registry, credentials: Creden
                 exec_streams=functools.partial(open_exec, kubelet),
                 attach_streams=functools.partial(open_attach, kubelet),
             ),
+            http=UpgradableHttpToolsProtocol,  # hands a SPDY/3.1 upgrade's connection over (kubectl's port-forward)
+            ws=LenientWebSocketsProtocol,  # takes kubectl's `SPDY/3.1+portforward.k8s.io` subprotocol
             ssl_certfile=str(credentials.server_cert),
             ssl_keyfile=str(credentials.server_key),
             log_level="warning",

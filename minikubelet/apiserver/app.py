@@ -158,7 +158,7 @@ def build_app(
         Route(f"{pod}/exec", _errors(streams.http_fallback), methods=["GET", "POST"]),
         Route(f"{pod}/attach", _errors(streams.http_fallback), methods=["GET", "POST"]),
         WebSocketRoute(f"{pod}/portforward", streams.portforward_socket),
-        Route(f"{pod}/portforward", _errors(streams.portforward_fallback), methods=["GET", "POST"]),
+        Route(f"{pod}/portforward", _errors(streams.portforward_upgrade), methods=["GET", "POST"]),
         Route("/api/v1/namespaces/{namespace}/{resource}/{name}", api.item, methods=["GET", "PUT", "PATCH", "DELETE"]),
         Route("/api/v1/{resource}", api.collection, methods=["GET", "POST"]),
         Route("/api/v1/{resource}/{name}", api.item, methods=["GET", "PUT", "PATCH", "DELETE"]),

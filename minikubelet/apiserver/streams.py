@@ -19,14 +19,13 @@ Errors are split as the real API server and kubelet split them:
 This module sees the sessions through its own `Session` protocol (the API server does not import the
 runtime): the runtime's `StreamSession` fits it.
 
-Port-forward is the kubelet's WebSocket protocol (`v4.channel.k8s.io`, binary; what the official Python
-client speaks): `?ports=P[,Q...]`, two channels per port (2i data, 2i+1 errors), each opened by the server
-with the port as two little-endian bytes; the connection ends when every port's connection has. With
-`v5.channel.k8s.io` (our own CLI), a client's `[255, 2i]` half-closes port i's connection, as SPDY's
-stream close does for kubectl. kubectl itself only speaks SPDY for port-forward (also when it tunnels it
-through a WebSocket): its request gets a Status saying so and naming `minikubelet port-forward`. The API
-server dials the pod IP itself, as its `pods/proxy` does (the node is local); a kubelet would enter the
-pod's network namespace, so a listener bound to the pod's 127.0.0.1 only is not reachable here.
+Port-forward (`portforward.py` runs the sessions) is served in each protocol a client may speak: the
+kubelet's WebSocket protocol (`v4.channel.k8s.io`, what the official Python client speaks, and
+`v5.channel.k8s.io`, our own CLI), and kubectl's SPDY/3.1, tunnelled in a WebSocket (subprotocol
+`SPDY/3.1+portforward.k8s.io`, kubectl 1.31+) or after a plain HTTP upgrade (`Upgrade: SPDY/3.1`; needs
+the server's hand-over of the connection, `upgrade.py`). The pod is checked before any handshake (missing:
+NotFound; not running: kubectl's words), so that kubectl, whose tunnel is then refused, retries with plain
+SPDY and prints the same Status.
 """
 
 from __future__ import annotations
@@ -35,17 +34,29 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from minikubelet.apiserver import decoding
+from minikubelet.apiserver import decoding, upgrade
+from minikubelet.apiserver.portforward import (
+    SPDY_PROTOCOL,
+    SPDY_TUNNEL_PROTOCOL,
+    ChannelPortForward,
+    Dialer,
+    SpdyPortForward,
+    StreamChannel,
+    Target,
+    WebSocketChannel,
+    parse_ports,
+)
 from minikubelet.apiserver.registry import RESOURCES, Registry
 from minikubelet.errors import BadRequestError, FieldError, InvalidError, MinikubeletError, StatusError
 
@@ -81,15 +92,8 @@ _NO_SPDY = (
     "this node serves exec and attach over WebSocket ({protocol}) only, not SPDY: "
     "use kubectl 1.30 or later, without KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false"
 )
-_NO_SPDY_PORT_FORWARD = (
-    "kubectl port-forward needs SPDY, which this node does not serve; use "
-    "`minikubelet port-forward{namespace} pod/{name} [LOCAL_PORT:]REMOTE_PORT` instead"
-)
 PORT_FORWARD_SUBPROTOCOLS = (V5, "v4.channel.k8s.io")
-DIAL_TIMEOUT = 10.0
-_READ_SIZE = 32 * 1024
 Verb = Literal["exec", "attach"]
-Dialer = Callable[[str, int], Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
 
 
 class Session(Protocol):
@@ -233,41 +237,45 @@ class StreamEndpoints:
         raise BadRequestError(_NO_SPDY.format(protocol=V5))
 
     async def portforward_socket(self, websocket: WebSocket) -> None:
-        """The kubelet's WebSocket port-forward: one TCP connection to the pod per requested port."""
+        """A WebSocket port-forward: the kubelet's channels (`?ports=`), or kubectl's SPDY in a tunnel."""
         offered = websocket.scope.get("subprotocols", [])
         protocol = next((p for p in PORT_FORWARD_SUBPROTOCOLS if p in offered), None)
-        if offered and protocol is None:
-            await websocket.close(code=1002)  # SPDY tunnelled in a WebSocket (kubectl) is refused by the handshake
+        tunnel = protocol is None and SPDY_TUNNEL_PROTOCOL in offered
+        if offered and protocol is None and not tunnel:
+            await websocket.close(code=1002)  # a protocol error: none we speak
             return
         namespace, name = str(websocket.path_params["namespace"]), str(websocket.path_params["name"])
         try:
-            ports = parse_ports(websocket.query_params.getlist("ports"))
-            pod = self._forwardable(namespace, name)
+            ports = [] if tunnel else parse_ports(websocket.query_params.getlist("ports"))  # kubectl's are in its streams
+            target = self._target(namespace, name)
         except StatusError as exc:
             await _deny(websocket, exc)
             return
+        if tunnel:
+            await websocket.accept(subprotocol=SPDY_TUNNEL_PROTOCOL)
+            await SpdyPortForward(WebSocketChannel(websocket), target, dial=self.dial).run()
+            return
         await websocket.accept(subprotocol=protocol)
-        target = _Target(pod["status"]["podIP"], name, pod["metadata"].get("uid", ""))
         with contextlib.suppress(WebSocketDisconnect):
-            await _PortForward(websocket, target, ports, half_close=protocol == V5, dial=self.dial).run()
+            await ChannelPortForward(websocket, target, ports, half_close=protocol == V5, dial=self.dial).run()
 
-    async def portforward_fallback(self, request: Request) -> Response:
-        """kubectl's port-forward (SPDY, a POST): the pod's own refusal if there is one, else where to go."""
-        namespace, name = request.path_params["namespace"], request.path_params["name"]
-        self.registry.get(RESOURCES["pods"], namespace, name)
-        flag = "" if namespace == "default" else f" -n {namespace}"
-        raise BadRequestError(_NO_SPDY_PORT_FORWARD.format(namespace=flag, name=name))
+    async def portforward_upgrade(self, request: Request) -> Response:
+        """kubectl's port-forward over plain SPDY (a POST asking `Upgrade: SPDY/3.1`), as the kubelet takes it:
+        the pod's refusal if there is one, the handshake's otherwise, then the SPDY session on the connection.
+        Raises StatusError (the app turns it into a Status response)."""
+        target = self._target(request.path_params["namespace"], request.path_params["name"])
+        return _SpdyUpgrade(_spdy_handshake(request), target, self.dial)
 
     # ------------------------------------------------------------------------------------------- internals
 
-    def _forwardable(self, namespace: str, name: str) -> dict[str, Any]:
-        """The pod, if it runs and has an IP (kubectl's words otherwise)."""
+    def _target(self, namespace: str, name: str) -> Target:
+        """The pod to forward to, if it runs and has an IP (kubectl's words otherwise)."""
         pod = self.registry.get(RESOURCES["pods"], namespace, name)
         status = pod.get("status", {})
         phase = status.get("phase", "Pending")
         if phase != "Running" or not status.get("podIP"):
             raise BadRequestError(f"unable to forward port because pod is not running. Current status={phase}")
-        return pod
+        return Target(status["podIP"], name, pod["metadata"].get("uid", ""))
 
     def _locate(self, options: StreamOptions) -> StreamOptions:
         """What the API server checks in the pod object; the container defaulted when the pod has one."""
@@ -333,6 +341,52 @@ async def _refuse_in_stream(websocket: WebSocket, protocol: str, error: Minikube
         await websocket.accept(subprotocol=protocol)
         await websocket.send_bytes(_status_frame(failure_status(error)))
         await websocket.close()
+
+
+def _spdy_handshake(request: Request) -> list[tuple[str, str]]:
+    """The headers of the 101 answering a SPDY upgrade request, checked as the kubelet checks it (its
+    `httpstream.Handshake`, then its SPDY upgrader)."""
+    offered = [p.strip() for value in request.headers.getlist("x-stream-protocol-version") for p in value.split(",")]
+    offered = [p for p in offered if p]
+    if not offered:
+        raise BadRequestError("unable to upgrade: X-Stream-Protocol-Version is required")
+    if SPDY_PROTOCOL not in offered:
+        raise _Forbidden(
+            f"unable to upgrade: unable to negotiate protocol: client supports [{' '.join(offered)}], "
+            f"server accepts [{SPDY_PROTOCOL}]"
+        )
+    connection = request.headers.get("connection", "").lower()
+    if "upgrade" not in connection or "spdy/3.1" not in request.headers.get("upgrade", "").lower():
+        raise BadRequestError("unable to upgrade: missing upgrade headers in request")
+    if upgrade.acceptor(request.scope) is None:
+        raise BadRequestError(
+            "unable to upgrade: this server cannot hand the connection over for SPDY; "
+            f"use a WebSocket tunnel (subprotocol {SPDY_TUNNEL_PROTOCOL}, kubectl 1.31 or later)"
+        )
+    return [("Connection", "Upgrade"), ("Upgrade", "SPDY/3.1"), ("X-Stream-Protocol-Version", SPDY_PROTOCOL)]
+
+
+class _SpdyUpgrade(Response):
+    """The answer to a SPDY upgrade: the 101, then the port-forward session on the handed-over connection."""
+
+    def __init__(self, headers: list[tuple[str, str]], target: Target, dial: Dialer) -> None:
+        super().__init__(status_code=101)
+        self.upgrade_headers = headers
+        self.target = target
+        self.dial = dial
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        accept = upgrade.acceptor(scope)
+        assert accept is not None  # checked by the handshake
+        try:
+            reader, writer = await accept(self.upgrade_headers)
+        except ConnectionError:
+            return  # the client left before its answer
+        await SpdyPortForward(StreamChannel(reader, writer), self.target, dial=self.dial).run()
+
+
+class _Forbidden(StatusError):
+    code, reason = 403, "Forbidden"
 
 
 class _Pump:
@@ -403,144 +457,6 @@ def _size(payload: bytes) -> tuple[int, int] | None:
     except (ValueError, TypeError, KeyError):
         return None
     return (width, height) if width > 0 and height > 0 else None
-
-
-# --- port-forward -----------------------------------------------------------------------------------------------
-
-
-def parse_ports(values: Sequence[str]) -> list[int]:
-    """The `ports` query parameters (each may hold a comma-separated list), as the kubelet reads them."""
-    if not values:
-        raise BadRequestError('query parameter "ports" is required')
-    ports = []
-    for value in values:
-        if not value:
-            raise BadRequestError('query parameter "ports" cannot be empty')
-        for word in value.split(","):
-            if not word.isdigit() or int(word) > 65535:
-                raise BadRequestError(f'unable to parse "{value}" as a port')
-            if int(word) < 1:
-                raise BadRequestError(f'port "{value}" must be > 0')
-            ports.append(int(word))
-    return ports
-
-
-@dataclass(frozen=True, slots=True)
-class _Target:
-    ip: str
-    pod: str
-    uid: str
-
-
-@dataclass(eq=False)
-class _Pair:
-    """One forwarded port: its channels, and what the client sent that the pod has not taken yet."""
-
-    index: int
-    port: int
-    inbound: asyncio.Queue[bytes | None] = field(default_factory=lambda: asyncio.Queue(maxsize=16))
-    closed: bool = False  # the connection to the pod is over (or never was): drop what the client sends
-
-    @property
-    def data(self) -> int:
-        return 2 * self.index
-
-    @property
-    def errors(self) -> int:
-        return 2 * self.index + 1
-
-
-class _PortForward:
-    """One port-forward connection: the port prefixes, then each port relayed until the pod closes it (or
-    the dial fails, said on its error channel); the WebSocket closes when every port is done, and
-    everything ends when the client leaves."""
-
-    def __init__(self, websocket: WebSocket, target: _Target, ports: list[int], *, half_close: bool, dial: Dialer) -> None:
-        self.websocket = websocket
-        self.target = target
-        self.pairs = [_Pair(index, port) for index, port in enumerate(ports)]
-        self.half_close = half_close
-        self.dial = dial
-        self.sending = asyncio.Lock()  # several ports send on one WebSocket
-
-    async def run(self) -> None:
-        for pair in self.pairs:
-            prefix = pair.port.to_bytes(2, "little")
-            await self._send(frame(pair.data, prefix))
-            await self._send(frame(pair.errors, prefix))
-        forwards: asyncio.Future[Any] = asyncio.gather(*(self._forward(pair) for pair in self.pairs))
-        inbound: asyncio.Future[Any] = asyncio.create_task(self._input())
-        try:
-            await asyncio.wait({forwards, inbound}, return_when=asyncio.FIRST_COMPLETED)
-            if forwards.done():
-                forwards.result()
-                await self.websocket.close()
-            else:
-                inbound.result()  # the client left, or a bug to raise
-        finally:
-            for task in (forwards, inbound):
-                task.cancel()
-            # wait(), not gather(): if this task is cancelled meanwhile, its own CancelledError must surface.
-            await asyncio.wait({forwards, inbound})
-
-    async def _send(self, data: bytes) -> None:
-        async with self.sending:
-            await self.websocket.send_bytes(data)
-
-    async def _forward(self, pair: _Pair) -> None:
-        try:
-            async with asyncio.timeout(DIAL_TIMEOUT):
-                reader, writer = await self.dial(self.target.ip, pair.port)
-        except (OSError, TimeoutError) as exc:
-            pair.closed = True
-            reason = str(exc) or type(exc).__name__
-            message = f"error forwarding port {pair.port} to pod {self.target.pod}, uid {self.target.uid}: {reason}"
-            await self._send(frame(pair.errors, message.encode()))
-            return
-        to_pod = asyncio.create_task(_to_pod(pair, writer))
-        try:
-            while data := await reader.read(_READ_SIZE):
-                await self._send(frame(pair.data, data))
-        except OSError:
-            pass  # the pod reset the connection: this port is done
-        finally:
-            pair.closed = True
-            writer.close()  # first: what follows awaits, and a second cancellation may cut it short
-            to_pod.cancel()
-            while not pair.inbound.empty():  # unblock the client's reader if it waits for room in the queue
-                pair.inbound.get_nowait()
-            await asyncio.wait({to_pod})
-
-    async def _input(self) -> None:
-        """The client's data to its port's queue, until the client leaves."""
-        by_channel = {pair.data: pair for pair in self.pairs}
-        while True:
-            message = await self.websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            data = message.get("bytes") or b""
-            if not data:
-                continue
-            if data[0] == CLOSE and self.half_close and len(data) > 1 and data[1] in by_channel:
-                pair, payload = by_channel[data[1]], None
-            elif data[0] in by_channel and len(data) > 1:
-                pair, payload = by_channel[data[0]], data[1:]
-            else:
-                continue
-            if not pair.closed:
-                await pair.inbound.put(payload)
-
-
-async def _to_pod(pair: _Pair, writer: asyncio.StreamWriter) -> None:
-    """What the client sends, to the pod; None half-closes the connection (the client's end of input)."""
-    try:
-        while (data := await pair.inbound.get()) is not None:
-            writer.write(data)
-            await writer.drain()
-        if writer.can_write_eof():
-            writer.write_eof()
-    except OSError:
-        pair.closed = True
 
 
 # --- pods/log ---------------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """`minikubelet port-forward pod/NAME [LOCAL_PORT:]REMOTE_PORT...`: local TCP ports relayed to a pod's ports,
 as `kubectl port-forward` relays them, through the node's API server.
 
-kubectl's port-forward speaks SPDY, which the node does not serve (kubectl gets a Status that sends its user
-here). This command speaks the kubelet's WebSocket port-forward protocol instead (apiserver/streams.py): one
+kubectl's port-forward speaks SPDY (the node serves that too). This command speaks the kubelet's WebSocket
+port-forward protocol instead (apiserver/portforward.py), for which Python needs no SPDY of its own: one
 WebSocket per accepted connection, `.../pods/NAME/portforward?ports=REMOTE`, whose first message on each
 channel is the port; `v5.channel.k8s.io`, so that the end of the local client's input reaches the pod as a
 half-close, as SPDY's stream close does for kubectl.

@@ -1,7 +1,7 @@
 """The real /usr/bin/kubectl (1.32) running the streaming commands against a real node: `logs` (follow,
 previous, tail, since, timestamps, containers; kubectl's output equal to ours), `exec` into a chosen container
-(on a pseudo-terminal too), `run` + `wait`, `cp` both ways (exec + tar), and `port-forward`, which needs SPDY:
-it must fail at once, saying what to use instead (our own `port-forward`, which is exercised here as well)."""
+(on a pseudo-terminal too), `run` + `wait`, `cp` both ways (exec + tar). `port-forward` has its own module
+(test_kubectl_port_forward.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ import hashlib
 import json
 import os
 import re
-import signal
 import subprocess
-import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +22,6 @@ pytestmark = pytest.mark.docker
 
 BUSYBOX = "minikubelet.local/busybox:1.35"
 ECHO_IMAGE = "minikubelet.local/echo:v1"
-ECHO_POD = (Path(__file__).resolve().parents[2] / "manifests" / "echo-pod.yml").read_text()
 STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (.*)$")
 
 
@@ -322,42 +318,3 @@ def test_cp_into_and_out_of_a_container(node: Node, tmp_path: Path) -> None:
     listed = node.kubectl("exec", "duo", "-c", "a", "--", "find", "/tmp/tree", "-type", "f")
     assert sorted(listed.stdout.split()) == ["/tmp/tree/sub/deep.txt", "/tmp/tree/top.txt"]
     assert node.kubectl("exec", "duo", "-c", "a", "--", "cat", "/tmp/tree/sub/deep.txt").stdout == "deep\n"
-
-
-# --- port-forward -----------------------------------------------------------------------------------------------
-
-
-def test_kubectl_port_forward_fails_at_once_and_names_our_command(node: Node) -> None:
-    start(node, ECHO_POD, "echo")
-    env = {**node.env, "KUBECONFIG": str(node.kubeconfig), "HOME": str(node.home)}
-    expected = (
-        "error: error upgrading connection: unable to upgrade connection: kubectl port-forward needs SPDY, which this "
-        "node does not serve; use `minikubelet port-forward pod/echo [LOCAL_PORT:]REMOTE_PORT` instead\n"
-    )
-    for websockets in ("true", "false"):  # SPDY tunnelled in a WebSocket (1.31+), or plain SPDY
-        began = time.monotonic()
-        result = subprocess.run(
-            [KUBECTL, "port-forward", "pod/echo", ":3000"],
-            env={**env, "KUBECTL_PORT_FORWARD_WEBSOCKETS": websockets},
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        assert (result.returncode, result.stdout, result.stderr) == (1, "", expected)
-        assert time.monotonic() - began < 10
-    missing = node.kubectl("port-forward", "pod/nope", "3000", timeout=30)
-    assert (missing.returncode, missing.stderr) == (1, 'Error from server (NotFound): pods "nope" not found\n')
-    # What the message says to use does the job.
-    with subprocess.Popen(
-        [*CLI, "port-forward", "pod/echo", ":3000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=node.env
-    ) as forward:
-        assert forward.stdout is not None
-        line = forward.stdout.readline()
-        assert line.startswith("Forwarding from 127.0.0.1:") and line.endswith(" -> 3000\n"), line
-        port = int(line.split(":")[1].split()[0])
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/through", timeout=10) as response:
-            assert response.read().decode().startswith("GET /through HTTP/1.1\n")
-        assert forward.stdout.readline() == f"Handling connection for {port}\n"
-        forward.send_signal(signal.SIGINT)
-        assert forward.wait(timeout=20) == 0

@@ -1,6 +1,7 @@
-"""`pods/portforward` over WebSocket (the kubelet's `v4.channel.k8s.io` protocol, and `v5.channel.k8s.io` with
-a half-close) in process, against a real TCP server on 127.0.0.1 standing in for the pod; kubectl's SPDY
-request refused with a Status that names `minikubelet port-forward`; and the options of `pods/log`.
+"""`pods/portforward` in process, against a real TCP server on 127.0.0.1 standing in for the pod: over WebSocket
+(the kubelet's `v4.channel.k8s.io` protocol, and `v5.channel.k8s.io` with a half-close), and as kubectl speaks
+it, SPDY/3.1 in a WebSocket tunnel (kubectl's own bytes among others), with the plain SPDY upgrade's handshake;
+and the options of `pods/log`.
 
 The pod is made Running with the pod IP 127.0.0.1, so that the API server's dial reaches the local server.
 """
@@ -12,17 +13,20 @@ import socket
 import socketserver
 import threading
 import warnings
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from spdy_capture import KUBECTL_TUNNEL_BYTES, KUBECTL_TUNNEL_MESSAGES, messages
 from starlette.datastructures import QueryParams
 from starlette.exceptions import StarletteDeprecationWarning
+from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
-from minikubelet.apiserver import streams
+from minikubelet.apiserver import portforward, spdy, streams
 from minikubelet.apiserver.app import build_app
 from minikubelet.apiserver.registry import RESOURCES, Registry
 from minikubelet.errors import BadRequestError, InvalidError
@@ -72,7 +76,8 @@ class Node:
         self.store = Store(tmp_path / "state.db")
         self.store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})
         self.registry = Registry(self.store)
-        self.client = TestClient(build_app(self.registry, token=TOKEN), headers={"Authorization": f"Bearer {TOKEN}"})
+        self.app: Any = build_app(self.registry, token=TOKEN)
+        self.client = TestClient(self.app, headers={"Authorization": f"Bearer {TOKEN}"})
 
     def pod(self, name: str, *, phase: str = "Running", ip: str = "127.0.0.1") -> str:
         """A pod in `phase` with the pod IP `ip`; its uid."""
@@ -182,29 +187,274 @@ def test_ports_are_read_as_the_kubelet_reads_them() -> None:
         streams.parse_ports(["65536"])
 
 
-def test_kubectls_spdy_tunnel_is_refused_by_the_handshake(node: Node) -> None:
+def test_an_unknown_subprotocol_is_refused_and_ours_win_over_the_tunnel(node: Node, pod_server: int) -> None:
     node.pod("web")
-    with pytest.raises(WebSocketDisconnect) as refused, forward(node, "web", "80", ["SPDY/3.1+portforward.k8s.io"]):
+    with pytest.raises(WebSocketDisconnect) as refused, forward(node, "web", "80", ["v9.channel.k8s.io"]):
         pass
     assert refused.value.code == 1002
+    with forward(node, "web", str(pod_server), [TUNNEL, V5]) as ws:
+        assert ws.accepted_subprotocol == V5
 
 
-def test_kubectls_spdy_request_gets_a_status_naming_our_command(node: Node) -> None:
+# --- kubectl's SPDY, in a WebSocket tunnel ----------------------------------------------------------------------
+
+TUNNEL = "SPDY/3.1+portforward.k8s.io"
+
+
+class SpdyClient:
+    """kubectl's side of a SPDY port-forward, over the test client's WebSocket (spdystream's frames)."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.writer, self.reader = spdy.FrameWriter(), spdy.FrameReader()
+        self.frames: deque[spdy.Frame] = deque()
+
+    def send(self, *frames: spdy.Frame) -> None:
+        for frame in frames:
+            self.ws.send_bytes(self.writer.encode(frame))
+
+    def open(self, stream_id: int, kind: str, port: int, request: int) -> None:
+        """A stream as kubectl opens one (its headers, lower case on the wire)."""
+        self.send(spdy.SynStream(stream_id, {"streamtype": [kind], "port": [str(port)], "requestid": [str(request)]}))
+
+    def receive(self) -> spdy.Frame:
+        while not self.frames:
+            message = self.ws.receive()
+            assert message["type"] == "websocket.send", message
+            self.frames.extend(self.reader.feed(message["bytes"]))
+        return self.frames.popleft()
+
+    def until(self, last: spdy.Frame) -> list[spdy.Frame]:
+        """Every frame up to `last`, included."""
+        frames = [self.receive()]
+        while frames[-1] != last:
+            frames.append(self.receive())
+        return frames
+
+    def until_closed(self) -> list[spdy.Frame]:
+        """Every frame until the server closes the WebSocket (normally)."""
+        frames = list(self.frames)
+        while True:
+            message = self.ws.receive()
+            if message["type"] == "websocket.close":
+                assert message.get("code", 1000) == 1000
+                return frames
+            frames.extend(self.reader.feed(message["bytes"]))
+
+
+def tunnel(node: Node, pod: str) -> Any:
+    """kubectl's request: no ports in the query (they are in the streams), the tunnel's subprotocol only."""
+    return node.client.websocket_connect(f"{PODS}/{pod}/portforward", subprotocols=[TUNNEL])
+
+
+def stream_data(frames: list[spdy.Frame], stream_id: int) -> tuple[bytes, bool]:
+    """What the frames carried on a stream, and whether it ended."""
+    mine = [f for f in frames if isinstance(f, spdy.DataFrame) and f.stream_id == stream_id]
+    return b"".join(f.data for f in mine), any(f.fin for f in mine)
+
+
+def test_kubectls_tunnel_relays_a_connection_and_ends_its_streams_when_the_pod_does(node: Node, pod_server: int) -> None:
     node.pod("web")
-    answer = node.client.post(f"{PODS}/web/portforward", headers={"Upgrade": "SPDY/3.1", "Connection": "Upgrade"})
-    assert (answer.status_code, answer.json()["reason"]) == (400, "BadRequest")
-    assert answer.json()["message"] == (
-        "kubectl port-forward needs SPDY, which this node does not serve; "
-        "use `minikubelet port-forward pod/web [LOCAL_PORT:]REMOTE_PORT` instead"
+    with tunnel(node, "web") as ws:
+        assert ws.accepted_subprotocol == TUNNEL
+        client = SpdyClient(ws)
+        client.open(1, "error", pod_server, 0)
+        assert client.receive() == spdy.SynReply(1, {})
+        client.send(spdy.DataFrame(1, b"", fin=True))  # kubectl writes nothing on the error stream
+        client.open(3, "data", pod_server, 0)
+        assert client.receive() == spdy.SynReply(3, {})
+        client.send(spdy.DataFrame(3, b"hello"))
+        assert client.receive() == spdy.DataFrame(3, b"hello")
+        client.send(spdy.DataFrame(3, b"", fin=True))  # the end of the local input reaches the pod as a half-close
+        # the pod says bye and closes: the data stream ends, then the error stream, empty
+        ending = [client.receive(), client.receive(), client.receive()]
+        assert ending == [spdy.DataFrame(3, b"bye"), spdy.DataFrame(3, b"", fin=True), spdy.DataFrame(1, b"", fin=True)]
+        client.send(spdy.Ping(1))
+        assert client.receive() == spdy.Ping(1)
+        client.send(spdy.GoAway(0))
+        assert client.until_closed() == []
+
+
+def test_the_bytes_kubectl_sent_are_served_as_kubectl_expects(node: Node, pod_server: int) -> None:
+    """kubectl 1.37's own bytes (spdy_capture.py), message by message, its port 50017 dialled as the pod server;
+    kubectl sent its PING and GOAWAY once it had its answer, and so does this test."""
+    node.pod("web")
+    routes = node.app.app.routes
+    endpoints = next(r.endpoint.__self__ for r in routes if isinstance(r, WebSocketRoute) and "portforward" in r.path)
+    endpoints.dial = lambda host, port: asyncio.open_connection(host, pod_server if port == 50017 else port)
+    sent = messages(KUBECTL_TUNNEL_BYTES, KUBECTL_TUNNEL_MESSAGES)
+    with tunnel(node, "web") as ws:
+        client = SpdyClient(ws)
+        for message in sent[:-9]:
+            ws.send_bytes(message)
+        frames = client.until(spdy.DataFrame(1, b"", fin=True))  # the error stream's end: the connection is over
+        for message in sent[-9:]:  # PING, GOAWAY
+            ws.send_bytes(message)
+        after = client.until_closed()
+    assert frames[:2] == [spdy.SynReply(1, {}), spdy.SynReply(3, {})]
+    assert stream_data(frames, 3) == (b"hellobye", True)
+    assert after == [spdy.Ping(1)]
+
+
+def test_connections_at_once_on_several_ports_each_with_its_own_streams(node: Node, pod_server: int, free_port: int) -> None:
+    uid = node.pod("web")
+    with tunnel(node, "web") as ws:
+        client = SpdyClient(ws)
+        for request, (port, first) in enumerate([(pod_server, 1), (pod_server, 5), (free_port, 9)]):
+            client.open(first, "error", port, request)
+            client.open(first + 2, "data", port, request)
+        replies = [client.receive() for _ in range(6)]
+        assert [f.stream_id for f in replies if isinstance(f, spdy.SynReply)] == [1, 3, 5, 7, 9, 11]
+        client.send(spdy.DataFrame(7, b"second"), spdy.DataFrame(3, b"first"))
+        client.send(spdy.DataFrame(3, b"", fin=True), spdy.DataFrame(7, b"", fin=True))
+        ends = {spdy.DataFrame(1, b"", fin=True), spdy.DataFrame(5, b"", fin=True), spdy.DataFrame(11, b"", fin=True)}
+        frames: list[spdy.Frame] = []
+        while not ends <= set(frames):  # the last frame of each connection
+            frames.append(client.receive())
+        client.send(spdy.GoAway(4))
+        frames += client.until_closed()
+    assert stream_data(frames, 3) == (b"firstbye", True)
+    assert stream_data(frames, 7) == (b"secondbye", True)
+    assert stream_data(frames, 1) == stream_data(frames, 5) == (b"", True)
+    error, ended = stream_data(frames, 9)
+    assert error.decode() == (
+        f"error forwarding port {free_port} to pod web, uid {uid}: dial tcp4 127.0.0.1:{free_port}: connect: connection refused"
     )
-    missing = node.client.post(f"{PODS}/nope/portforward")
+    assert ended and stream_data(frames, 11) == (b"", True)
+
+
+def test_a_reset_data_stream_ends_the_connection_to_the_pod(node: Node) -> None:
+    node.pod("web")
+    with socket.create_server(("127.0.0.1", 0)) as pod, tunnel(node, "web") as ws:
+        client = SpdyClient(ws)
+        client.open(1, "error", pod.getsockname()[1], 0)
+        client.open(3, "data", pod.getsockname()[1], 0)
+        pod.settimeout(10)
+        connection, _ = pod.accept()
+        with connection:
+            assert [client.receive(), client.receive()] == [spdy.SynReply(1, {}), spdy.SynReply(3, {})]
+            client.send(spdy.RstStream(3, spdy.RstStatus.CANCEL))
+            connection.settimeout(10)
+            assert connection.recv(10) == b""  # the server hung up on the pod
+            assert client.receive() == spdy.DataFrame(1, b"", fin=True)  # and ended the error stream, only
+            client.send(spdy.GoAway(0))
+            assert client.until_closed() == []
+
+
+def test_streams_the_kubelet_would_refuse_are_reset(node: Node, pod_server: int) -> None:
+    node.pod("web")
+    with tunnel(node, "web") as ws:
+        client = SpdyClient(ws)
+        client.send(spdy.SynStream(1, {"streamtype": ["data"]}))  # no port
+        client.send(spdy.SynStream(3, {"streamtype": ["data"], "port": ["0"]}))
+        client.send(spdy.SynStream(5, {"streamtype": ["data"], "port": ["http"]}))
+        client.send(spdy.SynStream(7, {"port": ["80"]}))  # no stream type
+        client.send(spdy.SynStream(9, {"streamtype": ["stdin"], "port": ["80"]}))
+        client.send(spdy.SynStream(5, {"streamtype": ["data"], "port": ["80"]}))  # an id used already
+        resets = [client.receive() for _ in range(6)]
+        assert resets == [spdy.RstStream(i, spdy.RstStatus.CANCEL) for i in (1, 3, 5, 7, 9)] + [
+            spdy.RstStream(5, spdy.RstStatus.PROTOCOL_ERROR)
+        ]
+        # a second data stream for a request is said on its error stream
+        client.open(11, "error", pod_server, 7)
+        client.open(13, "data", pod_server, 7)
+        client.open(15, "data", pod_server, 7)
+        frames = [client.receive() for _ in range(4)]
+        assert frames[3] == spdy.DataFrame(11, b"error processing stream for request 7: data stream already assigned")
+
+
+def test_bytes_that_are_not_spdy_end_the_session(node: Node) -> None:
+    node.pod("web")
+    with tunnel(node, "web") as ws:
+        ws.send_bytes(bytes.fromhex("80020006 00000004 00000001"))  # SPDY/2
+        assert SpdyClient(ws).until_closed() == []
+
+
+def test_the_tunnel_is_refused_with_a_status_before_the_handshake(node: Node) -> None:
+    with pytest.raises(WebSocketDenialResponse) as denied, tunnel(node, "nope"):
+        pass
+    assert (denied.value.status_code, denied.value.json()["message"]) == (404, 'pods "nope" not found')
+    node.pod("pending", phase="Pending", ip="")
+    with pytest.raises(WebSocketDenialResponse) as denied, tunnel(node, "pending"):
+        pass
+    assert denied.value.json()["message"] == "unable to forward port because pod is not running. Current status=Pending"
+
+
+async def test_both_streams_of_a_connection_must_come_in_time_and_nothing_is_left_running() -> None:
+    channel = MemoryChannel()
+    session = portforward.SpdyPortForward(
+        channel, portforward.Target("127.0.0.1", "web", "u"), dial=asyncio.open_connection, stream_creation_timeout=0.05
+    )
+    running = asyncio.create_task(session.run())
+    writer, reader = spdy.FrameWriter(), spdy.FrameReader()
+    await channel.incoming.put(writer.encode(spdy.SynStream(1, {"streamtype": ["error"], "port": ["80"], "requestid": ["1"]})))
+    frames: list[spdy.Frame] = []
+    while len(frames) < 3:
+        frames += reader.feed(await asyncio.wait_for(channel.sent.get(), 10))
+    assert frames == [
+        spdy.SynReply(1, {}),
+        spdy.DataFrame(1, b"(request=1) timed out waiting for streams"),
+        spdy.DataFrame(1, b"", fin=True),
+    ]
+    assert not session.tasks and not session.pairs and not session.streams
+    await channel.incoming.put(b"")  # the client leaves
+    await asyncio.wait_for(running, 10)
+    assert channel.closed
+
+
+class MemoryChannel:
+    """A SPDY session's bytes in queues (b"" from the client: it is gone)."""
+
+    def __init__(self) -> None:
+        self.incoming: asyncio.Queue[bytes] = asyncio.Queue()
+        self.sent: asyncio.Queue[bytes] = asyncio.Queue()
+        self.closed = False
+
+    async def receive(self) -> bytes:
+        return await self.incoming.get()
+
+    async def send(self, data: bytes) -> None:
+        if self.closed:
+            raise ConnectionError("closed")
+        await self.sent.put(data)
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+# --- kubectl's plain SPDY: the handshake (the connection's hand-over is test_upgrade.py's) -------------------------
+
+
+def spdy_upgrade(node: Node, pod: str, **headers: str) -> Any:
+    asked = {"Connection": "Upgrade", "Upgrade": "SPDY/3.1", "X-Stream-Protocol-Version": "portforward.k8s.io", **headers}
+    return node.client.post(f"{PODS}/{pod}/portforward", headers={k: v for k, v in asked.items() if v})
+
+
+def test_a_spdy_upgrade_is_checked_as_the_kubelet_checks_it(node: Node) -> None:
+    missing = spdy_upgrade(node, "nope")
     assert (missing.status_code, missing.json()["message"]) == (404, 'pods "nope" not found')
-    node.store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}})
-    node.registry.create(
-        RESOURCES["pods"], "other", {"metadata": {"name": "web"}, "spec": {"containers": [{"name": "c", "image": "i"}]}}
+    node.pod("pending", phase="Pending", ip="")
+    assert spdy_upgrade(node, "pending").json()["message"] == (
+        "unable to forward port because pod is not running. Current status=Pending"
     )
-    other = node.client.post("/api/v1/namespaces/other/pods/web/portforward")
-    assert "use `minikubelet port-forward -n other pod/web [LOCAL_PORT:]REMOTE_PORT` instead" in other.json()["message"]
+    node.pod("web")
+    unversioned = spdy_upgrade(node, "web", **{"X-Stream-Protocol-Version": ""})
+    assert (unversioned.status_code, unversioned.json()["message"]) == (
+        400,
+        "unable to upgrade: X-Stream-Protocol-Version is required",
+    )
+    other = spdy_upgrade(node, "web", **{"X-Stream-Protocol-Version": "v4.channel.k8s.io, channel.k8s.io"})
+    assert (other.status_code, other.json()["message"]) == (
+        403,
+        "unable to upgrade: unable to negotiate protocol: client supports [v4.channel.k8s.io channel.k8s.io], "
+        "server accepts [portforward.k8s.io]",
+    )
+    plain = spdy_upgrade(node, "web", Connection="", Upgrade="")
+    assert (plain.status_code, plain.json()["message"]) == (400, "unable to upgrade: missing upgrade headers in request")
+    # The test client cannot hand its connection over: said so, pointing at the tunnel.
+    untaken = spdy_upgrade(node, "web")
+    assert untaken.status_code == 400
+    assert untaken.json()["message"].startswith("unable to upgrade: this server cannot hand the connection over for SPDY")
 
 
 # --- pods/log options -------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """kubectl 1.37's `port-forward` against a real node: SPDY/3.1 in its WebSocket tunnel (its default) and plain
 SPDY (KUBECTL_PORT_FORWARD_WEBSOCKETS=false); HTTP through a chosen and a random local port; several ports at
-once; connections at once and a download of megabytes (no SPDY flow control on either side); Ctrl-C ends it
-cleanly (exit 0, the node's connections gone, nothing in the daemon's log); a port nothing listens on is
-kubectl's error line; a missing pod is the API server's NotFound."""
+once; connections at once, megabytes down and up, the end of the local input reaching the pod (no SPDY flow
+control on either side); Ctrl-C ends it cleanly (exit 0, the node's connections gone, nothing in the daemon's
+log); a port nothing listens on is kubectl's error line; a missing pod is the API server's NotFound."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ pytestmark = pytest.mark.docker
 
 ECHO_POD = (Path(__file__).resolve().parents[2] / "manifests" / "echo-pod.yml").read_text()
 BIG = 3 * 1024 * 1024
-# `echo` on 3000, and a busybox httpd on 4000 serving `big` (BIG bytes of a known pattern), in one pod.
+# `echo` on 3000, a busybox httpd on 4000 serving `big` (BIG bytes of a known pattern), and on 5000 the
+# sha256sum of what a connection sends until the end of its input, in one pod.
 DUO_POD = f"""apiVersion: v1
 kind: Pod
 metadata: {{name: duo}}
@@ -39,6 +40,10 @@ spec:
       image: minikubelet.local/busybox:1.35
       command: [sh, -c, "mkdir -p /www && yes 0123456789abcdef | head -c {BIG} > /www/big && exec httpd -f -p 4000 -h /www"]
       readinessProbe: {{tcpSocket: {{port: 4000}}, periodSeconds: 1}}
+    - name: sink
+      image: minikubelet.local/busybox:1.35
+      command: [sh, -c, "exec nc -ll -p 5000 -e sha256sum"]
+      readinessProbe: {{tcpSocket: {{port: 5000}}, periodSeconds: 1}}
 """
 BIG_SHA256 = hashlib.sha256((b"0123456789abcdef\n" * (BIG // 17 + 1))[:BIG]).hexdigest()
 FORWARDING = re.compile(r"^Forwarding from (127\.0\.0\.1|\[::1\]):(\d+) -> (\d+)$")
@@ -206,23 +211,40 @@ def test_http_through_a_chosen_local_port(node: Node, websockets: bool) -> None:
     assert not [line for line in stderr.splitlines() if line.startswith("E")], stderr
 
 
-def test_several_ports_connections_at_once_and_megabytes(node: Node) -> None:
-    with PortForward(node, "pod/duo", ":3000", ":4000") as forward:
-        ports = forward.listening(3000, 4000)
+def upload(port: int, data: bytes) -> str:
+    """Send `data`, end the input (a half-close), and read the answer to the end."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(data)
+        connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer.decode()
+
+
+def test_several_ports_connections_at_once_and_megabytes_both_ways(node: Node) -> None:
+    payload = os.urandom(BIG)
+    with PortForward(node, "pod/duo", ":3000", ":4000", ":5000") as forward:
+        ports = forward.listening(3000, 4000, 5000)
         paths = [f"/at-once/{i}" for i in range(8)]
-        with ThreadPoolExecutor(max_workers=10) as pool:
+        with ThreadPoolExecutor(max_workers=12) as pool:
             echoes = pool.map(lambda path: get(ports[3000], path).decode(), paths)
             downloads = [pool.submit(get, ports[4000], "/big") for _ in range(2)]
+            uploads = [pool.submit(upload, ports[5000], payload) for _ in range(2)]
             for path, echo in zip(paths, echoes, strict=True):
                 assert echo.startswith(f"GET {path} HTTP/1.1\n")
             for download in downloads:
                 assert hashlib.sha256(download.result()).hexdigest() == BIG_SHA256
+            for sent in uploads:  # the end of the local input reached the pod, which answered, then closed
+                assert sent.result().split() == [hashlib.sha256(payload).hexdigest(), "-"]
         code, rest, stderr = forward.finish()
     assert (code, stderr) == (0, "")
-    assert sorted(rest) == sorted([f"Handling connection for {ports[3000]}"] * 8 + [f"Handling connection for {ports[4000]}"] * 2)
+    connections = {3000: 8, 4000: 2, 5000: 2}
+    assert sorted(rest) == sorted(f"Handling connection for {ports[p]}" for p, n in connections.items() for _ in range(n))
 
 
-def test_ctrl_c_ends_it_and_the_node_lets_go_of_everything(node: Node) -> None:
+@pytest.mark.parametrize("websockets", [True, False], ids=["tunnel", "plain-spdy"])
+def test_ctrl_c_ends_it_and_the_node_lets_go_of_everything(node: Node, websockets: bool) -> None:
     pod_ip = node.pod("echo")["status"]["podIP"]
     pid, api = daemon_pid(node), api_port(node)
     log = DaemonLog(node)
@@ -235,7 +257,7 @@ def test_ctrl_c_ends_it_and_the_node_lets_go_of_everything(node: Node) -> None:
 
     assert eventually(lambda: not to_pod(), timeout=30)
     clients_before = len(from_clients())
-    with PortForward(node, "pod/echo", ":3000") as forward:
+    with PortForward(node, "pod/echo", ":3000", websockets=websockets) as forward:
         port = forward.listening(3000)[3000]
         # a connection the pod holds open (a request not finished yet) when Ctrl-C comes
         held = socket.create_connection(("127.0.0.1", port), timeout=30)

@@ -279,7 +279,10 @@ def test_the_bytes_kubectl_sent_are_served_as_kubectl_expects(node: Node, pod_se
     """kubectl 1.37's own bytes (spdy_capture.py), message by message, its port 50017 dialled as the pod server;
     kubectl sent its PING and GOAWAY once it had its answer, and so does this test."""
     node.pod("web")
-    routes = node.app.app.routes
+    app = node.app
+    while not hasattr(app, "routes"):  # the middlewares around the Starlette app
+        app = app.app
+    routes = app.routes
     endpoints = next(r.endpoint.__self__ for r in routes if isinstance(r, WebSocketRoute) and "portforward" in r.path)
     endpoints.dial = lambda host, port: asyncio.open_connection(host, pod_server if port == 50017 else port)
     sent = messages(KUBECTL_TUNNEL_BYTES, KUBECTL_TUNNEL_MESSAGES)

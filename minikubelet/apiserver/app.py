@@ -33,7 +33,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from minikubelet.apiserver import decoding, discovery, leases, protobuf, reviews, watchlist
-from minikubelet.apiserver.decoding import MAX_BODY_BYTES
+from minikubelet.apiserver.decoding import HEADERS_TOO_LARGE, MAX_BODY_BYTES, MAX_HEADER_BYTES
 from minikubelet.apiserver.registry import (
     RESOURCES,
     FieldValidation,
@@ -52,8 +52,7 @@ __all__ = ["MAX_BODY_BYTES", "MAX_HEADER_BYTES", "build_app"]
 log = logging.getLogger(__name__)
 
 #: What Go's server reads of a request line and headers: MaxHeaderBytes (1 MiB, the API server's) plus 4 KiB.
-MAX_HEADER_BYTES = 1024 * 1024 + 4096
-_HEADERS_TOO_LARGE = b"431 Request Header Fields Too Large"
+_HEADERS_TOO_LARGE = HEADERS_TOO_LARGE
 _OPEN_PATHS = frozenset({"/readyz", "/livez", "/healthz", "/version"})
 _NOT_FOUND = {
     "kind": "Status",

@@ -49,6 +49,10 @@ __all__ = [
 
 #: The largest request body the API server reads (its MaxRequestBodyBytes, 3 MiB).
 MAX_BODY_BYTES = 3 * 1024 * 1024
+#: Go's http.Server reads at most DefaultMaxHeaderBytes (1 MiB) of request line and headers, plus 4096 bytes of
+#: slack; past that it answers 431 with this plain-text body and hangs up.
+MAX_HEADER_BYTES = 1024 * 1024 + 4096
+HEADERS_TOO_LARGE = b"431 Request Header Fields Too Large"
 JSON = "application/json"
 YAML = "application/yaml"
 #: The media types a create, update, delete or binding body may have, in the API server's order.

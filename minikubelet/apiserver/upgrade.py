@@ -17,12 +17,17 @@ the connection, which stays among uvicorn's connections: its shutdown closes it,
 
 Anything the client sent after the request's headers in the same read is lost: the SPDY client sends nothing
 before it has read the 101.
+
+The same protocol reads request targets as Go's server does: up to MAX_HEADER_BYTES (httptools' URL parser keeps
+16-bit offsets, so uvicorn answered any target over 64 KiB with its own plain-text 400 before the application saw
+it), and a target longer than that is Go's plain-text 431 at once, before the rest is buffered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import urllib.parse
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
@@ -31,6 +36,8 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.datastructures import Headers
 from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
+
+from minikubelet.apiserver.decoding import HEADERS_TOO_LARGE, MAX_HEADER_BYTES
 
 __all__ = ["EXTENSION", "UPGRADABLE", "Accept", "LenientWebSocketsProtocol", "UpgradableHttpToolsProtocol", "acceptor"]
 
@@ -45,11 +52,39 @@ def acceptor(scope: dict[str, Any] | Any) -> Accept | None:
     return cast("Accept | None", extension.get("accept"))
 
 
+_PARSED_URL_MAX = 0xFFFF  # http_parser_url's offsets are 16 bits
+
+
 class UpgradableHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, able to hand a connection over for an upgrade to SPDY/3.1."""
+    """uvicorn's httptools protocol, able to hand a connection over for an upgrade to SPDY/3.1, and reading long
+    request targets as Go does."""
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        if len(self.url) > MAX_HEADER_BYTES and not self.transport.is_closing():
+            length = str(len(HEADERS_TOO_LARGE)).encode()
+            self.transport.write(
+                b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                b"Content-Length: " + length + b"\r\nConnection: close\r\n\r\n" + HEADERS_TOO_LARGE
+            )
+            self.transport.close()
 
     def on_headers_complete(self) -> None:
+        if self.transport.is_closing():  # answered 431 in on_url: nothing more to do for this request
+            return
+        long_target = self.url if len(self.url) > _PARSED_URL_MAX else None
+        if long_target is not None:
+            self.url = b"/"  # httptools.parse_url cannot read it: the scope gets it below, before the app runs
         super().on_headers_complete()
+        if long_target is not None:
+            target = long_target.split(b"#", 1)[0]
+            if target.startswith((b"http://", b"https://")):  # the absolute form: its path starts after the host
+                target = b"/" + target.split(b"/", 3)[3] if target.count(b"/") >= 3 else b"/"
+            raw_path, _, query = target.partition(b"?")
+            text = raw_path.decode("ascii", "replace")
+            self.scope["path"] = self.root_path + (urllib.parse.unquote(text) if "%" in text else text)
+            self.scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+            self.scope["query_string"] = query
         if self.parser.should_upgrade() and self._upgrade_to() in UPGRADABLE:
             scope = cast("dict[str, Any]", self.cycle.scope)
             scope.setdefault("extensions", {})[EXTENSION] = {"accept": functools.partial(self._hand_over, self.cycle)}

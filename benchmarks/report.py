@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scenarios import Result
+from scenarios import KUBECTL, Result
 
 import minikubelet
 
@@ -53,7 +53,7 @@ def machine() -> dict[str, Any]:
             memory = int(line.split()[1]) / 1024 / 1024
     kubectl = ""
     with contextlib.suppress(ValueError, KeyError):
-        kubectl = json.loads(_run(["kubectl", "version", "--client", "-o", "json"]) or "{}")["clientVersion"]["gitVersion"]
+        kubectl = json.loads(_run([KUBECTL, "version", "--client", "-o", "json"]) or "{}")["clientVersion"]["gitVersion"]
     commit = _run(["git", "-C", str(Path(__file__).parents[1]), "rev-parse", "--short", "HEAD"])
     dirty = bool(_run(["git", "-C", str(Path(__file__).parents[1]), "status", "--porcelain", "--untracked-files=no"]))
     podman = _run(["podman", "version", "--format", "{{.Client.Version}}"])

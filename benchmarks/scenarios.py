@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 from harness import (
     BUSYBOX,
+    ECHO,
     Cleanup,
     DockerBaseline,
     EventTracker,
@@ -32,6 +33,7 @@ from harness import (
     Podman,
     PodTracker,
     Series,
+    Watch,
     alternate,
     event_name_time,
     log,
@@ -44,6 +46,8 @@ from minikubelet import daemon
 from minikubelet.kubelet import nodestatus
 
 PODS = "/api/v1/namespaces/default/pods"
+#: The kubectl the suite compares with: the one `make install` puts beside this interpreter (kubectl 1.37).
+KUBECTL = str(Path(sys.executable).with_name("kubectl")) if Path(sys.executable).with_name("kubectl").exists() else "kubectl"
 BENCHMARKS = Path(__file__).resolve().parent
 # minikubelet calls the blocking Docker SDK through asyncio.to_thread, i.e. the loop's default executor: the
 # daemon's ENGINE_THREADS threads (asyncio's own default, min(32, CPUs + 4), in versions without it). The burst
@@ -523,7 +527,7 @@ def cli_latency(ctx: Context, pods: int) -> Result:
             timed([*command, "get", "pods"], node.env, series)
 
         def kubectl_once(series: Series | None) -> None:
-            timed(["kubectl", "get", "pods"], kube_env, series)
+            timed([KUBECTL, "get", "pods"], kube_env, series)
 
         for step in (ours_once, kubectl_once, table, floor_once):
             step(None)
@@ -540,8 +544,8 @@ def cli_latency(ctx: Context, pods: int) -> Result:
         title=f"CLI latency with {pods} pods",
         method=(
             f"{pods} running pods; wall time of the whole command, run as a user runs it "
-            f"(`{Path(command[0]).name} get pods`, the console script), next to the real kubectl 1.32 "
-            "(a gcloud dispatcher: it reads `/version` first) against the same server with its discovery cache "
+            f"(`{Path(command[0]).name} get pods`, the console script), next to the real kubectl 1.37 "
+            "(the one `make install` puts in the virtualenv) against the same server with its discovery cache "
             "warm; both print the server-rendered table. For scale: the same `GET` with the Table `Accept` from an "
             "already open client, and the interpreter's bare start-up. The import time is `python -X importtime`'s "
             "sum over the top-level imports of `python -m minikubelet get pods`."
@@ -688,3 +692,147 @@ def _poll(check: Callable[[], Any], *, timeout: float, what: str) -> Any:
             raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(0.05)
     return found
+
+
+# --- 8. kubectl 1.37's waits and port-forward -----------------------------------------------------------------------
+
+KUBECTL_GRACE = 1  # seconds: `kubectl delete --grace-period=1`
+FORWARD_GETS = 20  # HTTP GETs per repetition, through the forward and directly, alternating
+
+
+def _echo_pod(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"bench": "kubectl"}},
+        "spec": {
+            "containers": [
+                {
+                    "name": "app",
+                    "image": ECHO,
+                    "imagePullPolicy": "IfNotPresent",
+                    "readinessProbe": {"tcpSocket": {"port": 3000}, "periodSeconds": 1},
+                }
+            ]
+        },
+    }
+
+
+def _http_get(host: str, port: int) -> float:
+    """One GET on a new connection (as a client through a port-forward makes one); its wall time in seconds."""
+    import http.client
+
+    started = time.monotonic()
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        connection.request("GET", "/bench")
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"GET http://{host}:{port}/bench answered {response.status}")
+    finally:
+        connection.close()
+    return time.monotonic() - started
+
+
+def _alternate_gets(i: int, first: Series, at: tuple[str, int], second: Series, other: tuple[str, int]) -> None:
+    alternate(i, lambda: first.add(_ms(_http_get(*at))), lambda: second.add(_ms(_http_get(*other))))
+
+
+def kubectl_waits(ctx: Context) -> Result:
+    """kubectl 1.37 against the node: `delete` (a streaming list waits for the pod to go), `wait --for=condition=Ready`
+    (the same), and an HTTP GET through `kubectl port-forward` (SPDY in its WebSocket tunnel) next to one to the
+    pod's IP."""
+    node = ctx.node()
+    env = {**node.env, "KUBECONFIG": str(node.home / "kubeconfig"), "HOME": str(node.home)}
+    delete = Series(f"kubectl delete pod --grace-period={KUBECTL_GRACE} (the whole command)")
+    wait = Series("kubectl wait --for=condition=Ready: its exit after Ready reached a watch")
+    forwarded = Series("HTTP GET through kubectl port-forward (new connection)")
+    direct = Series("HTTP GET to the pod's IP (new connection)")
+    ready: dict[str, float] = {}
+
+    def on_event(kind: str, pod: dict[str, Any], arrived: float, wall: float) -> None:
+        conditions = pod.get("status", {}).get("conditions") or []
+        if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
+            ready.setdefault(pod["metadata"]["name"], arrived)
+
+    with contextlib.ExitStack() as stack:
+        stack.callback(node.delete_pods, "bench=kubectl", timeout=300)
+        watch = Watch(node, PODS, {"labelSelector": "bench=kubectl"}, on_event)
+        stack.callback(watch.stop)
+        for rep in range(ctx.reps + 1):  # the first one warms up, unrecorded
+            recorded = rep > 0
+            name = f"kubectl-{rep:02d}"
+            node.client.request("POST", PODS, body=_echo_pod(name))
+            waiting = subprocess.Popen(
+                [KUBECTL, "wait", "--for=condition=Ready", f"pod/{name}", "--timeout=120s"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            _, errors = waiting.communicate(timeout=150)
+            exited = time.monotonic()
+            if waiting.returncode:
+                raise SystemExit(f"kubectl wait failed: {errors}")
+            seen = watch.wait_for(lambda n=name: ready.get(n), timeout=30, what=f"{name} Ready")
+            if recorded:
+                wait.add(_ms(exited - seen))
+            pod_ip = node.client.get(f"{PODS}/{name}")["status"]["podIP"]
+            forward = subprocess.Popen(
+                [KUBECTL, "port-forward", f"pod/{name}", ":3000"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                assert forward.stdout is not None
+                line = forward.stdout.readline()  # Forwarding from 127.0.0.1:PORT -> 3000
+                match = re.search(r"127\.0\.0\.1:(\d+) ->", line)
+                if match is None:
+                    raise SystemExit(f"kubectl port-forward said {line!r}: {forward.stderr.read() if forward.stderr else ''}")
+                local = int(match.group(1))
+                _http_get("127.0.0.1", local)  # the first connection opens the tunnel's streams
+                through, straight = Series("through"), Series("direct")
+                for i in range(FORWARD_GETS):
+                    _alternate_gets(i, through, ("127.0.0.1", local), straight, (pod_ip, 3000))
+                if recorded:
+                    forwarded.add(through.median)
+                    direct.add(straight.median)
+            finally:
+                forward.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    forward.wait(timeout=10)
+            started = time.monotonic()
+            deleted = subprocess.run(
+                [KUBECTL, "delete", "pod", name, f"--grace-period={KUBECTL_GRACE}"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            if deleted.returncode:
+                raise SystemExit(f"kubectl delete failed: {deleted.stderr}")
+            if recorded:
+                delete.add(_ms(time.monotonic() - started))
+    overhead = forwarded.median - direct.median
+    met = delete.median <= (KUBECTL_GRACE + 1) * 1000 and wait.median <= 300 and overhead <= 5
+    return Result(
+        key="kubectl",
+        title="kubectl 1.37: delete, wait and port-forward",
+        method=(
+            f"kubectl 1.37 (the virtualenv's) against the node, {ctx.reps} repetitions after a warm-up: an echo pod with "
+            "a 1 s TCP readiness probe is created; `kubectl wait --for=condition=Ready` runs from the creation, and its "
+            "exit is timed from the moment a watch of our own saw the pod Ready; `kubectl port-forward pod/NAME :3000` "
+            f"then serves {FORWARD_GETS} HTTP GETs, each on a new connection, alternating with as many straight to the "
+            f"pod's IP (the repetition's median of each); last, `kubectl delete pod NAME --grace-period={KUBECTL_GRACE}` "
+            "is timed whole (it returns once the pod is gone; the echo server exits on SIGTERM)."
+        ),
+        series=[delete, wait, forwarded, direct],
+        target=f"delete ≤ grace + 1 s ({(KUBECTL_GRACE + 1) * 1000} ms); wait ≤ 300 ms after Ready; port-forward adds ≤ 5 ms",
+        verdict=f"delete {delete.median:.0f} ms, wait +{wait.median:.0f} ms, port-forward +{overhead:.1f} ms",
+        met=met,
+        baseline=direct.label,
+        subject=forwarded.label,
+    )

@@ -495,8 +495,13 @@ def test_api_resources_lists_what_we_serve(node: Node) -> None:
         "nodes": ("no", "v1", "false", "Node", full, ""),
         "pods": ("po", "v1", "true", "Pod", full, "all"),
         "leases": ("", "coordination.k8s.io/v1", "true", "Lease", "get,list", ""),
+        "selfsubjectreviews": ("", "authentication.k8s.io/v1", "false", "SelfSubjectReview", "create", ""),
+        "selfsubjectaccessreviews": ("", "authorization.k8s.io/v1", "false", "SelfSubjectAccessReview", "create", ""),
+        "selfsubjectrulesreviews": ("", "authorization.k8s.io/v1", "false", "SelfSubjectRulesReview", "create", ""),
     }
-    assert ok(node.kubectl("api-resources", "--namespaced=false", "-o", "name")) == "namespaces\nnodes\n"
+    reviews = ("selfsubjectreviews.authentication.k8s.io", "selfsubjectaccessreviews.authorization.k8s.io")
+    unscoped = "\n".join(["namespaces", "nodes", *reviews, "selfsubjectrulesreviews.authorization.k8s.io"]) + "\n"
+    assert ok(node.kubectl("api-resources", "--namespaced=false", "-o", "name")) == unscoped
     assert ok(node.kubectl("api-resources", "--verbs=watch", "-o", "name")) == "events\nnamespaces\nnodes\npods\n"
     assert ok(node.kubectl("api-resources", "--categories=all", "-o", "name")) == "pods\n"
     # The short names resolve through the same discovery.

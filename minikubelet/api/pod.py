@@ -24,6 +24,7 @@ __all__ = [
     "EmptyDirVolumeSource",
     "EnvVar",
     "EnvVarSource",
+    "EphemeralContainer",
     "HostPathVolumeSource",
     "ObjectFieldSelector",
     "Pod",
@@ -172,11 +173,23 @@ class Container(K8sModel):
         return data
 
 
+class EphemeralContainer(Container):
+    """A container added to a running pod through `pods/ephemeralcontainers` (`kubectl debug`): a Container's fields
+    (validation forbids those an ephemeral container may not have: ports, probes, lifecycle, resources) and the
+    container whose process namespace it joins."""
+
+    target_container_name: Str = ""
+
+
 class PodSpec(K8sModel):
     _zero_means_default: ClassVar[frozenset[str]] = frozenset({"restartPolicy", "dnsPolicy", "schedulerName"})
+    # SetDefaults_PodSpec: a pod always has a (possibly empty) securityContext; kubectl debug dereferences it.
+    _always_emit: ClassVar[frozenset[str]] = frozenset({"security_context"})
 
     containers: list[Container] = Field(default_factory=list)
     init_containers: list[Container] = Field(default_factory=list)
+    # Only through the pods/ephemeralcontainers subresource (validation forbids them on create).
+    ephemeral_containers: list[EphemeralContainer] = Field(default_factory=list)
     volumes: list[Volume] = Field(default_factory=list)
     restart_policy: RestartPolicy = "Always"
     termination_grace_period_seconds: Int64 = 30
@@ -191,6 +204,9 @@ class PodSpec(K8sModel):
     host_network: Bool = False
     host_pid: Bool = Field(default=False, alias="hostPID")
     host_ipc: Bool = Field(default=False, alias="hostIPC")
+    # Every container in the sandbox's process namespace (the pause process is PID 1), as `kubectl debug --copy-to`
+    # asks with --share-processes (its default).
+    share_process_namespace: Bool | None = None
     # Accepted, not acted on (docs/differences.md).
     service_account_name: Str = ""
     service_account: Str = ""
@@ -200,7 +216,7 @@ class PodSpec(K8sModel):
     priority_class_name: Str = ""
     tolerations: list[dict[str, Any]] = Field(default_factory=list)
     affinity: dict[str, Any] | None = None
-    security_context: dict[str, Any] | None = None
+    security_context: dict[str, Any] = Field(default_factory=dict)
     image_pull_secrets: list[dict[str, Any]] = Field(default_factory=list)
 
     @classmethod

@@ -93,4 +93,5 @@ class PodStatus(K8sModel):
     start_time: Time | None = None
     init_container_statuses: list[ContainerStatus] = Field(default_factory=list)
     container_statuses: list[ContainerStatus] = Field(default_factory=list)
+    ephemeral_container_statuses: list[ContainerStatus] = Field(default_factory=list)
     qos_class: Literal["", "BestEffort", "Burstable", "Guaranteed"] = ""

@@ -7,6 +7,7 @@ the models; see `loading.py`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 
 from minikubelet.api import names
@@ -15,6 +16,7 @@ from minikubelet.api.pod import (
     Container,
     ContainerPort,
     EnvVar,
+    EphemeralContainer,
     Pod,
     PodSpec,
     ResourceRequirements,
@@ -30,9 +32,15 @@ from minikubelet.api.probe import (
     TCPSocketAction,
 )
 from minikubelet.api.quantity import Quantity
-from minikubelet.errors import FieldError
+from minikubelet.errors import FieldError, go_quote
 
-__all__ = ["validate_object_meta", "validate_pod", "validate_pod_update"]
+__all__ = [
+    "validate_object_meta",
+    "validate_pod",
+    "validate_pod_create",
+    "validate_pod_ephemeral_containers_update",
+    "validate_pod_update",
+]
 
 Errors = list[FieldError]
 NameCheck = Callable[[str], list[str]]
@@ -86,10 +94,53 @@ _STANDARD_RESOURCES = _STANDARD_CONTAINER_RESOURCES | {
 
 
 def validate_pod(pod: Pod) -> Errors:
-    """All validation errors of a Pod about to be created."""
+    """All validation errors of a Pod's metadata and spec (validatePodMetadataAndSpec), as every write checks them."""
     errors = validate_object_meta(pod.metadata, path="metadata", name_check=names.is_dns1123_subdomain)
     errors += _validate_pod_spec(pod.spec, "spec")
     return errors
+
+
+def validate_pod_create(pod: Pod) -> Errors:
+    """ValidatePodCreate: `validate_pod`, and no ephemeral containers (only `pods/ephemeralcontainers` adds them)."""
+    errors = validate_pod(pod)
+    if pod.spec.ephemeral_containers:
+        errors.append(FieldError.forbidden("spec.ephemeralContainers", "cannot be set on create"))
+    return errors
+
+
+def validate_pod_ephemeral_containers_update(new: Pod, old: Pod) -> Errors:
+    """ValidatePodEphemeralContainersUpdate: `new` (the old pod with the new ephemeral containers) is valid, and the
+    ephemeral containers `old` had are all there, unchanged (matched by name: a patch may reorder them)."""
+    errors = validate_pod(new)
+    if _MIRROR_POD_ANNOTATION in old.metadata.annotations:
+        return [FieldError.forbidden("", "static pods do not support ephemeral containers")]
+    by_name = {container.name: container for container in new.spec.ephemeral_containers}
+    for container in old.spec.ephemeral_containers:
+        replacement = by_name.get(container.name)
+        if replacement is None:
+            detail = f"existing ephemeral containers {go_quote(container.name)} may not be removed\n"
+            errors.append(FieldError.forbidden("spec.ephemeralContainers", detail))
+        elif replacement != container:
+            detail = f"existing ephemeral containers {go_quote(container.name)} may not be changed\n"
+            errors.append(FieldError.forbidden("spec.ephemeralContainers", detail + _field_diff(container, replacement)))
+    return errors
+
+
+_MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
+
+
+def _field_diff(old: EphemeralContainer, new: EphemeralContainer) -> str:
+    """What changed, field by field (upstream prints Go's cmp.Diff of the structs, which this only resembles)."""
+    before, after = old.to_dict(), new.to_dict()
+    lines = ["  core.EphemeralContainer{"]
+    for key in dict.fromkeys([*before, *after]):
+        if before.get(key) != after.get(key):
+            if key in before:
+                lines.append(f"- \t{key}: {json.dumps(before[key], separators=(',', ':'))},")
+            if key in after:
+                lines.append(f"+ \t{key}: {json.dumps(after[key], separators=(',', ':'))},")
+    lines.append("  }")
+    return "\n".join(lines) + "\n"
 
 
 def validate_pod_update(new: Pod, old: Pod) -> Errors:
@@ -235,6 +286,7 @@ def _validate_pod_spec(spec: PodSpec, path: str) -> Errors:
         errors += _validate_container(container, f"{path}.containers[{i}]", seen_names, volume_names, spec, init=False)
     for i, container in enumerate(spec.init_containers):
         errors += _validate_container(container, f"{path}.initContainers[{i}]", seen_names, volume_names, spec, init=True)
+    errors += _validate_ephemeral_containers(spec, f"{path}.ephemeralContainers", volume_names)
     errors += _validate_host_ports(spec, path)
     errors += _validate_host_network(spec, path)
     errors += _nonnegative(spec.termination_grace_period_seconds, f"{path}.terminationGracePeriodSeconds")
@@ -323,6 +375,50 @@ def _validate_container(
     errors += _validate_probe(container.liveness_probe, f"{path}.livenessProbe", success_must_be_one=True)
     errors += _validate_probe(container.readiness_probe, f"{path}.readinessProbe", readiness=True)
     errors += _validate_probe(container.startup_probe, f"{path}.startupProbe", success_must_be_one=True)
+    return errors
+
+
+_NOT_FOR_EPHEMERAL = "cannot be set for an Ephemeral Container"
+
+
+def _validate_ephemeral_containers(spec: PodSpec, path: str, volume_names: set[str]) -> Errors:
+    """validateEphemeralContainers: each is a valid container whose name is unique among all the pod's containers,
+    whose target (if any) is one of the regular or init containers, and which sets none of the fields outside
+    allowedEphemeralContainerFields (ports, resources, restartPolicy, probes, lifecycle) nor a subPath."""
+    others = {c.name for c in [*spec.containers, *spec.init_containers]}
+    taken = set(others)
+    errors: Errors = []
+    for i, container in enumerate(spec.ephemeral_containers):
+        at = f"{path}[{i}]"
+        errors += _check_name(container.name, f"{at}.name", names.is_dns1123_label)
+        if not container.image:
+            errors.append(FieldError.required(f"{at}.image"))
+        errors += _validate_ports(container.ports, f"{at}.ports")
+        errors += _validate_env(container.env, f"{at}.env")
+        errors += _validate_volume_mounts(container, f"{at}.volumeMounts", volume_names)
+        errors += _validate_resources(container.resources, f"{at}.resources")
+        errors += _validate_security_context(container.security_context, f"{at}.securityContext")
+        if container.image and container.image.strip() != container.image:
+            errors.append(FieldError.invalid(f"{at}.image", container.image, "must not have leading or trailing whitespace"))
+        if container.name in taken:
+            errors.append(FieldError.duplicate(f"{at}.name", container.name))
+        taken.add(container.name)
+        if container.target_container_name and container.target_container_name not in others:
+            errors.append(FieldError.not_found(f"{at}.targetContainerName", container.target_container_name))
+        for field_name, is_set in (
+            ("ports", bool(container.ports)),
+            ("resources", bool(container.resources.limits or container.resources.requests)),
+            ("restartPolicy", container.restart_policy is not None),
+            ("livenessProbe", container.liveness_probe is not None),
+            ("readinessProbe", container.readiness_probe is not None),
+            ("startupProbe", container.startup_probe is not None),
+            ("lifecycle", container.lifecycle is not None),
+        ):
+            if is_set:
+                errors.append(FieldError.forbidden(f"{at}.{field_name}", _NOT_FOR_EPHEMERAL))
+        for j, mount in enumerate(container.volume_mounts):
+            if mount.sub_path:
+                errors.append(FieldError.forbidden(f"{at}.volumeMounts[{j}].subPath", _NOT_FOR_EPHEMERAL))
     return errors
 
 

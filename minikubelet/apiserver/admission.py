@@ -14,6 +14,13 @@ the Status' `details.causes`) and the flag that lifts it, since the user is the 
     pods "p" is forbidden: violates the node's pod security policy: privileged (container "app" must not
     set securityContext.privileged=true); a node started with "minikubelet up --allow-privileged" allows this
 
+Ephemeral containers (`kubectl debug`) are checked like the others, when they are added: the node's policy applies
+to them alone then (`ephemeral.py`), so a pod admitted under a laxer policy can still be debugged. One exception:
+an ephemeral container may add SYS_PTRACE, which kubectl debug's default ("general") profile asks for to trace
+the target's processes. It gives ptrace within the pod's own process namespace only (a host PID namespace is
+refused as ever), and an ephemeral container only ever comes from a deliberate debugging session, not from a
+manifest copied from somewhere. `kubectl debug --copy-to` makes an ordinary pod, which gets no such exception.
+
 What is checked is what the kubelet acts on (see `kubelet/containers.py`); hostPorts, seccomp, AppArmor and
 SELinux options are not checked, since the kubelet does not act on the latter three and host ports are
 ordinary Docker port publishing. Pods admitted earlier keep running when the node restarts with a stricter
@@ -29,7 +36,7 @@ from typing import Any
 
 from minikubelet.errors import StatusError
 
-__all__ = ["BASELINE_CAPABILITIES", "ForbiddenError", "PodSecurityPolicy", "Violation"]
+__all__ = ["BASELINE_CAPABILITIES", "DEBUG_CAPABILITIES", "ForbiddenError", "PodSecurityPolicy", "Violation"]
 
 #: Capabilities a container may add without --allow-privileged: PodSecurity baseline's list (all in Docker's default set).
 BASELINE_CAPABILITIES = frozenset(
@@ -49,6 +56,8 @@ BASELINE_CAPABILITIES = frozenset(
         "SYS_CHROOT",
     }
 )
+#: What an ephemeral container may add beyond those: kubectl debug's general profile adds SYS_PTRACE.
+DEBUG_CAPABILITIES = frozenset({"SYS_PTRACE"})
 _HOST_NAMESPACES = (("hostNetwork", "hostNetwork"), ("hostPID", "hostPID"), ("hostIPC", "hostIPC"))
 
 
@@ -92,7 +101,7 @@ class PodSecurityPolicy:
             return []
         containers = [
             (f"spec.{key}[{i}]", container)
-            for key in ("initContainers", "containers")
+            for key in ("initContainers", "containers", "ephemeralContainers")
             for i, container in enumerate(spec.get(key) or [])
             if isinstance(container, dict)
         ]
@@ -152,7 +161,8 @@ def _capabilities(containers: list[tuple[str, dict[str, Any]]]) -> Violation | N
     extra: list[str] = []
     for path, container in containers:
         added = ((container.get("securityContext") or {}).get("capabilities") or {}).get("add") or []
-        unusual = [str(cap) for cap in added if _capability(str(cap)) not in BASELINE_CAPABILITIES]
+        allowed = BASELINE_CAPABILITIES | (DEBUG_CAPABILITIES if path.startswith("spec.ephemeralContainers") else frozenset())
+        unusual = [str(cap) for cap in added if _capability(str(cap)) not in allowed]
         if unusual:
             bad.append((path, container))
             extra += [cap for cap in unusual if cap not in extra]

@@ -32,7 +32,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from minikubelet.apiserver import decoding, discovery, leases, protobuf, reviews, watchlist
+from minikubelet.apiserver import decoding, discovery, ephemeral, leases, protobuf, reviews, watchlist
 from minikubelet.apiserver.decoding import HEADERS_TOO_LARGE, MAX_BODY_BYTES, MAX_HEADER_BYTES
 from minikubelet.apiserver.registry import (
     RESOURCES,
@@ -149,6 +149,7 @@ def build_app(
         Route("/api/v1/namespaces/{namespace}/{resource}", api.collection, methods=["GET", "POST"]),
         Route("/api/v1/namespaces/{namespace}/pods/{name}/status", api.status, methods=["GET", "PUT", "PATCH"]),
         Route("/api/v1/namespaces/{namespace}/pods/{name}/binding", api.binding, methods=["POST"]),
+        Route(f"{pod}/ephemeralcontainers", api.ephemeral_containers, methods=["GET", "PUT", "PATCH"]),
         Route("/api/v1/namespaces/{namespace}/pods/{name}/log", api.log, methods=["GET"]),
         Route(f"{pod}/probes", api.probes, methods=["GET"]),
         Route(f"{pod}/lifecycle", api.lifecycle, methods=["GET"]),
@@ -298,7 +299,18 @@ class _Api:
         self.logs = logs
         self.probe_attempts = probes
         self.transitions = lifecycle
-        for name in ("collection", "item", "status", "binding", "log", "probes", "lifecycle", "leases", "review"):
+        for name in (
+            "collection",
+            "item",
+            "status",
+            "ephemeral_containers",
+            "binding",
+            "log",
+            "probes",
+            "lifecycle",
+            "leases",
+            "review",
+        ):
             setattr(self, name, _errors(getattr(self, name)))
 
     # ---------------------------------------------------------------------------------------- discovery
@@ -435,6 +447,26 @@ class _Api:
                 lambda: _json(self.registry.update_status(resource, namespace, name, decoding.decode_body(data, media)))
             )
         return await self._patch(request, resource, namespace, name, subresource="status")
+
+    async def ephemeral_containers(self, request: Request) -> Response:
+        """`kubectl debug`: pods/ephemeralcontainers (`ephemeral.py`)."""
+        resource = RESOURCES["pods"]
+        namespace, name = request.path_params["namespace"], request.path_params["name"]
+        if request.method == "GET":
+            return _json(self.registry.get(resource, namespace, name))
+        if request.method == "PUT":
+            data, media = await _read_body(request)
+            validation, manager = _field_validation(request), _field_manager(request)
+
+            def update() -> Response:
+                body = decoding.decode_body(data, media)
+                obj, warnings = ephemeral.update(
+                    self.registry, resource, namespace, name, body, validation=validation, manager=manager
+                )
+                return _json(obj, 200, _warning_headers(warnings))
+
+            return await _in_worker(update)
+        return await self._patch(request, resource, namespace, name, subresource=ephemeral.SUBRESOURCE)
 
     async def binding(self, request: Request) -> Response:
         namespace, name = request.path_params["namespace"], request.path_params["name"]

@@ -68,6 +68,7 @@ GROUPS: dict[str, dict[str, tuple[Served, ...]]] = {
         "v1": (
             Served("pods", "Pod", True, _VERBS_FULL, ("po",), ("all",)),
             Served("pods/status", "Pod", True, ("get", "patch", "update")),
+            Served("pods/ephemeralcontainers", "Pod", True, ("get", "patch", "update")),
             Served("pods/log", "Pod", True, ("get",)),
             Served("pods/exec", "PodExecOptions", True, ("create", "get")),
             Served("pods/attach", "PodAttachOptions", True, ("create", "get")),

@@ -87,8 +87,9 @@ class ApplyConflictError(StatusError):
 # --- Operations ----------------------------------------------------------------------------------------------------
 
 
-def update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: str, now: str, kind: str) -> None:
-    """Record in `new["metadata"]["managedFields"]` that `manager` changed `old` (None: created) into `new`.
+def update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: str, now: str, kind: str, subresource: str = "") -> None:
+    """Record in `new["metadata"]["managedFields"]` that `manager` changed `old` (None: created) into `new`
+    (through `subresource`, e.g. `ephemeralcontainers`, which gets an entry of its own).
 
     The manager's Update entry gains what was added or changed, every other entry loses it, and what was removed
     leaves every entry. Entries given in `new` (a client may send them) are the starting point, else `old`'s."""
@@ -97,7 +98,7 @@ def update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: str, now
     changed = _changed(old_fields, new_fields)
     removed = set(old_fields) - set(new_fields)
     if changed or removed:
-        mine = _entry(managers, manager, "Update", now)
+        mine = _entry(managers, manager, "Update", now, subresource)
         for other in managers:
             other.fields -= removed if other is mine else changed | removed
         mine.fields |= changed
@@ -170,11 +171,11 @@ def _managers(obj: dict[str, Any]) -> list[_Manager]:
     return managers
 
 
-def _entry(managers: list[_Manager], name: str, operation: str, now: str) -> _Manager:
+def _entry(managers: list[_Manager], name: str, operation: str, now: str, subresource: str = "") -> _Manager:
     for manager in managers:
-        if (manager.name, manager.operation, manager.subresource) == (name, operation, ""):
+        if (manager.name, manager.operation, manager.subresource) == (name, operation, subresource):
             return manager
-    managers.append(_Manager(name, operation, now))
+    managers.append(_Manager(name, operation, now, subresource=subresource))
     return managers[-1]
 
 

@@ -18,7 +18,7 @@ import copy
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -26,8 +26,8 @@ from minikubelet.api import Event, Namespace, Node, Pod
 from minikubelet.api.loading import decode
 from minikubelet.api.meta import K8sModel, format_time
 from minikubelet.api.names import is_dns1123_label, is_dns1123_subdomain
-from minikubelet.api.validation import validate_object_meta, validate_pod, validate_pod_update
-from minikubelet.apiserver import fieldmanager, patching
+from minikubelet.api.validation import validate_object_meta, validate_pod, validate_pod_create, validate_pod_update
+from minikubelet.apiserver import ephemeral, fieldmanager, patching
 from minikubelet.apiserver.admission import PodSecurityPolicy
 from minikubelet.errors import (
     BadRequestError,
@@ -88,6 +88,9 @@ RESOURCES: dict[str, Resource] = {
     "nodes": Resource("nodes", "Node", Node, False, _validate_meta_only(is_dns1123_subdomain, False)),
     "namespaces": Resource("namespaces", "Namespace", Namespace, False, _validate_meta_only(is_dns1123_label, False)),
 }
+
+# What a create validates, where it differs from an update: a pod may not be created with ephemeral containers.
+_CREATING = {"pods": replace(RESOURCES["pods"], validate=validate_pod_create)}
 
 _CAUSE_REASONS = {
     ErrorType.REQUIRED: "FieldValueRequired",
@@ -210,7 +213,7 @@ class Registry:
         if isinstance(meta, dict) and not meta.get("name") and meta.get("generateName"):
             body = copy.deepcopy(body)
             body["metadata"]["name"] = str(meta["generateName"]) + _random_suffix()
-        obj, warnings = self.decode(resource, body, namespace=namespace, validation=validation)
+        obj, warnings = self.decode(_CREATING.get(resource.plural, resource), body, namespace=namespace, validation=validation)
         if resource.kind == "Pod":
             self.admission.admit(obj)
         obj["metadata"].pop("deletionTimestamp", None)
@@ -274,6 +277,10 @@ class Registry:
         ns = namespace if resource.namespaced else ""
         if patch_type == "apply":
             _check_applied_fields(resource, patch, manager)
+        if subresource == ephemeral.SUBRESOURCE:
+            return ephemeral.patch(
+                self, resource, ns, name, patch_type, patch, validation=validation, manager=manager, force=force
+            )
         try:
             current = self.store.get(resource.kind, ns, name)
         except NotFoundError:

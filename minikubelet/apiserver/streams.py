@@ -290,7 +290,8 @@ class StreamEndpoints:
                     f"a container name must be specified for pod {options.name}, choose one of: [{' '.join(regular)}]"
                 )
             return replace(options, container=regular[0])
-        if options.container not in regular + [c["name"] for c in spec.get("initContainers", [])]:
+        others = [c["name"] for key in ("initContainers", "ephemeralContainers") for c in spec.get(key, [])]
+        if options.container not in regular + others:
             raise BadRequestError(f"container {options.container} is not valid for pod {options.name}")
         return options
 

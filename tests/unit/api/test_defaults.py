@@ -517,6 +517,7 @@ def test_minimal_pod_to_dict_carries_the_defaults() -> None:
             "terminationGracePeriodSeconds": 30,
             "schedulerName": "default-scheduler",
             "dnsPolicy": "ClusterFirst",
+            "securityContext": {},
         },
     }
 

@@ -79,7 +79,12 @@ def test_api_answers_kubectl_with_aggregated_discovery_of_the_core_group(client:
         ["all"],
     )
     subresources = by_name(pods["subresources"], "subresource")
-    assert set(subresources) == {"status", "log", "exec", "attach", "portforward", "binding"}
+    assert set(subresources) == {"status", "ephemeralcontainers", "log", "exec", "attach", "portforward", "binding"}
+    assert subresources["ephemeralcontainers"] == {  # what kubectl debug patches
+        "subresource": "ephemeralcontainers",
+        "responseKind": {"group": "", "version": "v1", "kind": "Pod"},
+        "verbs": ["get", "patch", "update"],
+    }
     assert subresources["exec"] == {
         "subresource": "exec",
         "responseKind": {"group": "", "version": "v1", "kind": "PodExecOptions"},

@@ -106,10 +106,13 @@ def build_spec(
     host_ip: str,
     volumes: dict[str, tuple[Path, bool]],
     subpaths: HeldSubPaths,
+    target: ContainerID | None = None,
 ) -> ContainerSpec:
     """The runtime's spec of one container instance. Mounts with a subPath are resolved safely and held open by
     `subpaths` (close it once the container has started, or failed to); raises SubPathError when one cannot be
-    used (the kubelet's CreateContainerConfigError)."""
+    used (the kubelet's CreateContainerConfigError). `target` is the container whose process namespace an
+    ephemeral container joins (its targetContainerName's instance); in a pod sharing its process namespace every
+    container joins the sandbox's instead, as the kubelet's namespacesForPod (POD, which a target does not change)."""
     meta = pod["metadata"]
     if pod.get("spec", {}).get("hostNetwork"):
         pod_ip = host_ip  # a pod on the host's network has the host's address, as in Kubernetes
@@ -148,6 +151,7 @@ def build_spec(
         tty=bool(container.get("tty")),
         spec_hash=spec_hash(container),
         security=container_security(pod, container),
+        pid_namespace_of=sandbox_id if pod.get("spec", {}).get("shareProcessNamespace") is True else target,
     )
 
 

@@ -84,7 +84,8 @@ class LifecycleHistory:
     def observe(self, pod_uid: str, status: dict[str, Any], observed: Iterable[RuntimeContainer], *, now: float) -> None:
         """Record what changed since the last status computed for this pod."""
         times: dict[str, RuntimeContainer] = {c.id: c for c in observed}
-        for entry in [*status.get("initContainerStatuses", []), *status.get("containerStatuses", [])]:
+        keys = ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
+        for entry in [entry for key in keys for entry in status.get(key, [])]:
             self._observe_container(pod_uid, entry, times, now)
 
     def killing(self, pod_uid: str, container: str, container_id: str, reason: str, *, now: float) -> None:

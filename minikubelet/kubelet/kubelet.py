@@ -313,7 +313,7 @@ class Kubelet:
             return False
         state = self._pods.setdefault(ref.uid, _PodState())
         if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
-            await self._stop_sandbox(observed)
+            await self._stop_finished(pod, observed)
         else:
             observed = await self._converge(pod, observed, state)
         self._write_status(pod, observed, state)
@@ -338,6 +338,11 @@ class Kubelet:
         groups = instances_by_name(observed)
         spec = pod["spec"]
         policy = spec.get("restartPolicy", "Always")
+        # computePodActions: an ephemeral container that never ran is started (before the init containers, so that
+        # a pod stuck initializing can be debugged); one that ran is never started again, whatever the policy.
+        for container in spec.get("ephemeralContainers", []):
+            if not groups.get(container["name"]):
+                await self._start_if_due(pod, container, "ephemeral", None, sandbox, state, groups=groups)
         for container in spec.get("initContainers", []):
             instances = groups.get(container["name"], [])
             latest = instances[0] if instances else None
@@ -395,7 +400,11 @@ class Kubelet:
         latest: RuntimeContainer | None,
         sandbox: RuntimeContainer,
         state: _PodState,
+        *,
+        groups: dict[str, list[RuntimeContainer]] | None = None,
     ) -> None:
+        """Start a new instance of `container` unless its restart back-off says not yet. `groups` (the pod's
+        instances by name) finds an ephemeral container's target."""
         name = container["name"]
         meta = pod["metadata"]
         if latest is not None and latest.state == "exited":
@@ -422,6 +431,17 @@ class Kubelet:
         image_id = await self._ensure_image(pod, container, state)
         if image_id is None:
             return
+        target = None
+        if container.get("targetContainerName"):
+            # startSpec.getTargetID: the target's latest instance, whatever its state (the engine then says whether
+            # its process namespace can be joined).
+            instances = (groups or {}).get(container["targetContainerName"], [])
+            if not instances:
+                message = f"unable to find target container {container['targetContainerName']}"
+                state.waiting[name] = Waiting("CreateContainerConfigError", message)
+                self.recorder.record(pod, "Warning", "Failed", f"Error: {message}", field_path=_field_path(pod, name))
+                return
+            target = instances[0].id
         attempt = latest.attempt + 1 if latest is not None else _attempt_after_vanished(pod, name)
         # The resolved subPaths stay open until the engine has bound them, at start (kubelet/subpath.py), and are
         # closed however this ends.
@@ -437,6 +457,7 @@ class Kubelet:
                     host_ip=self.host_ip,
                     volumes=self._volumes(pod),
                     subpaths=subpaths,
+                    target=target,
                 )
             except SubPathError as exc:
                 self._config_error(pod, name, exc, state)
@@ -609,8 +630,7 @@ class Kubelet:
 
     async def _kill(self, pod: dict[str, Any], container: RuntimeContainer, message: str, *, grace: int | None = None) -> None:
         """killContainer (§3.2): Killing event, preStop within the grace period, then stop with a 2 s floor."""
-        every = [*pod["spec"].get("containers", []), *pod["spec"].get("initContainers", [])]
-        spec: dict[str, Any] = next((c for c in every if c["name"] == container.name), {})
+        spec: dict[str, Any] = next((c for c in _all_containers(pod) if c["name"] == container.name), {})
         if grace is None:
             grace = int(pod["metadata"].get("deletionGracePeriodSeconds") or pod["spec"].get("terminationGracePeriodSeconds", 30))
         self.recorder.record(pod, "Normal", "Killing", message, field_path=_field_path(pod, container.name))
@@ -655,8 +675,11 @@ class Kubelet:
         with contextlib.suppress(NotFoundError, ConflictError):
             self.store.delete("Pod", meta["namespace"], meta["name"], uid=meta["uid"])
 
-    async def _stop_sandbox(self, observed: list[RuntimeContainer]) -> None:
-        """A finished pod (Succeeded/Failed) keeps its exited containers but not its sandbox."""
+    async def _stop_finished(self, pod: dict[str, Any], observed: list[RuntimeContainer]) -> None:
+        """A finished pod (Succeeded/Failed) keeps its exited containers but not its sandbox, nor a debugging
+        (ephemeral) container still running in it."""
+        debugging = [c for c in observed if c.kind == "ephemeral" and c.state == "running"]
+        await asyncio.gather(*(self._kill(pod, c, f"Stopping container {c.name}") for c in debugging))
         for container in observed:
             if container.kind == "sandbox" and container.state == "running":
                 await self.runtime.stop_container(container.id, timeout=MIN_GRACE_SECONDS)
@@ -706,7 +729,7 @@ class Kubelet:
     ) -> AsyncIterator[bytes]:
         """A container's output, as `GET .../pods/<name>/log` serves it; errors in the API server's words."""
         pod = self.store.get("Pod", namespace, name)
-        names = [c["name"] for c in [*pod["spec"].get("initContainers", []), *pod["spec"].get("containers", [])]]
+        names = [c["name"] for c in _all_containers(pod)]
         if not container:
             regular = [c["name"] for c in pod["spec"].get("containers", [])]
             if len(regular) != 1:
@@ -716,8 +739,7 @@ class Kubelet:
             raise BadRequestError(f"container {container} is not valid for pod {name}")
         observed = await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"])
         instances = instances_by_name(observed).get(container, [])
-        statuses = [*pod.get("status", {}).get("initContainerStatuses", []), *pod.get("status", {}).get("containerStatuses", [])]
-        reported = next((s for s in statuses if s.get("name") == container), None)
+        reported = next((s for s in _all_statuses(pod.get("status") or {}) if s.get("name") == container), None)
         if reported is None:  # no status written yet
             if previous or not instances:
                 waiting = self._pods.get(pod["metadata"]["uid"], _PodState()).waiting.get(container)
@@ -791,8 +813,7 @@ def _should_restart(policy: str, container: RuntimeContainer) -> bool:
 def _attempt_after_vanished(pod: dict[str, Any], name: str) -> int:
     """The attempt of a container the engine holds no instance of: 0 at first, but one more than the restart
     count in the pod's status when an instance existed (someone removed it: its replacement is a restart)."""
-    status = pod.get("status") or {}
-    for previous in [*status.get("initContainerStatuses", []), *status.get("containerStatuses", [])]:
+    for previous in _all_statuses(pod.get("status") or {}):
         if previous.get("name") == name and previous.get("containerID"):
             return int(previous.get("restartCount", 0)) + 1
     return 0
@@ -805,8 +826,25 @@ def _backoff_key(pod: dict[str, Any], container: dict[str, Any]) -> str:
 
 
 def _field_path(pod: dict[str, Any], container: str) -> str:
-    group = "initContainers" if any(c["name"] == container for c in pod["spec"].get("initContainers", [])) else "containers"
+    """The field path of an event about `container`, as the kubelet's container reference gives it."""
+    group = next(
+        (key for key in _CONTAINER_GROUPS if any(c["name"] == container for c in pod["spec"].get(key, []))), "containers"
+    )
     return f"spec.{group}{{{container}}}"
+
+
+_CONTAINER_GROUPS = ("containers", "initContainers", "ephemeralContainers")
+
+
+def _all_containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    """The init, regular and ephemeral containers of a pod's spec (names are unique across the three)."""
+    spec = pod["spec"]
+    return [*spec.get("initContainers", []), *spec.get("containers", []), *spec.get("ephemeralContainers", [])]
+
+
+def _all_statuses(status: dict[str, Any]) -> list[dict[str, Any]]:
+    keys = ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
+    return [entry for key in keys for entry in status.get(key, [])]
 
 
 def _go_os_error(op: str, exc: OSError) -> str:

@@ -101,6 +101,12 @@ def compute_status(
     }
     if init_statuses:
         status["initContainerStatuses"] = init_statuses
+    ephemeral = [
+        _ephemeral_status(uid, c, groups.get(c["name"], []), waiting, default_waiting)
+        for c in spec.get("ephemeralContainers", [])
+    ]
+    if ephemeral:
+        status["ephemeralContainerStatuses"] = sorted(ephemeral, key=lambda s: s["name"])
     # A pod on the host's network has the host's address (its sandbox has none of its own).
     pod_ip = host_ip if spec.get("hostNetwork") else sandbox.ip if sandbox is not None else ""
     if sandbox is not None and sandbox.state == "running" and pod_ip:
@@ -157,6 +163,17 @@ def _container_status(
         status["ready"] = init and latest.exit_code == 0
     elif name in waiting:
         status["state"] = {"waiting": _waiting_dict(waiting[name])}
+    return status
+
+
+def _ephemeral_status(
+    uid: str, spec: dict[str, Any], instances: list[RuntimeContainer], waiting: Mapping[str, Waiting], default_reason: str
+) -> dict[str, Any]:
+    """An ephemeral container's status: as a container's, but never ready, and without `started` (the prober,
+    which sets it, knows only the regular and init containers). It never counts in the pod's phase or readiness."""
+    status = _container_status(uid, spec, instances, waiting, ProbeView(), default_reason, init=False)
+    status["ready"] = False
+    status.pop("started", None)
     return status
 
 

@@ -64,14 +64,16 @@ def _container_name(pod: dict[str, Any], name: str, container: str) -> str:
         if len(regular) != 1:
             raise BadRequestError(f"a container name must be specified for pod {name}, choose one of: [{' '.join(regular)}]")
         return str(regular[0])
-    if container not in regular + [c["name"] for c in spec.get("initContainers", [])]:
+    others = [c["name"] for key in ("initContainers", "ephemeralContainers") for c in spec.get(key, [])]
+    if container not in regular + others:
         raise BadRequestError(f"container {container} is not valid for pod {name}")
     return container
 
 
 def _waiting_reason(pod: dict[str, Any], container: str) -> str:
     status = pod.get("status", {})
-    for entry in [*status.get("initContainerStatuses", []), *status.get("containerStatuses", [])]:
+    keys = ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
+    for entry in [entry for key in keys for entry in status.get(key, [])]:
         if entry.get("name") == container:
             return str(entry.get("state", {}).get("waiting", {}).get("reason") or "ContainerCreating")
     return "ContainerCreating"

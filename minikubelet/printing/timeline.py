@@ -198,7 +198,7 @@ def build_timeline(
 ) -> Timeline:
     """The timeline of `pod` (only `container` when given; only the last `since` seconds when given)."""
     spec = pod.get("spec", {})
-    specs = [*spec.get("initContainers", []), *spec.get("containers", [])]
+    specs = [*spec.get("initContainers", []), *spec.get("containers", []), *spec.get("ephemeralContainers", [])]
     if container:
         specs = [c for c in specs if c["name"] == container]
     names = {c["name"] for c in specs}

@@ -192,7 +192,7 @@ def _int_label(labels: dict[str, str], key: str) -> int:
 
 def _kind(labels: dict[str, str]) -> ContainerKind:
     kind = labels.get(LABEL_KIND, "app")
-    return cast(ContainerKind, kind) if kind in ("sandbox", "init", "app") else "app"
+    return cast(ContainerKind, kind) if kind in ("sandbox", "init", "app", "ephemeral") else "app"
 
 
 def _ip(network_settings: dict[str, Any] | None) -> str:
@@ -443,7 +443,7 @@ class DockerRuntime:
             nano_cpus=spec.nano_cpus,
             log_config=_log_config(),
             privileged=security.privileged,
-            pid_mode="host" if security.host_pid else None,
+            pid_mode=_pid_mode(spec),
             ipc_mode="host" if security.host_ipc else None,
             uts_mode="host" if security.host_uts else None,
             read_only=security.read_only_rootfs or None,
@@ -655,6 +655,14 @@ class DockerRuntime:
 
 
 # --- helpers run in threads ------------------------------------------------------------------------------
+
+
+def _pid_mode(spec: ContainerSpec) -> str | None:
+    """The host's process namespace (hostPID), another container's (an ephemeral container's target, or the sandbox
+    of a pod sharing one), or a namespace of its own (None)."""
+    if spec.security.host_pid:
+        return "host"
+    return f"container:{spec.pid_namespace_of}" if spec.pid_namespace_of else None
 
 
 def _pull(api: Any, repository: str, tag: str) -> None:

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 ContainerID = NewType("ContainerID", str)
-ContainerKind = Literal["sandbox", "init", "app"]
+ContainerKind = Literal["sandbox", "init", "app", "ephemeral"]
 ContainerState = Literal["created", "running", "exited", "unknown"]
 
 LABEL_INSTANCE = "io.minikubelet.instance"
@@ -145,6 +145,9 @@ class ContainerSpec:
     tty: bool = False
     spec_hash: str = ""
     security: ContainerSecurity = ContainerSecurity()
+    # The container whose process (PID) namespace this one joins: an ephemeral container's target, or the sandbox
+    # when the pod shares one process namespace; None gives the container its own (unless security.host_pid).
+    pid_namespace_of: ContainerID | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -275,3 +275,17 @@ def test_sys_ptrace_is_allowed_to_ephemeral_containers_only() -> None:
     assert policy.violations({"ephemeralContainers": [{"name": "d", **ptrace}]}) == []
     [violation] = policy.violations({"containers": [{"name": "d", **ptrace}]})
     assert violation.check == "non-default capabilities"
+
+
+# --- kubectl debug --copy-to ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content_type", ["application/vnd.kubernetes.protobuf", "application/cbor"])
+def test_a_binary_body_is_415(client: TestClient, content_type: str) -> None:
+    # kubectl debug --copy-to (and node debugging) creates its pod with client-go's typed client, in protobuf.
+    response = client.post(PODS, content=b"k8s\x00\n\x0b\n\x02v1\x12\x03Pod", headers={"Content-Type": content_type})
+    assert response.status_code == 415, response.text
+    assert response.json()["reason"] == "UnsupportedMediaType"
+    assert response.json()["message"] == (
+        "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml"
+    )

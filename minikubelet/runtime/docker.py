@@ -12,7 +12,9 @@ Why it looks the way it does:
 - A pod is a sandbox (the pause container, which owns the network namespace and the host ports) plus
   containers joining it with `network_mode=container:<sandbox>`, as the kubelet's dockershim did. A pod on
   the host's network has a sandbox in the host's network and UTS namespaces (so no hostname of its own);
-  hostPID and hostIPC put every container of the pod in the host's PID or IPC namespace.
+  hostPID and hostIPC put every container of the pod in the host's PID or IPC namespace. An ephemeral container
+  with a target joins the target's PID namespace (`pid_mode=container:<target>`); with shareProcessNamespace every
+  container joins the sandbox's, whose pause process is then PID 1.
 - What users write reaches the engine as data: argv lists, `KEY=value` environment entries, label values
   and names in JSON fields of the create call, never through a shell or a command line.
 - `list_containers` is called on every sync: one list call, and an inspect only for containers whose

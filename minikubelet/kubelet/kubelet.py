@@ -107,6 +107,8 @@ class Kubelet:
         self.monotonic = monotonic
         self.restart_backoff = Backoff()
         self.pull_backoff = Backoff()
+        # The last failed pull's error by pull back-off key, which the ImagePullBackOff message carries (v1.32+).
+        self._pull_errors: dict[str, str] = {}
         self.lifecycle = LifecycleHistory()  # what each container went through, for `minikubelet timeline`
         self._pods: dict[str, _PodState] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -301,6 +303,7 @@ class Kubelet:
         if pod is None:
             self.probes.forget(ref.uid)
             self.lifecycle.forget(ref.uid)
+            self._forget_pull_errors(ref.uid)
             for container in observed:
                 await self._remove_quietly(container)
             self._remove_volumes(ref.uid)
@@ -310,6 +313,7 @@ class Kubelet:
             await self._terminate(pod, observed)
             self.probes.forget(ref.uid)
             self.lifecycle.forget(ref.uid)
+            self._forget_pull_errors(ref.uid)
             return False
         state = self._pods.setdefault(ref.uid, _PodState())
         if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
@@ -521,7 +525,11 @@ class Kubelet:
             return None
         key = f"{pod['metadata']['uid']}_{image}"
         if self.pull_backoff.in_backoff(key, now=self.monotonic()) is not None:
-            state.waiting[name] = Waiting("ImagePullBackOff", f'Back-off pulling image "{image}"')
+            # The waiting message wraps the last pull's error; the event does not (image_manager.go pullImage).
+            message = f'Back-off pulling image "{image}"'
+            if key in self._pull_errors:
+                message += f": {self._pull_errors[key]}"
+            state.waiting[name] = Waiting("ImagePullBackOff", message)
             if f"pull:{key}" not in state.backoff_told:  # once per failed pull, not at every re-check
                 state.backoff_told.add(f"pull:{key}")
                 self.recorder.record(pod, "Normal", "BackOff", f'Back-off pulling image "{image}"', field_path=where)
@@ -529,12 +537,14 @@ class Kubelet:
             state.soon = True
             return None
         state.backoff_told.discard(f"pull:{key}")
+        self._pull_errors.pop(key, None)
         self.recorder.record(pod, "Normal", "Pulling", f'Pulling image "{image}"', field_path=where)
         started = self.monotonic()
         try:
             image_id = await self.runtime.pull_image(image)
         except ImagePullError as exc:
             self.pull_backoff.failed(key, now=self.monotonic())
+            self._pull_errors[key] = f"ErrImagePull: {exc}"
             state.waiting[name] = Waiting("ErrImagePull", str(exc))
             self.recorder.record(pod, "Warning", "Failed", f'Failed to pull image "{image}": {exc}', field_path=where)
             self.recorder.record(pod, "Warning", "Failed", "Error: ErrImagePull", field_path=where)
@@ -546,6 +556,10 @@ class Kubelet:
         )
         self.pull_backoff.reset(key)
         return image_id
+
+    def _forget_pull_errors(self, uid: str) -> None:
+        for key in [key for key in self._pull_errors if key.startswith(f"{uid}_")]:
+            del self._pull_errors[key]
 
     async def _new_sandbox(
         self, pod: dict[str, Any], observed: list[RuntimeContainer], old: RuntimeContainer | None

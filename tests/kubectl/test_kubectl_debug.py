@@ -126,7 +126,8 @@ def test_an_image_that_cannot_be_pulled(node: Node) -> None:
         return waiting.get("reason") == "ImagePullBackOff"
 
     assert eventually(backing_off, timeout=30)
-    assert state_of(node, "unpullable")["waiting"]["message"] == 'Back-off pulling image "nonexistent.invalid/x:1"'
+    message = state_of(node, "unpullable")["waiting"]["message"]
+    assert message.startswith('Back-off pulling image "nonexistent.invalid/x:1": ErrImagePull: '), message  # v1.32+
     events = node.kubectl("get", "events", "--field-selector", "involvedObject.fieldPath=spec.ephemeralContainers{unpullable}")
     assert "ErrImagePull" in events.stdout and "Back-off pulling image" in events.stdout, events.stdout
     assert node.kubectl("get", "pod", "echo", "-o", "jsonpath={.status.phase}").stdout == "Running"

@@ -124,7 +124,7 @@ async def test_an_unpullable_image_waits_in_err_image_pull_then_back_off(h: Harn
     await h.sync(ref)
     assert ephemeral_status(h, "web")["state"]["waiting"] == {
         "reason": "ImagePullBackOff",
-        "message": 'Back-off pulling image "nonexistent.invalid/x:1"',
+        "message": 'Back-off pulling image "nonexistent.invalid/x:1": ErrImagePull: ' + waiting["message"],
     }
     assert h.pod("web")["status"]["phase"] == "Running"
     where = "spec.ephemeralContainers{debugger}"

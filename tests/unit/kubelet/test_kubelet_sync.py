@@ -171,7 +171,10 @@ async def test_an_unpullable_image_gives_err_image_pull_then_image_pull_back_off
     assert waiting["reason"] == "ErrImagePull"
     assert h.pod("public")["status"]["phase"] == "Pending"
     await h.sync(ref)
-    assert h.main_status("public")["state"]["waiting"]["reason"] == "ImagePullBackOff"
+    backing_off = h.main_status("public")["state"]["waiting"]
+    assert backing_off["reason"] == "ImagePullBackOff"
+    # Since v1.32 the waiting message carries the last pull's error (the BackOff event does not).
+    assert backing_off["message"] == f'Back-off pulling image "busybox:1.36": ErrImagePull: {waiting["message"]}'
     assert h.runtime.calls_of("pull") == [("pull", "busybox:1.36")], "no pull while backing off"
     h.clock.advance(11)
     await h.sync(ref)

@@ -132,8 +132,10 @@ def _chosen_container(pod: dict[str, Any], container: str) -> str:
 
 
 def _every_container(pod: dict[str, Any]) -> list[str]:
+    """The init, regular and ephemeral containers, in kubectl's order for `--all-containers`."""
     spec = pod["spec"]
-    return [c["name"] for c in [*spec.get("initContainers", []), *spec.get("containers", [])]]
+    keys = ("initContainers", "containers", "ephemeralContainers")
+    return [c["name"] for key in keys for c in spec.get(key, [])]
 
 
 def _lines_of(client: ApiClient, pod: dict[str, Any], container: str, params: dict[str, Any], *, prefix: bool) -> Iterable[bytes]:

@@ -109,6 +109,7 @@ def test_a_command_without_a_terminal(node: Node) -> None:
     assert eventually(lambda: "terminated" in state_of(node, "once"), timeout=20)
     assert state_of(node, "once")["terminated"]["reason"] == "Completed"
     assert node.kubectl("logs", "echo", "-c", "once").stdout == "ran in echo\n"  # the pod's hostname: its sandbox
+    assert node.cli("logs", "echo", "-c", "once").stdout == "ran in echo\n"  # ours knows ephemeral containers too
     again = node.kubectl("debug", "pod/echo", "-c", "once", f"--image={BUSYBOX}", "--", "true")
     assert again.returncode == 1
     assert again.stderr.startswith(

@@ -289,3 +289,14 @@ def test_a_binary_body_is_415(client: TestClient, content_type: str) -> None:
     assert response.json()["message"] == (
         "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml"
     )
+
+
+def test_plain_discovery_lists_the_subresource(client: TestClient) -> None:
+    resources = {r["name"]: r for r in client.get("/api/v1").json()["resources"]}
+    assert resources["pods/ephemeralcontainers"] == {
+        "name": "pods/ephemeralcontainers",
+        "singularName": "",
+        "namespaced": True,
+        "kind": "Pod",
+        "verbs": ["get", "patch", "update"],
+    }

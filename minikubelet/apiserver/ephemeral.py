@@ -9,7 +9,8 @@ added ones ask of the host goes through the node's admission (`admission.py`), w
 admitted earlier under a laxer policy can still be debugged.
 
 The write records its manager (for kubectl debug `kubectl`, from its User-Agent, as it names no fieldManager) in
-managedFields with `subresource: ephemeralcontainers`, and bumps the pod's generation (its spec changed). The kubelet starts the new containers (`kubelet/kubelet.py`).
+managedFields with `subresource: ephemeralcontainers`, and bumps the pod's generation (its spec changed). The
+kubelet starts the new containers (`kubelet/kubelet.py`).
 """
 
 from __future__ import annotations

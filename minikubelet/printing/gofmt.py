@@ -23,6 +23,8 @@ import math
 from decimal import Decimal
 from typing import Any
 
+from minikubelet.errors import go_quote
+
 __all__ = ["format_float_json", "format_float_v", "go_string", "json_marshal", "json_marshal_indent", "quote", "sprint"]
 
 
@@ -162,35 +164,9 @@ def json_marshal_indent(value: Any, indent: str = "    ", prefix: str = "") -> s
 
 # --- strconv.Quote and %#v ------------------------------------------------------------------------------------------
 
-_SHORT_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-    "\\": "\\\\",
-    '"': '\\"',
-}
-
-
 def quote(text: str) -> str:
-    """`strconv.Quote`: printable runes kept, the rest escaped as Go escapes them."""
-    out = ['"']
-    for char in text:
-        if char in _SHORT_ESCAPES:
-            out.append(_SHORT_ESCAPES[char])
-        elif char == " " or char.isprintable():
-            out.append(char)
-        elif ord(char) < 0x80:
-            out.append(f"\\x{ord(char):02x}")
-        elif ord(char) < 0x10000:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(f"\\U{ord(char):08x}")
-    out.append('"')
-    return "".join(out)
+    """`strconv.Quote`: printable runes kept, the rest escaped as Go escapes them (errors.go_quote)."""
+    return go_quote(text)
 
 
 def go_string(value: Any, *, top: bool = True) -> str:

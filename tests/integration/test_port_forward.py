@@ -31,7 +31,23 @@ def node(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     for made in running_node(tmp_path_factory.mktemp("port-forward-home")):
         made.cli("apply", "-f", str(ROOT / "manifests" / "echo-pod.yml"), check=True)
         made.cli("wait", "--for=condition=Ready", "pod/echo", "--timeout", "60s", check=True, timeout=90)
+        assert serving(made, "echo", 3000)
         yield made
+
+
+def serving(node: Node, pod: str, port: int) -> bool:
+    """Whether the pod's server accepts connections on `port` (from the host, to the pod's IP), within a deadline:
+    a pod without a readiness probe is Ready once its container runs, a moment before its server listens."""
+    address = node.pod(pod)["status"]["podIP"]
+
+    def accepts() -> bool:
+        try:
+            with socket.create_connection((address, port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    return eventually(accepts, timeout=20)
 
 
 class Forward:
@@ -131,6 +147,7 @@ spec:
 """
     node.cli("apply", "-f", "-", stdin=pod, check=True)
     node.cli("wait", "--for=condition=Ready", "pod/same", "--timeout", "60s", check=True, timeout=90)
+    assert serving(node, "same", same)
     with Forward(node, "pod/same", str(same)) as forward:
         assert forward.line() == f"Forwarding from 127.0.0.1:{same} -> {same}\n"
         assert eventually(lambda: _answers(same), timeout=10)  # the server in the pod may start a moment late
@@ -158,6 +175,7 @@ spec:
 """
     node.cli("apply", "-f", "-", stdin=pod, check=True)
     node.cli("wait", "--for=condition=Ready", "pod/counter", "--timeout", "60s", check=True, timeout=90)
+    assert serving(node, "counter", 4000)
     with Forward(node, "pod/counter", ":4000") as forward:
         port = forward.local_port(4000)
         for payload in (b"hello", b"x" * 100_000):
@@ -226,6 +244,7 @@ def test_a_port_in_use_here_is_refused(node: Node) -> None:
 def test_the_pods_deletion_ends_the_forwarding(node: Node) -> None:
     node.cli("run", "doomed", f"--image={ECHO_IMAGE}", check=True)
     node.cli("wait", "--for=condition=Ready", "pod/doomed", "--timeout", "60s", check=True, timeout=90)
+    assert serving(node, "doomed", 3000)
     with Forward(node, "pod/doomed", ":3000") as forward:
         get(forward.local_port(3000), "/before")
         node.cli("delete", "pod", "doomed", "--grace-period=1", "--no-wait", check=True)

@@ -154,5 +154,5 @@ def test_a_copy_is_not_made_here(node: Node) -> None:
     assert result.returncode == 1
     assert result.stderr.endswith(
         "Error from server (UnsupportedMediaType): the body of the request was in an unknown format - accepted media types "
-        "include: application/json\n"
+        "include: application/json, application/yaml\n"
     ), result.stderr

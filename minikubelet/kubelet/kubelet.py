@@ -186,11 +186,7 @@ class Kubelet:
                 log.info("removing container %s of a pod that is gone (%s)", container.id[:12], container.pod.name)
                 gone.setdefault(container.pod.uid, []).append(container)
 
-        async def remove(containers: list[RuntimeContainer]) -> None:
-            for container in containers:
-                await self._remove_quietly(container)
-
-        results = await asyncio.gather(*(remove(containers) for containers in gone.values()), return_exceptions=True)
+        results = await asyncio.gather(*(self._remove_pod_containers(c) for c in gone.values()), return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -304,8 +300,7 @@ class Kubelet:
             self.probes.forget(ref.uid)
             self.lifecycle.forget(ref.uid)
             self._forget_pull_errors(ref.uid)
-            for container in observed:
-                await self._remove_quietly(container)
+            await self._remove_pod_containers(observed)
             self._remove_volumes(ref.uid)
             return False
         self.probes.sync_pod(pod)
@@ -682,8 +677,7 @@ class Kubelet:
         finally:
             kills.cancel()
             await asyncio.gather(*shorter, return_exceptions=True)
-        for container in await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"]):
-            await self._remove_quietly(container)
+        await self._remove_pod_containers(await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"]))
         self._remove_volumes(pod["metadata"]["uid"])
         meta = pod["metadata"]
         with contextlib.suppress(NotFoundError, ConflictError):
@@ -703,6 +697,15 @@ class Kubelet:
             for old in instances[KEEP_INSTANCES:]:
                 if old.state != "running":
                     await self._remove_quietly(old)
+
+    async def _remove_pod_containers(self, containers: list[RuntimeContainer]) -> None:
+        """A pod's containers gone, as killPodWithSyncResult orders it: every container first, the sandbox last.
+        The sandbox holds the pod's IP: removed while a container still runs in its network namespace, its
+        address would be free for the next pod while that namespace, still answering for it on the bridge,
+        lives on with the container."""
+        await asyncio.gather(*(self._remove_quietly(c) for c in containers if c.kind != "sandbox"))
+        for sandbox in (c for c in containers if c.kind == "sandbox"):
+            await self._remove_quietly(sandbox)
 
     async def _remove_quietly(self, container: RuntimeContainer) -> None:
         try:

@@ -51,8 +51,6 @@ __all__ = ["MAX_BODY_BYTES", "MAX_HEADER_BYTES", "build_app"]
 
 log = logging.getLogger(__name__)
 
-#: What Go's server reads of a request line and headers: MaxHeaderBytes (1 MiB, the API server's) plus 4 KiB.
-_HEADERS_TOO_LARGE = HEADERS_TOO_LARGE
 _OPEN_PATHS = frozenset({"/readyz", "/livez", "/healthz", "/version"})
 _NOT_FOUND = {
     "kind": "Status",
@@ -180,10 +178,10 @@ class _HeaderLimit:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1009})
                 return
-            length = str(len(_HEADERS_TOO_LARGE)).encode()
+            length = str(len(HEADERS_TOO_LARGE)).encode()
             headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", length), (b"connection", b"close")]
             await send({"type": "http.response.start", "status": 431, "headers": headers})
-            await send({"type": "http.response.body", "body": _HEADERS_TOO_LARGE})
+            await send({"type": "http.response.body", "body": HEADERS_TOO_LARGE})
             return
         await self.app(scope, receive, send)
 
@@ -355,7 +353,7 @@ class _Api:
     async def leases(self, request: Request) -> Response:
         """The read-only node Lease of `coordination.k8s.io/v1`, derived from the Node (`leases.py`)."""
         query = request.query_params
-        if query.get("watch") in ("true", "1"):
+        if decoding.query_flag(query.get("watch")):
             raise _MethodNotAllowed()
         name = request.path_params.get("name")
         selector = ObjectSelector.parse("Lease", query.get("labelSelector", ""), query.get("fieldSelector", ""))
@@ -518,7 +516,7 @@ class _Api:
         validation = _field_validation(request)
         # Server-side apply needs an explicit manager; other writes default to the client's name.
         manager = request.query_params.get("fieldManager", "") if patch_type == "apply" else _field_manager(request)
-        force = _flag(request.query_params.get("force"))
+        force = decoding.query_flag(request.query_params.get("force"))
 
         def patch() -> Response:
             body = decoding.decode_body(data, decoding.YAML if patch_type == "apply" else decoding.JSON)
@@ -685,10 +683,6 @@ def _dry_run(request: Request) -> bool:
     if any(v != "All" for v in values):
         raise BadRequestError("dryRun may only be All")
     return bool(values)
-
-
-def _flag(value: str | None) -> bool:
-    return value in ("true", "1", "True")
 
 
 def _float(value: str | None) -> float | None:

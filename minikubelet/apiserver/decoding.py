@@ -44,6 +44,7 @@ __all__ = [
     "int64_parameters",
     "media_type",
     "parse_int64",
+    "query_flag",
     "too_large",
 ]
 
@@ -124,6 +125,11 @@ def decode_body(data: bytes, media: str) -> Any:
     if problem:
         raise BadRequestError(f"couldn't decode the request body: {problem}")
     return body
+
+
+def query_flag(value: str | None) -> bool:
+    """A boolean query parameter (`watch`, `force`, `allowWatchBookmarks`): set when it says true."""
+    return value in ("true", "1", "True")
 
 
 def parse_int64(text: str) -> int:

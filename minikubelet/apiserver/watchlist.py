@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from minikubelet.apiserver.decoding import query_flag
 from minikubelet.errors import FieldError, InvalidError
 
 __all__ = ["BOOKMARK_SECONDS", "INITIAL_EVENTS_END", "WatchOptions", "bookmark", "validate_list_options"]
@@ -47,11 +48,11 @@ class WatchOptions:
     def from_query(cls, query: Mapping[str, str]) -> WatchOptions:
         send = query.get("sendInitialEvents")
         return cls(
-            watch=_flag(query.get("watch")),
+            watch=query_flag(query.get("watch")),
             resource_version=query.get("resourceVersion", ""),
             resource_version_match=query.get("resourceVersionMatch", ""),
-            send_initial_events=None if send is None else _flag(send),
-            allow_bookmarks=_flag(query.get("allowWatchBookmarks")),
+            send_initial_events=None if send is None else query_flag(send),
+            allow_bookmarks=query_flag(query.get("allowWatchBookmarks")),
         )
 
     @property
@@ -111,7 +112,3 @@ def bookmark(kind: str, api_version: str, resource_version: str, *, initial_even
     if initial_events_end:
         metadata["annotations"] = {INITIAL_EVENTS_END: "true"}
     return {"kind": kind, "apiVersion": api_version, "metadata": metadata}
-
-
-def _flag(value: str | None) -> bool:
-    return value in ("true", "1", "True")

@@ -53,7 +53,7 @@ def update(
             raise ConflictError.of(resource.plural, name)
         return _prepare(registry, current, obj, manager)
 
-    return registry.store.update_with(resource.kind, namespace, name, mutate), warnings
+    return registry.guaranteed_update(resource.kind, namespace, name, mutate), warnings
 
 
 def patch(
@@ -89,7 +89,7 @@ def patch(
         found[:] = warnings
         return _prepare(registry, latest, obj, manager, applied=patched if patch_type == "apply" else None)
 
-    return registry.store.update_with(resource.kind, namespace, name, mutate), found, False
+    return registry.guaranteed_update(resource.kind, namespace, name, mutate), found, False
 
 
 def _decoding_only(resource: Resource) -> Resource:

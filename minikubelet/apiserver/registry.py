@@ -255,7 +255,7 @@ class Registry:
                 raise ConflictError.of(resource.plural, name)
             return _check_storable(self._track(resource, current, self._prepare_update(resource, current, obj), manager))
 
-        return self._guaranteed_update(resource.kind, ns, name, mutate), warnings
+        return self.guaranteed_update(resource.kind, ns, name, mutate), warnings
 
     def patch(
         self,
@@ -318,7 +318,7 @@ class Registry:
             result = self._prepare_update(resource, latest, obj)
             return _check_storable(result if patch_type == "apply" else self._track(resource, latest, result, manager))
 
-        return self._guaranteed_update(resource.kind, ns, name, mutate), found, False
+        return self.guaranteed_update(resource.kind, ns, name, mutate), found, False
 
     def update_status(self, resource: Resource, namespace: str, name: str, body: Any) -> dict[str, Any]:
         """The status subresource: only `status` changes (and the resourceVersion precondition holds)."""
@@ -340,7 +340,7 @@ class Registry:
             current["status"] = obj.get("status", {})
             return _check_storable(current)
 
-        return self._guaranteed_update(resource.kind, ns, name, mutate)
+        return self.guaranteed_update(resource.kind, ns, name, mutate)
 
     def delete(
         self,
@@ -396,7 +396,7 @@ class Registry:
 
     # ------------------------------------------------------------------------------------------ helpers
 
-    def _guaranteed_update(self, kind: str, namespace: str, name: str, mutate: Mutation) -> dict[str, Any]:
+    def guaranteed_update(self, kind: str, namespace: str, name: str, mutate: Mutation) -> dict[str, Any]:
         """`store.update_with(kind, namespace, name, mutate)`, with `mutate` run on a copy outside the store's lock
         (GuaranteedUpdate's optimistic loop): its result is stored only if the object is still the one it was
         computed from, and computed again from the latest one if not. After _OPTIMISTIC_TRIES lost races (a

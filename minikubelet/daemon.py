@@ -234,17 +234,18 @@ async def _run_all(config: DaemonConfig, registry: Registry, credentials: Creden
     runtime = (config.runtime_factory or _docker_runtime)(config.instance)
     node = store.get("Node", "", config.node_name)
     host_ip = next((a["address"] for a in node["status"].get("addresses", []) if a["type"] == "InternalIP"), "127.0.0.1")
+    recorder = EventRecorder(store, component="kubelet", host=config.node_name)
+    probes = ProbeManager(store, runtime, recorder)
     kubelet = Kubelet(
         store,
         runtime,
         node_name=config.node_name,
         pod_infra_image=config.pod_infra_image,
         state_dir=config.paths.home,
-        recorder=EventRecorder(store, component="kubelet", host=config.node_name),
+        recorder=recorder,
         host_ip=host_ip,
+        prober=probes,
     )
-    probes = ProbeManager(store, runtime, kubelet.recorder, on_change=kubelet.poke)
-    kubelet.probes = probes
     server = _Server(
         uvicorn.Config(
             build_app(

@@ -1,18 +1,22 @@
 """The kubelet: makes the runtime match the pods bound to this node, and reports what it sees.
 
-Shaped like the real one (pkg/kubelet): one worker per pod, each a task that syncs its pod when told to
-(a change to the pod in the store, an event from the engine about one of its containers) and at least
-every `RESYNC_SECONDS`; a sync looks at the runtime, decides, acts (sandbox, image, create/start, kill,
-restart with back-off), then computes the status and writes it only when it changed. Workers never share
-state except the back-offs and the recorder, and a slow image pull blocks only its own pod.
+In upstream's shape (pkg/kubelet), so that each part has one counterpart there (docs/kubelet.md#pod-workers):
+- the sync loop (`run`, syncLoopIteration): pod changes from the store, the engine's container events (the
+  PLEG) and the prober's result updates each go to the pod's worker (`PodWorkers.update_pod`); readiness and
+  startup results are first written into the pod's status by the status manager;
+- a pod worker runs `sync`, which picks SyncPod, SyncTerminatingPod or SyncTerminatedPod for the pod;
+- `sync_pod` (kubelet.go SyncPod): generate the status from what runs and write it, then
+  `compute_pod_actions` (kubelet/actions.py, pure) and `_execute` (kuberuntime's SyncPod: kill, sandbox,
+  ephemeral, init, then regular containers, each start behind doBackOff), then generate and write the status
+  again, so `get pods -w` sees `ContainerCreating` before `Running` and `Error` before `CrashLoopBackOff`;
+- `sync_terminating_pod` (SyncTerminatingPod): status written, liveness and startup probes stopped, every
+  container killed within the grace period (readiness goes on being probed and written meanwhile), the final
+  status written; `sync_terminated_pod`: containers, sandbox and emptyDirs removed, the API object deleted.
 
 At start the kubelet adopts what it finds: containers of pods still in the store are kept as they are
 (running ones are not restarted, restart counts continue from their labels, and so does the restart
 back-off of a crash loop), containers of pods that are gone are removed. A container or sandbox removed
-behind the kubelet's back is replaced as a restart (the count goes on from the pod's status); a lost
-sandbox takes the pod's containers with it (`SandboxChanged`), except for a pod that never restarts.
-Deletion follows kubelet-spec.md §8: preStop, SIGTERM, the grace period (2 s floor), SIGKILL, then the
-sandbox and the pod's emptyDirs go, and the API object is removed.
+behind the kubelet's back is replaced as a restart (the count goes on from the pod's status).
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import shutil
 import time
 from collections.abc import AsyncIterator, Callable
@@ -38,12 +41,25 @@ from minikubelet.errors import (
     ImagePullError,
     NotFoundError,
 )
+from minikubelet.kubelet.actions import (
+    KillInfo,
+    PodActions,
+    compute_pod_actions,
+    find_exited,
+    find_latest,
+    is_restartable_init_container,
+    should_container_be_restarted,
+)
 from minikubelet.kubelet.backoff import Backoff
 from minikubelet.kubelet.containers import build_spec, sandbox_spec, spec_hash, volume_dirs
 from minikubelet.kubelet.history import LifecycleHistory
-from minikubelet.kubelet.status import ProbeView, Waiting, compute_status, instances_by_name, latest_sandbox
+from minikubelet.kubelet.pod_workers import DONE, SYNCED, PodWorkers, SyncResult
+from minikubelet.kubelet.probes import NoProbes, Prober
+from minikubelet.kubelet.status import Waiting, compute_status, instances_by_name, latest_sandbox
+from minikubelet.kubelet.status_manager import StatusManager
 from minikubelet.kubelet.subpath import HeldSubPaths, SubPathError
 from minikubelet.printing.durations import go_duration
+from minikubelet.prober.results import ProbeKind, Verdict
 from minikubelet.recorder import EventRecorder
 from minikubelet.runtime.interface import (
     ContainerKind,
@@ -54,14 +70,10 @@ from minikubelet.runtime.interface import (
 )
 from minikubelet.store import Store
 
-__all__ = ["RESYNC_SECONDS", "SHUTDOWN_SECONDS", "Kubelet"]
+__all__ = ["SHUTDOWN_SECONDS", "Kubelet"]
 
 log = logging.getLogger(__name__)
 
-RESYNC_SECONDS = 10.0
-# pod_workers.go: each pod's next resync is wait.Jitter(resyncInterval, 0.5), i.e. 1 to 1.5 times the interval,
-# so pods started together do not all resync together (110 pods resyncing in one burst delayed probes ~200 ms).
-RESYNC_JITTER = 0.5
 MIN_GRACE_SECONDS = 2
 TERMINATION_POLL_SECONDS = 0.5  # how often a terminating pod is checked for a shorter grace period
 KEEP_INSTANCES = 2  # the current instance and the previous one (lastState, logs --previous)
@@ -70,14 +82,30 @@ SHUTDOWN_SECONDS = 20.0  # how long `shutdown` may take to finish the removals o
 
 @dataclass
 class _PodState:
-    """What a worker remembers between syncs of one pod."""
+    """What the kubelet remembers between syncs of one pod."""
 
+    # The reason cache: why each container could not start at the last try (CrashLoopBackOff, ErrImagePull…),
+    # which the status shows as its waiting reason until it starts.
     waiting: dict[str, Waiting] = field(default_factory=dict)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    soon: bool = False  # something is due within a second (a back-off ending)
-    backoff_told: set[str] = field(default_factory=set)  # instances whose BackOff event was recorded
     # Retries of a failed volume set-up: nestedpendingoperations' exponential back-off, 0.5 s doubling to 2m2s.
     mount_backoff: Backoff = field(default_factory=lambda: Backoff(initial=0.5, maximum=122.0))
+
+
+@dataclass
+class _SyncErrors:
+    """What went wrong in one SyncPod (the PodSyncResult): whether it failed, and the earliest back-off end."""
+
+    failed: bool = False
+    retry_in: float | None = None
+
+    def backoff(self, seconds: float) -> None:
+        self.failed = True
+        self.retry_in = seconds if self.retry_in is None else min(self.retry_in, seconds)
+
+    def result(self) -> SyncResult:
+        if not self.failed:
+            return SYNCED
+        return SyncResult(failed=True, retry_in=self.retry_in)
 
 
 class Kubelet:
@@ -91,7 +119,7 @@ class Kubelet:
         state_dir: Path,
         recorder: EventRecorder,
         host_ip: str = "",
-        probes: ProbeView | None = None,
+        prober: Prober | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -102,21 +130,25 @@ class Kubelet:
         self.state_dir = state_dir
         self.recorder = recorder
         self.host_ip = host_ip
-        self.probes = probes or ProbeView()
+        self.prober: Prober = prober or NoProbes()
         self.clock = clock
         self.monotonic = monotonic
+        self.status_manager = StatusManager(store, clock=clock)
+        self.pod_workers = PodWorkers(self.sync, on_exit=self._forget)
         self.restart_backoff = Backoff()
         self.pull_backoff = Backoff()
         # The last failed pull's error by pull back-off key, which the ImagePullBackOff message carries (v1.32+).
         self._pull_errors: dict[str, str] = {}
+        # Image pulls one at a time (the kubelet's serializeImagePulls, on by default): the Pulled event tells the
+        # pull's own time and the time including the wait for the pulls before it.
+        self._pull_lock = asyncio.Lock()
         self.lifecycle = LifecycleHistory()  # what each container went through, for `minikubelet timeline`
         self._pods: dict[str, _PodState] = {}
-        self._workers: dict[str, asyncio.Task[None]] = {}
 
     # ------------------------------------------------------------------------------------------- loops
 
     async def run(self) -> None:
-        """Adopt, then keep every pod of this node in sync until cancelled."""
+        """Adopt, then keep every pod of this node in sync until cancelled (the sync loop)."""
         while True:
             try:
                 await self.adopt()
@@ -126,8 +158,10 @@ class Kubelet:
                 log.warning("the container engine does not answer (%s); trying again", exc)
                 await asyncio.sleep(2.0)
         async with asyncio.TaskGroup() as group:
+            group.create_task(self.pod_workers.run(), name="kubelet-pod-workers")
             group.create_task(self._watch_pods(), name="kubelet-pods")
-            group.create_task(self._watch_runtime(), name="kubelet-runtime")
+            group.create_task(self._watch_runtime(), name="kubelet-pleg")
+            group.create_task(self._watch_probes(), name="kubelet-probe-results")
 
     async def adopt(self) -> None:
         """Keep the containers of pods still in the store; remove those of pods that are gone, and their emptyDir
@@ -140,35 +174,21 @@ class Kubelet:
             self._restore_backoffs(pod, kept.get(pod["metadata"]["uid"], []))
 
     async def shutdown(self, timeout: float = SHUTDOWN_SECONDS) -> None:
-        """Before the daemon exits (`down`, after `run()` is cancelled): finish what is owed to pods that are gone.
+        """Before the daemon exits (`down`, after `run()` is cancelled, which ended the pod workers): finish what
+        is owed to pods that are gone.
 
-        A pod force-deleted just before `down` is gone from the store while its containers still run, and only
-        its worker would remove them. So the workers of pods that are gone are woken and awaited, and then the
-        containers and emptyDir data of any pod no longer in the store are removed (the watch may not have told
-        the kubelet of the last deletions). The workers of pods still in the store are cancelled: their containers
-        keep running, for the next start to adopt, and a graceful deletion under way goes on after it. At most
-        `timeout` seconds; whatever is left then, the next start's `adopt()` removes."""
-        known = self._known_uids()
-        owed = []
-        for uid, task in list(self._workers.items()):
-            if uid in known:
-                task.cancel()
-            else:
-                owed.append(task)
-                self.poke(uid)
+        A pod force-deleted just before `down` is gone from the store while its containers may still run: the
+        containers and emptyDir data of every pod no longer in the store are removed (the watch may not have told
+        the kubelet of the last deletions). The containers of pods still in the store keep running, for the next
+        start to adopt, and a graceful deletion under way goes on after it. At most `timeout` seconds; whatever
+        is left then, the next start's `adopt()` removes."""
         try:
             async with asyncio.timeout(timeout):
-                await asyncio.gather(*owed, return_exceptions=True)
                 await self._remove_leftovers(self._known_uids())
         except TimeoutError:
             log.warning("stopping with removals left after %.0fs; the next start finishes them", timeout)
         except ContainerRuntimeError as exc:
             log.warning("stopping with removals left (%s); the next start finishes them", exc)
-        finally:
-            workers = list(self._workers.values())
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
 
     def _known_uids(self) -> set[str]:
         pods, _ = self.store.list("Pod", None, field_selector=f"spec.nodeName={self.node_name}")
@@ -234,89 +254,79 @@ class Kubelet:
             self.store.update_with("Node", "", self.node_name, report)
 
     async def _watch_pods(self) -> None:
+        """The config source: every pod bound to this node, then every change to one."""
         pods, rv = self.store.list("Pod", None, field_selector=f"spec.nodeName={self.node_name}")
         for pod in pods:
-            self._poke(pod["metadata"]["uid"], pod)
+            self._update_pod(pod)
         watch = self.store.watch("Pod", None, resource_version=rv, field_selector=f"spec.nodeName={self.node_name}")
         try:
             async for _kind, pod in watch:
-                self._poke(pod["metadata"]["uid"], pod)
+                self._update_pod(pod)
         finally:
             watch.close()
 
+    def _update_pod(self, pod: dict[str, Any]) -> None:
+        meta = pod["metadata"]
+        self.pod_workers.update_pod(PodRef(meta["uid"], meta["name"], meta["namespace"]))
+
     async def _watch_runtime(self) -> None:
+        """The PLEG: an engine event about a container wakes its pod's worker; after losing the engine's events,
+        every pod is synced again."""
         while True:
             try:
                 async for event in self.runtime.events():
-                    if event.pod_uid in self._workers:
-                        self._poke(event.pod_uid)
+                    self.pod_workers.wake(event.pod_uid)
             except ContainerRuntimeError as exc:
                 log.warning("lost the container engine's events (%s); resyncing", exc)
-            for uid in list(self._workers):
-                self._poke(uid)
+            for uid in self.pod_workers.known():
+                self.pod_workers.wake(uid)
             await asyncio.sleep(1.0)
 
-    def poke(self, uid: str) -> None:
-        """Sync this pod soon (the prober calls this when a verdict changes)."""
-        if uid in self._pods:
-            self._pods[uid].wake.set()
+    async def _watch_probes(self) -> None:
+        """The probe result updates (syncLoopIteration's livenessManager / readinessManager / startupManager
+        cases): readiness and startup are written into the status at once; then the pod is synced
+        (handleProbeSync), for a liveness result only when it is a failure."""
+        updates = self.prober.updates
+        while True:
+            update = await updates.get()
+            ref = self.pod_workers.known().get(update.pod_uid)
+            if ref is None:
+                continue
+            if update.kind is ProbeKind.READINESS:
+                self.status_manager.set_container_readiness(ref, update.container_id, update.verdict is Verdict.SUCCESS)
+            elif update.kind is ProbeKind.STARTUP:
+                self.status_manager.set_container_startup(ref, update.container_id, update.verdict is Verdict.SUCCESS)
+            elif update.verdict is not Verdict.FAILURE:
+                continue
+            self.pod_workers.wake(update.pod_uid)
 
-    def _poke(self, uid: str, pod: dict[str, Any] | None = None) -> None:
-        state = self._pods.setdefault(uid, _PodState())
-        state.wake.set()
-        if uid not in self._workers and pod is not None:
-            ref = PodRef(uid, pod["metadata"]["name"], pod["metadata"]["namespace"])
-            self._workers[uid] = asyncio.create_task(self._worker(ref), name=f"pod-{ref.namespace}/{ref.name}")
-
-    async def _worker(self, ref: PodRef) -> None:
-        state = self._pods[ref.uid]
-        try:
-            while True:
-                state.wake.clear()
-                state.soon = False
-                try:
-                    if not await self.sync(ref):
-                        return
-                except ContainerRuntimeError as exc:
-                    log.warning("sync of %s/%s: %s", ref.namespace, ref.name, exc)
-                    state.soon = True
-                except Exception:
-                    log.exception("sync of %s/%s failed", ref.namespace, ref.name)
-                    state.soon = True
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(1.0 if state.soon else _jittered(RESYNC_SECONDS)):
-                        await state.wake.wait()
-        finally:
-            self._workers.pop(ref.uid, None)
-            self._pods.pop(ref.uid, None)
+    def _forget(self, ref: PodRef) -> None:
+        """The pod's worker ended (the pod is gone): forget what was kept for it."""
+        self._pods.pop(ref.uid, None)
 
     # -------------------------------------------------------------------------------------------- sync
 
-    async def sync(self, ref: PodRef) -> bool:
-        """One pass over one pod; False once the pod is gone and cleaned up (the worker then ends)."""
+    async def sync(self, ref: PodRef) -> SyncResult:
+        """One pod worker pass: SyncPod for a pod that runs, SyncTerminatingPod then SyncTerminatedPod for one
+        being deleted (or gone), the kill of what still runs for one that finished. DONE ends the worker."""
         pod = self._current(ref)
         observed = await self.runtime.list_containers(pod_uid=ref.uid)
-        if pod is None:
-            self.probes.forget(ref.uid)
-            self.lifecycle.forget(ref.uid)
-            self._forget_pull_errors(ref.uid)
-            await self._remove_pod_containers(observed)
-            self._remove_volumes(ref.uid)
-            return False
-        self.probes.sync_pod(pod)
-        if pod["metadata"].get("deletionTimestamp"):
-            await self._terminate(pod, observed)
-            self.probes.forget(ref.uid)
-            self.lifecycle.forget(ref.uid)
-            self._forget_pull_errors(ref.uid)
-            return False
+        if pod is None:  # force-deleted, or gone while this kubelet did not look
+            await self.sync_terminated_pod(ref, observed)
+            return DONE
         state = self._pods.setdefault(ref.uid, _PodState())
-        if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
-            await self._stop_finished(pod, observed)
-        else:
-            observed = await self._converge(pod, observed, state)
-        self._write_status(pod, observed, state)
-        return True
+        self.prober.add_pod(pod)
+        if pod["metadata"].get("deletionTimestamp"):
+            await self.sync_terminating_pod(pod, observed, state)
+            await self.sync_terminated_pod(ref, await self.runtime.list_containers(pod_uid=ref.uid))
+            meta = pod["metadata"]
+            with contextlib.suppress(NotFoundError, ConflictError):
+                self.store.delete("Pod", meta["namespace"], meta["name"], uid=meta["uid"])
+            return DONE
+        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            await self._kill_pod(pod, observed, grace=None)  # what still runs of a finished pod: sidecars, debuggers
+            return SYNCED
+        return await self.sync_pod(pod, observed, state)
 
     def _current(self, ref: PodRef) -> dict[str, Any] | None:
         try:
@@ -327,109 +337,169 @@ class Kubelet:
             return None
         return pod
 
-    async def _converge(self, pod: dict[str, Any], observed: list[RuntimeContainer], state: _PodState) -> list[RuntimeContainer]:
-        sandbox = latest_sandbox(observed)
-        if sandbox is None or sandbox.state != "running":
-            sandbox = await self._new_sandbox(pod, observed, sandbox)
-            observed = await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"])  # it stopped what ran
-            if sandbox is None:
-                return observed
-        groups = instances_by_name(observed)
+    async def sync_pod(self, pod: dict[str, Any], observed: list[RuntimeContainer], state: _PodState) -> SyncResult:
+        """kubelet.go SyncPod: the status first (generateAPIPodStatus, then the status manager), then the runtime's
+        SyncPod with the actions computePodActions chose, then the status of what that did."""
+        self._write_status(pod, observed, state)
+        actions = compute_pod_actions(pod, observed, self.prober.result)
+        errors = _SyncErrors()
+        await self._execute(pod, observed, actions, state, errors)
+        await self._collect_garbage(instances_by_name(observed))
+        after = await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"])
+        self._write_status(
+            self._current(PodRef(pod["metadata"]["uid"], pod["metadata"]["name"], pod["metadata"]["namespace"])) or pod,
+            after,
+            state,
+        )
+        return errors.result()
+
+    async def _execute(
+        self, pod: dict[str, Any], observed: list[RuntimeContainer], actions: PodActions, state: _PodState, errors: _SyncErrors
+    ) -> None:
+        """kuberuntime_manager.go SyncPod, steps 2 to 8, for the actions computed."""
         spec = pod["spec"]
-        policy = spec.get("restartPolicy", "Always")
-        # computePodActions: an ephemeral container that never ran is started (before the init containers, so that
-        # a pod stuck initializing can be debugged); one that ran is never started again, whatever the policy.
-        for container in spec.get("ephemeralContainers", []):
-            if not groups.get(container["name"]):
-                await self._start_if_due(pod, container, "ephemeral", None, sandbox, state, groups=groups)
-        for container in spec.get("initContainers", []):
-            instances = groups.get(container["name"], [])
-            latest = instances[0] if instances else None
-            if latest is not None and latest.state == "exited" and latest.exit_code == 0:
-                continue
-            if latest is not None and latest.state in ("running", "created"):
-                break
-            if latest is not None and policy == "Never":
-                break  # failed for good: the pod is Failed
-            await self._start_if_due(pod, container, "init", latest, sandbox, state)
-            break
+        if actions.create_sandbox and actions.sandbox_id:
+            self.recorder.record(pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
+        if actions.kill_pod:
+            # The network of a sandbox that died is gone: what ran in it is stopped with the short grace.
+            await self._kill_pod(pod, observed, grace=MIN_GRACE_SECONDS if actions.create_sandbox else None)
+            if actions.create_sandbox:
+                await self._purge_sandboxes(observed)
         else:
-            for container in spec.get("containers", []):
-                instances = groups.get(container["name"], [])
-                latest = instances[0] if instances else None
-                if latest is not None and latest.state == "running":
-                    reason = self._kill_reason(pod, container, latest)
-                    if reason:
-                        grace = self._probe_grace(pod, container, reason)
-                        await self._kill(pod, latest, reason, grace=grace)
-                        latest = await self.runtime.inspect_container(latest.id)
-                    else:
-                        state.waiting.pop(container["name"], None)
-                        continue
-                if latest is not None and not _should_restart(policy, latest):
-                    state.waiting.pop(container["name"], None)
+            results = await asyncio.gather(
+                *(self._kill(pod, cid, info) for cid, info in actions.containers_to_kill.items()), return_exceptions=True
+            )
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+        if not actions.create_sandbox and actions.kill_pod:
+            return
+        sandbox = latest_sandbox(observed)
+        if actions.create_sandbox:
+            sandbox = await self._create_sandbox(pod, actions.attempt, errors)
+            if sandbox is None:
+                return
+        assert sandbox is not None
+        groups = instances_by_name(observed)
+        for index in actions.ephemeral_containers_to_start:
+            await self._start(
+                pod, spec["ephemeralContainers"][index], "ephemeral", observed, sandbox, state, errors, groups=groups
+            )
+        for index in actions.init_containers_to_start:
+            container = spec["initContainers"][index]
+            if not await self._start(pod, container, "init", observed, sandbox, state, errors):
+                if is_restartable_init_container(container):
                     continue
-                await self._start_if_due(pod, container, "app", latest, sandbox, state)
-        await self._collect_garbage(groups)
-        return await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"])
+                return
+        for index in actions.containers_to_start:
+            await self._start(pod, spec["containers"][index], "app", observed, sandbox, state, errors)
 
-    def _kill_reason(self, pod: dict[str, Any], container: dict[str, Any], running: RuntimeContainer) -> str:
-        """computePodActions: a changed definition, then a failed liveness, then a failed startup probe."""
-        name = container["name"]
-        suffix = "" if pod["spec"].get("restartPolicy") == "Never" else ", will be restarted"
-        if running.spec_hash and running.spec_hash != spec_hash(container):
-            return f"Container {name} definition changed, will be restarted"
-        failed = self.probes.failed(pod["metadata"]["uid"], name, running.id)
-        return f"Container {name} failed {failed} probe{suffix}" if failed else ""
+    async def _kill_pod(self, pod: dict[str, Any], observed: list[RuntimeContainer], *, grace: int | None) -> None:
+        """killPodWithSyncResult: every running container stopped (the regular ones, then the sidecars), then the
+        sandbox (which stays, stopped, for the pod's last status)."""
+        running = [c for c in observed if c.kind != "sandbox" and c.state == "running"]
+        sidecars = {c["name"] for c in pod["spec"].get("initContainers", []) if is_restartable_init_container(c)}
 
-    def _probe_grace(self, pod: dict[str, Any], container: dict[str, Any], reason: str) -> int | None:
-        """A probe's own terminationGracePeriodSeconds replaces the pod's for the kill it causes (§3.2)."""
-        for kind, probe_field in (("liveness", "livenessProbe"), ("startup", "startupProbe")):
-            if f"failed {kind} probe" in reason:
-                value = (container.get(probe_field) or {}).get("terminationGracePeriodSeconds")
-                if value is not None and not pod["metadata"].get("deletionGracePeriodSeconds"):
-                    return int(value)
-        return None
+        async def stop(instances: list[RuntimeContainer]) -> None:
+            await asyncio.gather(*(self._kill(pod, c.id, _stopping(pod, c), grace=grace) for c in instances))
 
-    async def _start_if_due(
+        await stop([c for c in running if c.name not in sidecars])
+        await stop([c for c in running if c.name in sidecars])
+        for sandbox in (c for c in observed if c.kind == "sandbox" and c.state == "running"):
+            await self.runtime.stop_container(sandbox.id, timeout=MIN_GRACE_SECONDS)
+
+    async def _purge_sandboxes(self, observed: list[RuntimeContainer]) -> None:
+        """A new sandbox replaces the old: the old one goes, and so do the init containers' instances
+        (purgeInitContainers), which must run again in the new sandbox."""
+        for container in observed:
+            if container.kind in ("sandbox", "init"):
+                await self._remove_quietly(container)
+
+    async def sync_terminating_pod(self, pod: dict[str, Any], observed: list[RuntimeContainer], state: _PodState) -> None:
+        """SyncTerminatingPod: write the status, stop the liveness and startup probes (readiness goes on, and the
+        status manager writes what it finds), kill every container in parallel within the grace period, then
+        write the final status, in which the pod's phase is Succeeded or Failed.
+
+        While the containers stop, a second delete may shorten the grace period (or force-delete the object);
+        as the kubelet's pod worker does with a shorter override, the containers are then stopped again with
+        the shorter period (never under the 2 s floor)."""
+        meta = pod["metadata"]
+        ref = PodRef(meta["uid"], meta["name"], meta["namespace"])
+        self._write_status(pod, observed, state)
+        self.prober.stop_liveness_and_startup(meta["uid"])
+        running = [c for c in observed if c.kind != "sandbox" and c.state == "running"]
+        kills = asyncio.ensure_future(self._kill_pod(pod, observed, grace=None))
+        grace = _deletion_grace(pod)
+        shorter: list[asyncio.Task[None]] = []
+        try:
+            while not (await asyncio.wait({kills}, timeout=TERMINATION_POLL_SECONDS))[0]:
+                current = self._current(ref)
+                now = 0 if current is None else _deletion_grace(current)
+                if now < grace:
+                    grace = now
+                    timeout = max(now, MIN_GRACE_SECONDS)
+                    shorter.extend(asyncio.create_task(self.runtime.stop_container(c.id, timeout=timeout)) for c in running)
+            await kills
+        finally:
+            kills.cancel()
+            await asyncio.gather(*shorter, return_exceptions=True)
+        self.prober.remove_pod(meta["uid"])
+        current = self._current(ref)
+        if current is not None:
+            stopped = await self.runtime.list_containers(pod_uid=meta["uid"])
+            self._write_status(current, stopped, state, terminal=True)
+
+    async def sync_terminated_pod(self, ref: PodRef, observed: list[RuntimeContainer]) -> None:
+        """SyncTerminatedPod and the cleanup after it: the pod's containers, sandbox and emptyDirs removed."""
+        self.prober.remove_pod(ref.uid)
+        self.lifecycle.forget(ref.uid)
+        self._forget_pull_errors(ref.uid)
+        await self._remove_pod_containers(observed)
+        self._remove_volumes(ref.uid)
+
+    # ---------------------------------------------------------------------------------------- starting
+
+    async def _start(
         self,
         pod: dict[str, Any],
         container: dict[str, Any],
         kind: ContainerKind,
-        latest: RuntimeContainer | None,
+        observed: list[RuntimeContainer],
         sandbox: RuntimeContainer,
         state: _PodState,
+        errors: _SyncErrors,
         *,
         groups: dict[str, list[RuntimeContainer]] | None = None,
-    ) -> None:
-        """Start a new instance of `container` unless its restart back-off says not yet. `groups` (the pod's
-        instances by name) finds an ephemeral container's target."""
+    ) -> bool:
+        """SyncPod's `start`: doBackOff against what the sync observed at its start, then startContainer (the
+        image, the container's config, create, start, the postStart hook). False when it did not start.
+        `groups` (the pod's instances by name) finds an ephemeral container's target."""
         name = container["name"]
         meta = pod["metadata"]
-        if latest is not None and latest.state == "exited":
+        exited = find_exited(observed, name)
+        if exited is not None and kind != "ephemeral":
             key = _backoff_key(pod, container)
-            finished = latest.finished_at.timestamp() if latest.finished_at else 0.0
-            wall_now = self.clock().timestamp()
-            delay = self.restart_backoff.check(key, finished_at=finished, now=wall_now)
+            finished = exited.finished_at.timestamp() if exited.finished_at else 0.0
+            now = self.clock().timestamp()
+            delay = self.restart_backoff.check(key, finished_at=finished, now=now)
             if delay is not None:
-                self.lifecycle.backoff(meta["uid"], name, latest.id, until=finished + delay)
+                self.lifecycle.backoff(meta["uid"], name, exited.id, until=finished + delay)
                 pod_id = f"{meta['name']}_{meta['namespace']}({meta['uid']})"
                 message = f"back-off {go_duration(delay)} restarting failed container={name} pod={pod_id}"
                 state.waiting[name] = Waiting("CrashLoopBackOff", message)
-                state.soon = True
-                if latest.id not in state.backoff_told:  # once per crashed instance, not at every re-check
-                    state.backoff_told.add(latest.id)
-                    self.recorder.record(
-                        pod,
-                        "Warning",
-                        "BackOff",
-                        f"Back-off restarting failed container {name} in pod {pod_id}",
-                        field_path=_field_path(pod, name),
-                    )
-                return
+                self.recorder.record(
+                    pod,
+                    "Warning",
+                    "BackOff",
+                    f"Back-off restarting failed container {name} in pod {pod_id}",
+                    field_path=_field_path(pod, name),
+                )
+                errors.backoff(finished + delay - now)  # a BackoffError: the worker requeues when it ends
+                return False
         image_id = await self._ensure_image(pod, container, state)
         if image_id is None:
-            return
+            errors.failed = True
+            return False
         target = None
         if container.get("targetContainerName"):
             # startSpec.getTargetID: the target's latest instance, whatever its state (the engine then says whether
@@ -439,8 +509,10 @@ class Kubelet:
                 message = f"unable to find target container {container['targetContainerName']}"
                 state.waiting[name] = Waiting("CreateContainerConfigError", message)
                 self.recorder.record(pod, "Warning", "Failed", f"Error: {message}", field_path=_field_path(pod, name))
-                return
+                errors.failed = True
+                return False
             target = instances[0].id
+        latest = find_latest(observed, name)
         attempt = latest.attempt + 1 if latest is not None else _attempt_after_vanished(pod, name)
         # The resolved subPaths stay open until the engine has bound them, at start (kubelet/subpath.py), and are
         # closed however this ends.
@@ -460,34 +532,38 @@ class Kubelet:
                 )
             except SubPathError as exc:
                 self._config_error(pod, name, exc, state)
-                return
+                errors.failed = True
+                return False
             try:
                 cid = await self.runtime.create_container(spec)
             except ContainerRuntimeError as exc:
                 state.waiting[name] = Waiting("CreateContainerError", str(exc))
                 self.recorder.record(pod, "Warning", "Failed", f"Error: {exc}", field_path=_field_path(pod, name))
-                state.soon = True
-                return
-            self.recorder.record(pod, "Normal", "Created", f"Created container: {name}", field_path=_field_path(pod, name))
+                errors.failed = True
+                return False
+            self.recorder.record(pod, "Normal", "Created", "Container created", field_path=_field_path(pod, name))
             try:
                 await self.runtime.start_container(cid)
             except ContainerRuntimeError as exc:
                 state.waiting[name] = Waiting("RunContainerError", str(exc))
                 self.recorder.record(pod, "Warning", "Failed", f"Error: {exc}", field_path=_field_path(pod, name))
-                return
+                errors.failed = True
+                return False
         state.waiting.pop(name, None)
-        self.recorder.record(pod, "Normal", "Started", f"Started container {name}", field_path=_field_path(pod, name))
+        self.recorder.record(pod, "Normal", "Started", "Container started", field_path=_field_path(pod, name))
         hook = (container.get("lifecycle") or {}).get("postStart")
         if hook and not await self._run_hook(cid, hook, timeout=float(pod["spec"].get("terminationGracePeriodSeconds", 30))):
             self.recorder.record(pod, "Warning", "FailedPostStartHook", "PostStartHook failed", field_path=_field_path(pod, name))
-            instance = await self.runtime.inspect_container(cid)
-            await self._kill(pod, instance, "FailedPostStartHook")
+            await self._kill(pod, cid, KillInfo(name, container, "FailedPostStartHook"))
+            errors.failed = True
+            return False
+        return True
 
     def _config_error(self, pod: dict[str, Any], name: str, exc: SubPathError, state: _PodState) -> None:
         """startContainer when generateContainerConfig fails (kuberuntime_container.go): the container waits in
-        CreateContainerConfigError with the message, a `Failed` event says `Error: <message>`, and the pod's next
-        sync tries again (the resync, as the pod worker's 10 s back-off: no retry every second). The host details
-        go to the log only, as makeMounts logs them."""
+        CreateContainerConfigError with the message, a `Failed` event says `Error: <message>`, and the pod is
+        synced again after the pod worker's back-off. The host details go to the log only, as makeMounts logs
+        them."""
         meta = pod["metadata"]
         detail = "" if exc.detail == exc.message else f": {exc.detail}"
         log.warning("pod %s/%s: %s%s", meta["namespace"], meta["name"], exc.message, detail)
@@ -495,7 +571,7 @@ class Kubelet:
         self.recorder.record(pod, "Warning", "Failed", f"Error: {exc.message}", field_path=_field_path(pod, name))
 
     async def _ensure_image(self, pod: dict[str, Any], container: dict[str, Any], state: _PodState) -> str | None:
-        """imagePullPolicy with the kubelet's events and its own pull back-off (§3.6); None: not now."""
+        """EnsureImageExists: imagePullPolicy with the kubelet's events and its own pull back-off; None: not now."""
         name, image = container["name"], container["image"]
         where = _field_path(pod, name)
         ref = parse_image(image)
@@ -509,9 +585,8 @@ class Kubelet:
         policy = container.get("imagePullPolicy", "IfNotPresent")
         present = await self.runtime.image_id(image)
         if present is not None and policy != "Always":
-            self.recorder.record(
-                pod, "Normal", "Pulled", f'Container image "{image}" already present on machine', field_path=where
-            )
+            message = f'Container image "{image}" already present on machine and can be accessed by the pod'
+            self.recorder.record(pod, "Normal", "Pulled", message, field_path=where)
             return present
         if policy == "Never":
             message = f'Container image "{image}" is not present with pull policy of Never'
@@ -525,30 +600,28 @@ class Kubelet:
             if key in self._pull_errors:
                 message += f": {self._pull_errors[key]}"
             state.waiting[name] = Waiting("ImagePullBackOff", message)
-            if f"pull:{key}" not in state.backoff_told:  # once per failed pull, not at every re-check
-                state.backoff_told.add(f"pull:{key}")
-                self.recorder.record(pod, "Normal", "BackOff", f'Back-off pulling image "{image}"', field_path=where)
-                self.recorder.record(pod, "Warning", "Failed", "Error: ImagePullBackOff", field_path=where)
-            state.soon = True
+            self.recorder.record(pod, "Normal", "BackOff", f'Back-off pulling image "{image}"', field_path=where)
+            self.recorder.record(pod, "Warning", "Failed", "Error: ImagePullBackOff", field_path=where)
             return None
-        state.backoff_told.discard(f"pull:{key}")
         self._pull_errors.pop(key, None)
         self.recorder.record(pod, "Normal", "Pulling", f'Pulling image "{image}"', field_path=where)
-        started = self.monotonic()
-        try:
-            image_id = await self.runtime.pull_image(image)
-        except ImagePullError as exc:
-            self.pull_backoff.failed(key, now=self.monotonic())
-            self._pull_errors[key] = f"ErrImagePull: {exc}"
-            state.waiting[name] = Waiting("ErrImagePull", str(exc))
-            self.recorder.record(pod, "Warning", "Failed", f'Failed to pull image "{image}": {exc}', field_path=where)
-            self.recorder.record(pod, "Warning", "Failed", "Error: ErrImagePull", field_path=where)
-            state.soon = True
-            return None
-        took = go_duration(round(self.monotonic() - started, 3))
-        self.recorder.record(
-            pod, "Normal", "Pulled", f'Successfully pulled image "{image}" in {took} ({took} including waiting)', field_path=where
-        )
+        queued = self.monotonic()
+        async with self._pull_lock:
+            started = self.monotonic()
+            try:
+                image_id = await self.runtime.pull_image(image)
+            except ImagePullError as exc:
+                self.pull_backoff.failed(key, now=self.monotonic())
+                self._pull_errors[key] = f"ErrImagePull: {exc}"
+                state.waiting[name] = Waiting("ErrImagePull", str(exc))
+                self.recorder.record(pod, "Warning", "Failed", f'Failed to pull image "{image}": {exc}', field_path=where)
+                self.recorder.record(pod, "Warning", "Failed", "Error: ErrImagePull", field_path=where)
+                return None
+            done = self.monotonic()
+        took, waited = go_duration(round(done - started, 3)), go_duration(round(done - queued, 3))
+        size = await self.runtime.image_size(image)
+        message = f'Successfully pulled image "{image}" in {took} ({waited} including waiting). Image size: {size} bytes.'
+        self.recorder.record(pod, "Normal", "Pulled", message, field_path=where)
         self.pull_backoff.reset(key)
         return image_id
 
@@ -556,25 +629,11 @@ class Kubelet:
         for key in [key for key in self._pull_errors if key.startswith(f"{uid}_")]:
             del self._pull_errors[key]
 
-    async def _new_sandbox(
-        self, pod: dict[str, Any], observed: list[RuntimeContainer], old: RuntimeContainer | None
-    ) -> RuntimeContainer | None:
+    async def _create_sandbox(self, pod: dict[str, Any], attempt: int, errors: _SyncErrors) -> RuntimeContainer | None:
+        """createPodSandbox, after the pod's volumes are set up (WaitForAttachAndMount)."""
         meta = pod["metadata"]
-        ran = [c for c in observed if c.kind != "sandbox"]
-        if old is not None or ran:  # the pod's sandbox died, or someone removed it: what runs in it goes too
-            # computePodActions: a pod that never restarts gets no new sandbox; its killed containers fail it.
-            # SyncPod says SandboxChanged only when there is an old sandbox (not after a `docker rm -f`).
-            recreate = old is None or not ran or pod["spec"].get("restartPolicy") != "Never"
-            if recreate and old is not None:
-                self.recorder.record(pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
-            running = [c for c in ran if c.state == "running"]
-            message = "Stopping container {}"  # killPodWithSyncResult, with a short grace: the network is gone
-            await asyncio.gather(*(self._kill(pod, c, message.format(c.name), grace=MIN_GRACE_SECONDS) for c in running))
-            if not recreate:
-                return None
-            if old is not None:
-                await self._remove_quietly(old)
-        if not self._set_up_volumes(pod, self._pods[meta["uid"]]):  # before the sandbox, as WaitForAttachAndMount
+        if not self._set_up_volumes(pod, self._pods[meta["uid"]]):
+            errors.failed = True
             return None
         if await self.runtime.image_id(self.pod_infra_image) is None:
             try:
@@ -586,7 +645,7 @@ class Kubelet:
                     "FailedCreatePodSandBox",
                     f'Failed to create pod sandbox: failed to pull image "{self.pod_infra_image}": {exc}',
                 )
-                self._pods[meta["uid"]].soon = True
+                errors.failed = True
                 return None
         ports = [
             PortBinding(p["containerPort"], p.get("protocol", "TCP"), p["hostPort"], p.get("hostIP", ""))
@@ -595,13 +654,12 @@ class Kubelet:
             if p.get("hostPort")
         ]
         hostname = pod["spec"].get("hostname") or meta["name"]
-        attempt = old.attempt + 1 if old is not None else 0
         try:
             spec = sandbox_spec(pod, image=self.pod_infra_image, hostname=hostname[:63], attempt=attempt, ports=ports)
             return await self.runtime.run_sandbox(spec)
         except ContainerRuntimeError as exc:
             self.recorder.record(pod, "Warning", "FailedCreatePodSandBox", f"Failed to create pod sandbox: {exc}")
-            self._pods[meta["uid"]].soon = True
+            errors.failed = True
             return None
 
     def _set_up_volumes(self, pod: dict[str, Any], state: _PodState) -> bool:
@@ -614,7 +672,6 @@ class Kubelet:
         stays Pending, its containers waiting in ContainerCreating."""
         now = self.monotonic()
         if state.mount_backoff.in_backoff("volumes", now=now) is not None:
-            state.soon = True
             return False
         for name, (directory, owned) in self._volumes(pod).items():
             if not owned:
@@ -630,67 +687,27 @@ class Kubelet:
                 log.warning("pod %s/%s: %s", meta["namespace"], meta["name"], message)
                 self.recorder.record(pod, "Warning", "FailedMount", message)
                 state.mount_backoff.failed("volumes", now=now)
-                state.soon = True
                 return False
         state.mount_backoff.reset("volumes")
         return True
 
     # ---------------------------------------------------------------------------------------- stopping
 
-    async def _kill(self, pod: dict[str, Any], container: RuntimeContainer, message: str, *, grace: int | None = None) -> None:
-        """killContainer (§3.2): Killing event, preStop within the grace period, then stop with a 2 s floor."""
-        spec: dict[str, Any] = next((c for c in _all_containers(pod) if c["name"] == container.name), {})
+    async def _kill(self, pod: dict[str, Any], container_id: str, info: KillInfo, *, grace: int | None = None) -> None:
+        """killContainer: Killing event, preStop within the grace period, then stop with a 2 s floor. The grace
+        period is setTerminationGracePeriod's: the deletion's, else the killing probe's own, else the pod's."""
+        name = info.name
         if grace is None:
-            grace = int(pod["metadata"].get("deletionGracePeriodSeconds") or pod["spec"].get("terminationGracePeriodSeconds", 30))
-        self.recorder.record(pod, "Normal", "Killing", message, field_path=_field_path(pod, container.name))
-        self.lifecycle.killing(pod["metadata"]["uid"], container.name, container.id, message, now=self.clock().timestamp())
-        hook = (spec.get("lifecycle") or {}).get("preStop")
-        if hook and grace > 0 and container.state == "running":
+            grace = _kill_grace(pod, info)
+        self.recorder.record(pod, "Normal", "Killing", info.message, field_path=_field_path(pod, name))
+        self.lifecycle.killing(pod["metadata"]["uid"], name, container_id, info.message, now=self.clock().timestamp())
+        hook = (info.container.get("lifecycle") or {}).get("preStop")
+        if hook and grace > 0:
             started = self.monotonic()
-            if not await self._run_hook(container.id, hook, timeout=grace):
-                self.recorder.record(
-                    pod, "Warning", "FailedPreStopHook", "PreStopHook failed", field_path=_field_path(pod, container.name)
-                )
+            if not await self._run_hook(container_id, hook, timeout=grace):
+                self.recorder.record(pod, "Warning", "FailedPreStopHook", "PreStopHook failed", field_path=_field_path(pod, name))
             grace -= int(self.monotonic() - started)
-        await self.runtime.stop_container(container.id, timeout=max(grace, MIN_GRACE_SECONDS))
-
-    async def _terminate(self, pod: dict[str, Any], observed: list[RuntimeContainer]) -> None:
-        """Graceful deletion: stop every running container in parallel, clean up, remove the object.
-
-        While the containers stop, a second delete may shorten the grace period (or force-delete the object);
-        as the kubelet's pod worker does with a shorter override, the containers are then stopped again with
-        the shorter period (never under the 2 s floor)."""
-        meta = pod["metadata"]
-        running = [c for c in observed if c.kind != "sandbox" and c.state == "running"]
-        kills = asyncio.ensure_future(asyncio.gather(*(self._kill(pod, c, f"Stopping container {c.name}") for c in running)))
-        grace = _deletion_grace(pod)
-        shorter: list[asyncio.Task[None]] = []
-        try:
-            while not (await asyncio.wait({kills}, timeout=TERMINATION_POLL_SECONDS))[0]:
-                current = self._current(PodRef(meta["uid"], meta["name"], meta["namespace"]))
-                now = 0 if current is None else _deletion_grace(current)
-                if now < grace:
-                    grace = now
-                    timeout = max(now, MIN_GRACE_SECONDS)
-                    shorter.extend(asyncio.create_task(self.runtime.stop_container(c.id, timeout=timeout)) for c in running)
-            await kills
-        finally:
-            kills.cancel()
-            await asyncio.gather(*shorter, return_exceptions=True)
-        await self._remove_pod_containers(await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"]))
-        self._remove_volumes(pod["metadata"]["uid"])
-        meta = pod["metadata"]
-        with contextlib.suppress(NotFoundError, ConflictError):
-            self.store.delete("Pod", meta["namespace"], meta["name"], uid=meta["uid"])
-
-    async def _stop_finished(self, pod: dict[str, Any], observed: list[RuntimeContainer]) -> None:
-        """A finished pod (Succeeded/Failed) keeps its exited containers but not its sandbox, nor a debugging
-        (ephemeral) container still running in it."""
-        debugging = [c for c in observed if c.kind == "ephemeral" and c.state == "running"]
-        await asyncio.gather(*(self._kill(pod, c, f"Stopping container {c.name}") for c in debugging))
-        for container in observed:
-            if container.kind == "sandbox" and container.state == "running":
-                await self.runtime.stop_container(container.id, timeout=MIN_GRACE_SECONDS)
+        await self.runtime.stop_container(container_id, timeout=max(grace, MIN_GRACE_SECONDS))  # type: ignore[arg-type]
 
     async def _collect_garbage(self, groups: dict[str, list[RuntimeContainer]]) -> None:
         for instances in groups.values():
@@ -772,22 +789,31 @@ class Kubelet:
 
     # ------------------------------------------------------------------------------------------ status
 
-    def _write_status(self, pod: dict[str, Any], observed: list[RuntimeContainer], state: _PodState) -> None:
-        status = compute_status(pod, observed, waiting=state.waiting, now=self.clock(), host_ip=self.host_ip, probes=self.probes)
-        self.probes.after_status(pod["metadata"]["uid"], status)
+    def _write_status(
+        self, pod: dict[str, Any], observed: list[RuntimeContainer], state: _PodState, *, terminal: bool = False
+    ) -> None:
+        """generateAPIPodStatus, then the status manager's SetPodStatus (which writes only a change). The reason
+        cache gives a waiting reason only to a container that is to be started again."""
+        waiting = {name: w for name, w in state.waiting.items() if _to_start_again(pod, observed, name)}
+        status = compute_status(
+            pod, observed, waiting=waiting, now=self.clock(), host_ip=self.host_ip, prober=self.prober, terminal=terminal
+        )
         self.lifecycle.observe(pod["metadata"]["uid"], status, observed, now=self.clock().timestamp())
-        if (pod.get("status") or {}) == status:
-            return
-        meta = pod["metadata"]
+        self.status_manager.set_pod_status(pod, status)
 
-        def replace(current: dict[str, Any]) -> dict[str, Any] | None:
-            if current["metadata"].get("uid") != meta["uid"]:
-                return None
-            current["status"] = status
-            return current
 
-        with contextlib.suppress(NotFoundError):
-            self.store.update_with("Pod", meta["namespace"], meta["name"], replace)
+def _to_start_again(pod: dict[str, Any], observed: list[RuntimeContainer], name: str) -> bool:
+    """convertToAPIContainerStatuses' filter of the reason cache: an init container that succeeded, or a regular
+    container its pod's policy does not restart, shows how it ended, not why it would wait."""
+    latest = find_latest(observed, name)
+    if latest is None:
+        return True
+    if any(c["name"] == name for c in pod["spec"].get("initContainers", [])):
+        return not (latest.state == "exited" and latest.exit_code == 0)
+    container = next((c for c in pod["spec"].get("containers", []) if c["name"] == name), None)
+    if container is None:
+        return True
+    return should_container_be_restarted({**pod, "metadata": {**pod["metadata"], "deletionTimestamp": None}}, container, observed)
 
 
 def _log_source(pod: str, container: str, status: dict[str, Any], *, previous: bool) -> str:
@@ -817,14 +843,6 @@ def _log_source(pod: str, container: str, status: dict[str, Any], *, previous: b
 def _deletion_grace(pod: dict[str, Any]) -> int:
     deletion = pod["metadata"].get("deletionGracePeriodSeconds")
     return int(deletion if deletion is not None else pod["spec"].get("terminationGracePeriodSeconds", 30))
-
-
-def _should_restart(policy: str, container: RuntimeContainer) -> bool:
-    if container.state != "exited":
-        return True
-    if policy == "Never":
-        return False
-    return policy == "Always" or container.exit_code != 0
 
 
 def _attempt_after_vanished(pod: dict[str, Any], name: str) -> int:
@@ -871,6 +889,21 @@ def _go_os_error(op: str, exc: OSError) -> str:
     return f"{op} {exc.filename}: {text}" if exc.filename else f"{op}: {text}"
 
 
-def _jittered(seconds: float) -> float:
-    """wait.Jitter(seconds, RESYNC_JITTER): a random duration between `seconds` and `seconds * (1 + RESYNC_JITTER)`."""
-    return seconds * (1 + RESYNC_JITTER * random.random())
+def _stopping(pod: dict[str, Any], container: RuntimeContainer) -> KillInfo:
+    """The kill of a pod's container when the whole pod stops (killContainersWithSyncResult)."""
+    spec = next((c for c in _all_containers(pod) if c["name"] == container.name), {"name": container.name})
+    return KillInfo(container.name, spec, f"Stopping container {container.name}")
+
+
+def _kill_grace(pod: dict[str, Any], info: KillInfo) -> int:
+    """setTerminationGracePeriod: a deletion's grace period, else the killing probe's own
+    terminationGracePeriodSeconds, else the pod's."""
+    deletion = pod["metadata"].get("deletionGracePeriodSeconds")
+    if deletion is not None:
+        return int(deletion)
+    probe_field = {"liveness": "livenessProbe", "startup": "startupProbe"}.get(info.reason)
+    if probe_field:
+        value = (info.container.get(probe_field) or {}).get("terminationGracePeriodSeconds")
+        if value is not None:
+            return int(value)
+    return int(pod["spec"].get("terminationGracePeriodSeconds", 30))

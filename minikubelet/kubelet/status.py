@@ -7,15 +7,15 @@ Transition times are carried over from the previous status so they move only whe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from minikubelet.api.meta import format_time
 from minikubelet.runtime.interface import RuntimeContainer
 
-__all__ = ["ProbeView", "Waiting", "compute_status", "instances_by_name", "latest_sandbox"]
+__all__ = ["NoProber", "PodProber", "Waiting", "compute_status", "instances_by_name", "latest_sandbox"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,27 +24,27 @@ class Waiting:
     message: str = ""
 
 
-class ProbeView:
-    """What the prober says about a container instance; with no prober, started = ready = running."""
+class PodProber(Protocol):
+    """What status generation asks of the prober (prober_manager.go's UpdatePodStatus)."""
 
-    def started(self, uid: str, container: str, container_id: str) -> bool:
-        return True
+    def update_pod_status(self, pod: dict[str, Any], status: dict[str, Any]) -> None:
+        """Set `started` and `ready` on the running containers' statuses, and trigger a readiness probe for a
+        started container that is not ready yet."""
+        ...
 
-    def ready(self, uid: str, container: str, container_id: str) -> bool:
-        return True
 
-    def failed(self, uid: str, container: str, container_id: str) -> str:
-        """ "liveness" or "startup" when that probe says the running instance must be killed."""
-        return ""
+class NoProber:
+    """No prober: a running container is started and ready (a pod without probes, in unit tests)."""
 
-    def sync_pod(self, pod: dict[str, Any]) -> None:
-        """Make sure the pod's probe workers run."""
-
-    def after_status(self, uid: str, status: dict[str, Any]) -> None:
-        """Told every computed status (readiness re-probes a started container that is not ready)."""
-
-    def forget(self, uid: str) -> None:
-        """The pod is gone: stop its workers."""
+    def update_pod_status(self, pod: dict[str, Any], status: dict[str, Any]) -> None:
+        for entry in status.get("containerStatuses", []):
+            entry["started"] = entry["ready"] = "running" in entry["state"]
+        sidecars = {c["name"] for c in pod["spec"].get("initContainers", []) if c.get("restartPolicy") == "Always"}
+        for entry in status.get("initContainerStatuses", []):
+            if entry["name"] in sidecars:
+                entry["started"] = entry["ready"] = "running" in entry["state"]
+            else:
+                entry["started"] = "running" in entry["state"]
 
 
 def instances_by_name(observed: list[RuntimeContainer]) -> dict[str, list[RuntimeContainer]]:
@@ -70,40 +70,46 @@ def compute_status(
     waiting: Mapping[str, Waiting],
     now: datetime,
     host_ip: str,
-    probes: ProbeView | None = None,
+    prober: PodProber | None = None,
     terminal: bool = False,
 ) -> dict[str, Any]:
-    probes = probes or ProbeView()
+    """generateAPIPodStatus. `terminal`: the pod's containers are all stopped for good (SyncTerminatingPod's
+    final status), so a pod whose containers all stopped is Succeeded or Failed whatever its restart policy."""
     old = pod.get("status") or {}
     spec = pod.get("spec", {})
     groups = instances_by_name(observed)
     sandbox = latest_sandbox(observed)
     init_specs, app_specs = spec.get("initContainers", []), spec.get("containers", [])
-    uid = pod["metadata"]["uid"]
     default_waiting = "PodInitializing" if init_specs else "ContainerCreating"
-    init_statuses = [
-        _container_status(uid, c, groups.get(c["name"], []), waiting, probes, "PodInitializing", init=True) for c in init_specs
-    ]
+    init_statuses = [_container_status(c, groups.get(c["name"], []), waiting, "PodInitializing") for c in init_specs]
     app_statuses = sorted(
-        (_container_status(uid, c, groups.get(c["name"], []), waiting, probes, default_waiting, init=False) for c in app_specs),
+        (_container_status(c, groups.get(c["name"], []), waiting, default_waiting) for c in app_specs),
         key=lambda s: s["name"],
     )
+    status: dict[str, Any] = {"containerStatuses": app_statuses}
+    if init_statuses:
+        status["initContainerStatuses"] = init_statuses
+    (prober or NoProber()).update_pod_status(pod, status)
+    for entry, container in zip(init_statuses, init_specs, strict=True):
+        if container.get("restartPolicy") != "Always":  # a run-to-completion init container is ready once it succeeded
+            entry["ready"] = entry["state"].get("terminated", {}).get("exitCode") == 0
+    # HasAnyActiveRegularContainerStarted: a regular container ran, so the pod was initialized once.
+    initialized = any(groups.get(c["name"]) for c in app_specs)
     old_phase = str(old.get("phase", ""))
-    phase = old_phase if old_phase in ("Succeeded", "Failed") else _phase(spec, init_statuses, app_statuses, terminal)
-    status: dict[str, Any] = {
+    phase = _phase(spec, init_statuses, app_statuses, terminal=terminal, initialized=initialized)
+    if phase not in ("Succeeded", "Failed") and old_phase in ("Succeeded", "Failed"):
+        phase = old_phase  # a terminal phase is never left
+    status = {
         "phase": phase,
-        "conditions": _conditions(old, sandbox, init_statuses, app_statuses, phase, now),
+        "conditions": _conditions(old, spec, sandbox, init_statuses, app_statuses, phase, now, initialized=initialized),
         "hostIP": host_ip,
         "hostIPs": [{"ip": host_ip}],
         "startTime": old.get("startTime") or format_time(now),
-        "containerStatuses": app_statuses,
+        **status,
         "qosClass": old.get("qosClass", "BestEffort"),
     }
-    if init_statuses:
-        status["initContainerStatuses"] = init_statuses
     ephemeral = [
-        _ephemeral_status(uid, c, groups.get(c["name"], []), waiting, default_waiting)
-        for c in spec.get("ephemeralContainers", [])
+        _ephemeral_status(c, groups.get(c["name"], []), waiting, default_waiting) for c in spec.get("ephemeralContainers", [])
     ]
     if ephemeral:
         status["ephemeralContainerStatuses"] = sorted(ephemeral, key=lambda s: s["name"])
@@ -116,15 +122,9 @@ def compute_status(
 
 
 def _container_status(
-    uid: str,
-    spec: dict[str, Any],
-    instances: list[RuntimeContainer],
-    waiting: Mapping[str, Waiting],
-    probes: ProbeView,
-    default_reason: str,
-    *,
-    init: bool,
+    spec: dict[str, Any], instances: list[RuntimeContainer], waiting: Mapping[str, Waiting], default_reason: str
 ) -> dict[str, Any]:
+    """convertToAPIContainerStatuses for one container; `started` and `ready` are the prober's to set."""
     name = spec["name"]
     status: dict[str, Any] = {
         "name": name,
@@ -148,30 +148,24 @@ def _container_status(
         status["lastState"] = {"terminated": _terminated(instances[1])}
     if latest.state == "running":
         status["state"] = {"running": {"startedAt": _time(latest.started_at)}}
-        started = probes.started(uid, name, latest.id)
-        status["started"] = started
-        status["ready"] = started and probes.ready(uid, name, latest.id)
-        if init:
-            status["ready"] = False
     elif latest.state == "exited":
         terminated = {"terminated": _terminated(latest)}
-        if name in waiting:  # it will be restarted, and is waiting for that
+        if name in waiting:  # it will be restarted, and is waiting for that (the reason cache)
             status["state"] = {"waiting": _waiting_dict(waiting[name])}
             status["lastState"] = terminated
         else:
             status["state"] = terminated
-        status["ready"] = init and latest.exit_code == 0
     elif name in waiting:
         status["state"] = {"waiting": _waiting_dict(waiting[name])}
     return status
 
 
 def _ephemeral_status(
-    uid: str, spec: dict[str, Any], instances: list[RuntimeContainer], waiting: Mapping[str, Waiting], default_reason: str
+    spec: dict[str, Any], instances: list[RuntimeContainer], waiting: Mapping[str, Waiting], default_reason: str
 ) -> dict[str, Any]:
     """An ephemeral container's status: as a container's, but never ready, and without `started` (the prober,
     which sets it, knows only the regular and init containers). It never counts in the pod's phase or readiness."""
-    status = _container_status(uid, spec, instances, waiting, ProbeView(), default_reason, init=False)
+    status = _container_status(spec, instances, waiting, default_reason)
     status["ready"] = False
     status.pop("started", None)
     return status
@@ -205,28 +199,53 @@ def _time(value: datetime | None) -> str | None:
     return format_time(value) if value else None
 
 
-def _phase(spec: dict[str, Any], inits: list[dict[str, Any]], apps: list[dict[str, Any]], terminal: bool) -> str:
-    """getPhase (§4.1)."""
+def _phase(
+    spec: dict[str, Any], inits: list[dict[str, Any]], apps: list[dict[str, Any]], *, terminal: bool, initialized: bool
+) -> str:
+    """getPhase (kubelet_pods.go), with restartable init containers (sidecars) counted apart."""
     policy = spec.get("restartPolicy", "Always")
+    sidecars = {c["name"] for c in spec.get("initContainers", []) if c.get("restartPolicy") == "Always"}
+    pending_init = pending_sidecars = failed_init = 0
+    running = waiting = stopped = succeeded = 0
     for s in inits:
-        terminated = s["state"].get("terminated") or s["lastState"].get("terminated")
-        if terminated and terminated.get("exitCode") != 0 and policy == "Never" and "terminated" in s["state"]:
-            return "Failed"
-    pending_init = any(s["state"].get("terminated", {}).get("exitCode") != 0 for s in inits)
-    running = sum(1 for s in apps if "running" in s["state"])
-    stopped = sum(1 for s in apps if "terminated" in s["state"] or ("waiting" in s["state"] and s["lastState"].get("terminated")))
-    succeeded = sum(1 for s in apps if s["state"].get("terminated", {}).get("exitCode") == 0)
-    waiting = sum(1 for s in apps if "waiting" in s["state"] and not s["lastState"].get("terminated"))
-    if (pending_init and not running and not stopped) or waiting:
+        state, last = s["state"], s["lastState"].get("terminated")
+        if s["name"] in sidecars:
+            if "running" in state:
+                pending_sidecars += 0 if s.get("started") else 1
+                running += 1
+            elif "waiting" in state and not last:
+                pending_sidecars += 1
+                waiting += 1
+            continue
+        if "terminated" in state:
+            failed_init += state["terminated"].get("exitCode") != 0
+        elif "waiting" in state and last:
+            failed_init += last.get("exitCode") != 0
+        else:
+            pending_init += 1
+    for s in apps:
+        state = s["state"]
+        if "running" in state:
+            running += 1
+        elif "terminated" in state:
+            stopped += 1
+            succeeded += state["terminated"].get("exitCode") == 0
+        elif s["lastState"].get("terminated"):
+            stopped += 1
+        else:
+            waiting += 1
+    if failed_init and policy == "Never":
+        return "Failed"
+    if pending_init or (pending_sidecars and not initialized) or waiting:
         return "Pending"
     if running:
         return "Running"
     if stopped:
         if terminal:
-            return "Succeeded" if succeeded == len(apps) else "Failed"
+            return "Succeeded" if stopped == succeeded else "Failed"
         if policy == "Always":
-            return "Running"
-        if succeeded == len(apps):
+            return "Running"  # every container is being restarted
+        if stopped == succeeded:
             return "Succeeded"
         return "Failed" if policy == "Never" else "Running"
     return "Pending"
@@ -234,12 +253,16 @@ def _phase(spec: dict[str, Any], inits: list[dict[str, Any]], apps: list[dict[st
 
 def _conditions(
     old: dict[str, Any],
+    spec: dict[str, Any],
     sandbox: RuntimeContainer | None,
     inits: list[dict[str, Any]],
     apps: list[dict[str, Any]],
     phase: str,
     now: datetime,
+    *,
+    initialized: bool,
 ) -> list[dict[str, Any]]:
+    """status/generate.go: PodReadyToStartContainers, Initialized, Ready, ContainersReady, and PodScheduled kept."""
     previous = {c.get("type"): c for c in old.get("conditions", [])}
     stamp = format_time(now)
 
@@ -259,19 +282,28 @@ def _conditions(
         return out
 
     sandbox_ok = sandbox is not None and sandbox.state == "running"
-    unfinished = [s["name"] for s in inits if s["state"].get("terminated", {}).get("exitCode") != 0]
+    sidecars = {c["name"] for c in spec.get("initContainers", []) if c.get("restartPolicy") == "Always"}
+    unfinished = [
+        s["name"]
+        for s in inits
+        if (not s.get("started") if s["name"] in sidecars else s["state"].get("terminated", {}).get("exitCode") != 0)
+    ]
     if phase == "Succeeded":
-        initialized = condition("Initialized", True, "PodCompleted")
-    elif unfinished:
-        initialized = condition(
-            "Initialized", False, "ContainersNotInitialized", f"containers with incomplete status: [{' '.join(unfinished)}]"
-        )
+        initialized_condition = condition("Initialized", True, "PodCompleted")
+    elif initialized or not unfinished:
+        initialized_condition = condition("Initialized", True)
     else:
-        initialized = condition("Initialized", True)
-    unready = [s["name"] for s in apps if not s["ready"]]
-    if phase == "Succeeded":
-        containers_ready = condition("ContainersReady", False, "PodCompleted")
-        ready = condition("Ready", False, "PodCompleted")
+        message = f"containers with incomplete status: [{' '.join(unfinished)}]"
+        initialized_condition = condition("Initialized", False, "ContainersNotInitialized", message)
+    by_name = {s["name"]: s for s in [*inits, *apps]}
+    # GenerateContainersReadyCondition: the sidecars, then the regular containers, in the spec's order.
+    order = [c["name"] for c in spec.get("initContainers", []) if c["name"] in sidecars]
+    order += [c["name"] for c in spec.get("containers", [])]
+    unready = [name for name in order if name in by_name and not by_name[name]["ready"]]
+    if phase in ("Succeeded", "Failed"):
+        reason = "PodCompleted" if phase == "Succeeded" else "PodFailed"
+        containers_ready = condition("ContainersReady", False, reason)
+        ready = condition("Ready", False, reason)
     elif unready:
         message = f"containers with unready status: [{' '.join(unready)}]"
         containers_ready = condition("ContainersReady", False, "ContainersNotReady", message)
@@ -285,7 +317,21 @@ def _conditions(
         "lastProbeTime": None,
         "lastTransitionTime": stamp,
     }
-    return [condition("PodReadyToStartContainers", sandbox_ok), initialized, ready, containers_ready, scheduled]
+    return [condition("PodReadyToStartContainers", sandbox_ok), initialized_condition, ready, containers_ready, scheduled]
 
 
-StatusFn = Callable[..., dict[str, Any]]
+def ready_conditions(pod: dict[str, Any], status: dict[str, Any], *, now: datetime) -> list[dict[str, Any]]:
+    """The conditions of `status` regenerated after a container's `ready` or `started` changed (the status
+    manager's SetContainerReadiness / SetContainerStartup update Ready and ContainersReady in place)."""
+    spec = pod.get("spec", {})
+    inits, apps = status.get("initContainerStatuses", []), status.get("containerStatuses", [])
+    initialized = any(s.get("containerID") for s in apps)
+    old_conditions = {c.get("type"): c for c in status.get("conditions", [])}
+    sandbox_ready = (old_conditions.get("PodReadyToStartContainers") or {}).get("status") == "True"
+    fresh = _conditions(
+        pod.get("status") or {}, spec, None, inits, apps, str(status.get("phase", "")), now, initialized=initialized
+    )
+    for entry in fresh:
+        if entry["type"] == "PodReadyToStartContainers":
+            entry.update(old_conditions.get("PodReadyToStartContainers") or {"status": "True" if sandbox_ready else "False"})
+    return fresh

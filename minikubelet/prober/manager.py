@@ -1,26 +1,27 @@
 """The probe manager: starts and stops the workers, runs the handlers, and answers the kubelet.
 
 Like pkg/kubelet/prober's manager it probes nothing itself: it owns one worker per (pod, container, probe
-kind) — created when the kubelet first syncs the pod, cancelled when the pod goes — and the results cache.
-For the kubelet it is the `ProbeView`: whether a container instance is started, ready, or failed liveness
-or startup. Handlers reach the pod at its IP (httpGet/tcpSocket `host` default), exec runs through the
-container runtime; an *errored* probe is retried up to 3 times, as runProbeWithRetries does.
+kind) — created when the kubelet first syncs the pod (AddPod), gone when the worker stops or the pod goes
+(RemovePod) — and the results cache, whose changes reach the kubelet through `updates`. Status generation asks
+it `update_pod_status` (UpdatePodStatus); computePodActions reads `result`. Handlers reach the pod at its IP
+(httpGet/tcpSocket `host` default), exec runs through the container runtime; an *errored* probe is retried up
+to 3 times, as runProbeWithRetries does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from minikubelet.errors import ContainerRuntimeError, NotFoundError
-from minikubelet.kubelet.status import ProbeView
 from minikubelet.prober import handlers
 from minikubelet.prober.handlers import Outcome, ProbeError, Result
 from minikubelet.prober.history import Attempt, ProbeHistory
-from minikubelet.prober.results import ProbeKind, ResultsCache, Verdict
+from minikubelet.prober.results import ProbeKind, ResultsCache, Update, Verdict
 from minikubelet.prober.worker import Worker
 from minikubelet.recorder import EventRecorder
 from minikubelet.runtime.interface import ContainerID, ContainerRuntime
@@ -32,47 +33,37 @@ _FIELDS = {ProbeKind.STARTUP: "startupProbe", ProbeKind.LIVENESS: "livenessProbe
 _RETRIES = 3
 
 
-class ProbeManager(ProbeView):
+class ProbeManager:
     def __init__(
         self,
         store: Store,
         runtime: ContainerRuntime,
         recorder: EventRecorder,
         *,
-        on_change: Callable[[str], None] = lambda uid: None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.runtime = runtime
         self.recorder = recorder
         self.clock = clock
-        self.cache = ResultsCache(on_change)
+        self.cache = ResultsCache()
         self.history = ProbeHistory()
         self._started = time.monotonic()
         self._workers: dict[tuple[str, str, ProbeKind], tuple[Worker, asyncio.Task[None]]] = {}
-        self._kinds: dict[tuple[str, str], set[ProbeKind]] = {}
 
-    # ------------------------------------------------------------------------------ the kubelet's view
+    # ------------------------------------------------------------------------------ the kubelet's side
 
-    def started(self, uid: str, container: str, container_id: str) -> bool:
-        if ProbeKind.STARTUP not in self._kinds.get((uid, container), ()):
-            return True
-        return self.cache.get(container_id, ProbeKind.STARTUP) is Verdict.SUCCESS
+    @property
+    def updates(self) -> asyncio.Queue[Update]:
+        """results_manager.go's Updates(): every changed verdict, for the kubelet's sync loop."""
+        return self.cache.updates
 
-    def ready(self, uid: str, container: str, container_id: str) -> bool:
-        if ProbeKind.READINESS not in self._kinds.get((uid, container), ()):
-            return True
-        return self.cache.get(container_id, ProbeKind.READINESS) is Verdict.SUCCESS
+    def result(self, kind: ProbeKind, container_id: str) -> Verdict | None:
+        """The liveness / readiness / startup results manager's Get."""
+        return self.cache.get(container_id, kind)
 
-    def failed(self, uid: str, container: str, container_id: str) -> str:
-        """ "liveness" or "startup" when that probe says the running instance must be killed, else ""."""
-        for kind in (ProbeKind.LIVENESS, ProbeKind.STARTUP):
-            if kind in self._kinds.get((uid, container), ()) and self.cache.get(container_id, kind) is Verdict.FAILURE:
-                return kind.value.lower()
-        return ""
-
-    def sync_pod(self, pod: dict[str, Any]) -> None:
-        """Start the workers a pod needs (once: probes are part of the immutable spec)."""
+    def add_pod(self, pod: dict[str, Any]) -> None:
+        """AddPod: start the workers the pod's probes need (once: probes are part of the immutable spec)."""
         meta = pod["metadata"]
         containers = [
             *pod["spec"].get("containers", []),
@@ -83,27 +74,65 @@ class ProbeManager(ProbeView):
                 key = (meta["uid"], container["name"], kind)
                 if field not in container or key in self._workers:
                     continue
-                self._kinds.setdefault((meta["uid"], container["name"]), set()).add(kind)
                 worker = Worker(
                     self, namespace=meta["namespace"], name=meta["name"], uid=meta["uid"], container=container, kind=kind
                 )
                 task = asyncio.create_task(worker.run(), name=f"probe-{meta['name']}-{container['name']}-{kind}")
                 self._workers[key] = (worker, task)
+                task.add_done_callback(functools.partial(self._remove_worker, key))
 
-    def after_status(self, uid: str, status: dict[str, Any]) -> None:
-        """Re-probe readiness at once for a started container that is not ready yet (the manual trigger)."""
-        for entry in status.get("containerStatuses", []):
-            if entry.get("started") and not entry.get("ready"):
-                found = self._workers.get((uid, entry["name"], ProbeKind.READINESS))
-                if found is not None:
-                    found[0].trigger.set()
+    def _remove_worker(self, key: tuple[str, str, ProbeKind], task: asyncio.Task[None]) -> None:
+        """removeWorker: a worker that stopped (its pod finished, or is being deleted for liveness and startup)
+        no longer counts: a container without a startup worker is started, one without a readiness worker ready."""
+        if key in self._workers and self._workers[key][1] is task:
+            del self._workers[key]
 
-    def forget(self, uid: str) -> None:
+    def stop_liveness_and_startup(self, uid: str) -> None:
+        """StopLivenessAndStartup: a terminating pod's containers are not killed by a probe; readiness goes on."""
+        for key in [k for k in self._workers if k[0] == uid and k[2] is not ProbeKind.READINESS]:
+            self._workers[key][1].cancel()
+
+    def remove_pod(self, uid: str) -> None:
+        """RemovePod: stop every worker of the pod."""
         for key in [k for k in self._workers if k[0] == uid]:
             self._workers.pop(key)[1].cancel()
-        for pair in [k for k in self._kinds if k[0] == uid]:
-            del self._kinds[pair]
         self.history.forget(uid)
+
+    def update_pod_status(self, pod: dict[str, Any], status: dict[str, Any]) -> None:
+        """UpdatePodStatus: `started` and `ready` of each container status from the results, and an immediate
+        readiness probe (the manual trigger) for a started container that is not ready yet."""
+        uid = pod["metadata"]["uid"]
+        sidecars = {c["name"] for c in pod["spec"].get("initContainers", []) if c.get("restartPolicy") == "Always"}
+        for entry in status.get("containerStatuses", []):
+            self._update_container(uid, entry)
+        for entry in status.get("initContainerStatuses", []):
+            if entry["name"] in sidecars:
+                self._update_container(uid, entry)
+            else:
+                entry["started"] = "running" in entry["state"]
+
+    def _update_container(self, uid: str, entry: dict[str, Any]) -> None:
+        name, container_id = entry["name"], str(entry.get("containerID", "")).removeprefix("docker://")
+        running = "running" in entry["state"]
+        started = running and self._started_by(uid, name, container_id)
+        entry["started"] = started
+        if not started:
+            entry["ready"] = False
+            return
+        if self.cache.get(container_id, ProbeKind.READINESS) is Verdict.SUCCESS:
+            entry["ready"] = True
+            return
+        found = self._workers.get((uid, name, ProbeKind.READINESS))
+        entry["ready"] = found is None  # no readiness probe: ready
+        if found is not None:
+            found[0].trigger.set()
+
+    def _started_by(self, uid: str, name: str, container_id: str) -> bool:
+        """isContainerStarted: the startup result, else whether a startup probe is still to pass."""
+        verdict = self.cache.get(container_id, ProbeKind.STARTUP)
+        if verdict is not None:
+            return verdict is Verdict.SUCCESS
+        return (uid, name, ProbeKind.STARTUP) not in self._workers
 
     async def close(self) -> None:
         tasks = [task for _, task in self._workers.values()]

@@ -1,15 +1,19 @@
-"""The probe results cache: one verdict per (container instance, probe kind), consumers told on change.
+"""The probe results cache: one verdict per (container instance, probe kind), and the updates it sends.
 
-As the kubelet's results manager: a worker `set`s a verdict, and only a *changed* verdict notifies the pod's
-kubelet worker (which then restarts a container that failed liveness, or recomputes readiness).
+As pkg/kubelet/prober/results/results_manager.go: a worker `set`s a verdict; only a *changed* verdict is put on
+the `updates` queue (the manager's `Updates()` channel), which the kubelet's sync loop reads: a liveness or
+startup failure makes it sync the pod (computePodActions then kills the container), a readiness or startup
+change is written into the pod's status at once (the status manager's SetContainerReadiness /
+SetContainerStartup) and then synced. Results flow one way: the prober never calls into the kubelet.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import Callable
+from dataclasses import dataclass
 
-__all__ = ["ProbeKind", "ResultsCache", "Verdict"]
+__all__ = ["ProbeKind", "ResultsCache", "Update", "Verdict"]
 
 
 class ProbeKind(enum.StrEnum):
@@ -24,10 +28,20 @@ class Verdict(enum.Enum):
     UNKNOWN = "Unknown"
 
 
+@dataclass(frozen=True, slots=True)
+class Update:
+    """results.Update: a verdict that changed, for which container instance of which pod."""
+
+    container_id: str
+    kind: ProbeKind
+    verdict: Verdict
+    pod_uid: str
+
+
 class ResultsCache:
-    def __init__(self, on_change: Callable[[str], None] = lambda pod_uid: None) -> None:
+    def __init__(self) -> None:
         self._results: dict[tuple[str, ProbeKind], Verdict] = {}
-        self._on_change = on_change
+        self.updates: asyncio.Queue[Update] = asyncio.Queue()
 
     def get(self, container_id: str, kind: ProbeKind) -> Verdict | None:
         return self._results.get((container_id, kind))
@@ -36,7 +50,7 @@ class ResultsCache:
         if self._results.get((container_id, kind)) is verdict:
             return
         self._results[(container_id, kind)] = verdict
-        self._on_change(pod_uid)
+        self.updates.put_nowait(Update(container_id, kind, verdict, pod_uid))
 
     def remove(self, container_id: str, kind: ProbeKind) -> None:
         self._results.pop((container_id, kind), None)

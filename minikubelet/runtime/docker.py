@@ -385,6 +385,10 @@ class DockerRuntime:
             raise
         return str(info["Id"])
 
+    async def image_size(self, image: str) -> int:
+        info = await self._call("inspect_image", image)
+        return int(info.get("Size") or 0)
+
     async def pull_image(self, image: str) -> str:
         from docker.utils import parse_repository_tag
 

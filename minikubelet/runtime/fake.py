@@ -162,6 +162,11 @@ class FakeRuntime:
         self._check_available()
         return fake_image_id(image) if normalize_image(image) in self.present_images else None
 
+    async def image_size(self, image: str) -> int:
+        """A made-up but stable size: the length of the reference, in MiB."""
+        self._check_available()
+        return len(normalize_image(image)) << 20
+
     async def pull_image(self, image: str) -> str:
         self._check_available()
         self.calls.append(("pull", image))

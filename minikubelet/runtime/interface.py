@@ -220,6 +220,10 @@ class ContainerRuntime(Protocol):
         """The local image's ID, or None when the image is not present."""
         ...
 
+    async def image_size(self, image: str) -> int:
+        """The size of the local image in bytes (what the kubelet's Pulled event tells)."""
+        ...
+
     async def pull_image(self, image: str) -> str:
         """Pull `image` and return its ID; raises `ImagePullError` with the engine's message."""
         ...

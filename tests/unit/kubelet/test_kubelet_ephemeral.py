@@ -151,7 +151,7 @@ async def test_killed_with_the_pod(h: Harness) -> None:
     await h.sync(ref)
     name = h.runtime.by_name(ref, "debugger").docker_name
     h.registry.delete(RESOURCES["pods"], "default", "gone")
-    assert await h.sync(ref) is False
+    assert not await h.sync(ref)
     assert ("stop", name, "5") in h.runtime.calls
     assert not await h.runtime.list_containers(pod_uid=ref.uid)
     assert ("Killing", "spec.ephemeralContainers{debugger}") in field_paths(h, "gone")

@@ -112,7 +112,7 @@ async def test_shutdown_finishes_the_removals_of_pods_gone_and_keeps_the_others(
     for uid in gone:
         assert await node.containers(uid) == [], "a force-deleted pod's containers outlived the shutdown"
     assert await _running(node, kept), "a pod still in the store keeps running"
-    assert not node.kubelet._workers, "every worker has ended"
+    assert not node.kubelet.pod_workers.known(), "every worker has ended"
 
 
 async def test_shutdown_removes_the_containers_of_a_pod_gone_without_a_worker(node: Node) -> None:
@@ -138,7 +138,7 @@ async def test_shutdown_is_bounded(tmp_path: Path) -> None:
         started = time.monotonic()
         await node.kubelet.shutdown(timeout=0.5)
         assert time.monotonic() - started < 2
-        assert not node.kubelet._workers
+        assert not node.kubelet.pod_workers.known()
     finally:
         node.store.close()
 

@@ -204,7 +204,7 @@ async def test_graceful_deletion_stops_removes_and_deletes_the_object(h: Harness
     await h.sync(ref)
     name = h.runtime.by_name(ref, "main").docker_name
     h.registry.delete(RESOURCES["pods"], "default", "gone")
-    assert await h.sync(ref) is False
+    assert not await h.sync(ref)
     assert ("stop", name, "7") in h.runtime.calls
     assert not await h.runtime.list_containers(pod_uid=ref.uid)
     assert "Killing" in h.reasons("gone")
@@ -292,8 +292,8 @@ async def test_env_expansion_and_downward_api(h: Harness) -> None:
 
 def test_pod_resyncs_are_jittered_as_pod_workers_do() -> None:
     """wait.Jitter(resyncInterval, 0.5): between 1 and 1.5 times the interval, spread rather than in step."""
-    from minikubelet.kubelet.kubelet import RESYNC_SECONDS, _jittered
+    from minikubelet.kubelet.pod_workers import RESYNC_SECONDS, jittered
 
-    waits = [_jittered(RESYNC_SECONDS) for _ in range(200)]
+    waits = [jittered(RESYNC_SECONDS) for _ in range(200)]
     assert all(RESYNC_SECONDS <= wait <= 1.5 * RESYNC_SECONDS for wait in waits)
     assert max(waits) - min(waits) > RESYNC_SECONDS / 4

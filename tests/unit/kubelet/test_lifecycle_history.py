@@ -10,18 +10,20 @@ from test_kubelet_sync import Harness
 
 from minikubelet.apiserver.registry import RESOURCES
 from minikubelet.kubelet.history import LifecycleHistory, Transition
-from minikubelet.kubelet.status import ProbeView
+from minikubelet.kubelet.probes import NoProbes
+from minikubelet.prober.results import ProbeKind, Verdict
 from minikubelet.runtime.interface import PodRef
 
 
-class LivenessFails(ProbeView):
+class LivenessFails(NoProbes):
     """A prober whose liveness verdict is Failure for the instances listed in `failing`."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.failing: set[str] = set()
 
-    def failed(self, uid: str, container: str, container_id: str) -> str:
-        return "liveness" if container_id in self.failing else ""
+    def result(self, kind: ProbeKind, container_id: str) -> Verdict | None:
+        return Verdict.FAILURE if kind is ProbeKind.LIVENESS and container_id in self.failing else None
 
 
 @pytest.fixture
@@ -53,6 +55,7 @@ async def test_a_crash_loop_is_recorded_instance_by_instance_with_the_back_off_e
     h.clock.advance(6)
     await h.sync(ref)
     assert steps(h, ref) == [
+        ("waiting", "ContainerCreating", None),  # the status written before the sync acts
         ("running", "", None),
         ("terminated", "Error", 1),
         ("running", "", None),
@@ -61,18 +64,18 @@ async def test_a_crash_loop_is_recorded_instance_by_instance_with_the_back_off_e
         ("running", "", None),
     ]
     found = h.kubelet.lifecycle.transitions(ref.uid)
-    assert [t.container_id for t in found] == [instance(h, ref, a) for a in (0, 0, 1, 1, 1, 2)]
+    assert [t.container_id for t in found] == ["", *(instance(h, ref, a) for a in (0, 0, 1, 1, 1, 2))]
     assert [t.restart_count for t in found if t.state == "running"] == [0, 1, 2]
     crashed = h.runtime.by_name(ref, "main", 1)
     assert crashed.finished_at is not None
-    assert found[3].time == crashed.finished_at.timestamp(), "an end is stamped with the engine's finish time"
-    assert found[4].backoff_until == crashed.finished_at.timestamp() + 10, "the first back-off of the loop is 10 s"
-    assert found[4].message.startswith("back-off 10s restarting failed container=main")
+    assert found[4].time == crashed.finished_at.timestamp(), "an end is stamped with the engine's finish time"
+    assert found[5].backoff_until == crashed.finished_at.timestamp() + 10, "the first back-off of the loop is 10 s"
+    assert found[5].message.startswith("back-off 10s restarting failed container=main")
 
 
 async def test_a_liveness_kill_is_recorded_before_the_end_and_the_new_instance(h: Harness) -> None:
     probes = LivenessFails()
-    h.kubelet.probes = probes
+    h.kubelet.prober = probes
     ref = h.create("live")
     await h.sync(ref)
     h.clock.advance(3)
@@ -80,16 +83,17 @@ async def test_a_liveness_kill_is_recorded_before_the_end_and_the_new_instance(h
     await h.sync(ref)
     because = "Container main failed liveness probe, will be restarted"
     assert steps(h, ref) == [
+        ("waiting", "ContainerCreating", None),  # the status written before the sync acts
         ("running", "", None),
         ("killing", because, None),
         ("terminated", "Error", 137),
         ("running", "", None),
     ]
-    killing = h.kubelet.lifecycle.transitions(ref.uid)[1]
+    killing = h.kubelet.lifecycle.transitions(ref.uid)[2]
     assert killing.container_id == instance(h, ref, 0)
     as_json = h.kubelet.lifecycle(ref.uid)
-    assert [t["state"] for t in as_json] == ["running", "killing", "terminated", "running"]
-    assert as_json[2]["exitCode"] == 137 and "exitCode" not in as_json[0]
+    assert [t["state"] for t in as_json] == ["waiting", "running", "killing", "terminated", "running"]
+    assert as_json[3]["exitCode"] == 137 and "exitCode" not in as_json[1]
 
 
 async def test_an_unchanged_state_records_nothing_and_a_deleted_pod_is_forgotten(h: Harness) -> None:
@@ -98,9 +102,9 @@ async def test_an_unchanged_state_records_nothing_and_a_deleted_pod_is_forgotten
     await h.sync(ref)
     h.clock.advance(30)
     await h.sync(ref)
-    assert steps(h, ref) == [("running", "", None)]
+    assert steps(h, ref) == [("waiting", "ContainerCreating", None), ("running", "", None)]
     h.registry.delete(RESOURCES["pods"], "default", "web")
-    assert await h.sync(ref) is False
+    assert not await h.sync(ref)
     assert h.kubelet.lifecycle.transitions(ref.uid) == []
 
 

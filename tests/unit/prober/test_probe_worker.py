@@ -22,14 +22,21 @@ STARTED = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 class Context:
     def __init__(self) -> None:
-        self.changes: list[str] = []
-        self.cache = ResultsCache(self.changes.append)
+        self.cache = ResultsCache()
+        self._changes: list[str] = []
         self.outcomes: deque[Outcome] = deque()
         self.events: list[tuple[str, str]] = []
         self.clock = STARTED + timedelta(seconds=100)
         self.pod_obj: dict[str, Any] = pod()
         self.history = ProbeHistory(limit=5)
         self.ran = asyncio.Event()
+
+    @property
+    def changes(self) -> list[str]:
+        """The pods of the updates sent so far (taken off the queue)."""
+        while not self.cache.updates.empty():
+            self._changes.append(self.cache.updates.get_nowait().pod_uid)
+        return self._changes
 
     def pod(self, namespace: str, name: str, uid: str) -> dict[str, Any] | None:
         return self.pod_obj

@@ -2,7 +2,7 @@
 
 Identical events (same source, involved object, type, reason and message) become one Event whose `count`
 grows and whose `lastTimestamp` moves, which is what `kubectl describe` shows as `(x3 over 2m)`
-(kubelet-spec.md §5.2). The key -> event-name cache is an LRU of 4096 entries, like client-go's. The
+(docs/kubelet.md#de-duplication). The key -> event-name cache is an LRU of 4096 entries, like client-go's. The
 similar-event aggregation ("combined from similar events") and the spam filter are not reproduced.
 """
 

@@ -1,4 +1,4 @@
-"""core/v1 Event: what happened to an object, told by a component (kubelet-spec.md §5)."""
+"""core/v1 Event: what happened to an object, told by a component (docs/kubelet.md#events)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Probes and lifecycle hooks: the handler actions and the Probe itself (kubelet-spec.md §1)."""
+"""Probes and lifecycle hooks: the handler actions and the Probe itself (docs/kubelet.md#probe-fields-and-defaults)."""
 
 from __future__ import annotations
 

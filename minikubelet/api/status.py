@@ -1,4 +1,4 @@
-"""What the kubelet reports: PodStatus, container states and pod conditions (kubelet-spec.md §4)."""
+"""What the kubelet reports: PodStatus, container states and pod conditions (docs/kubelet.md#pod-status)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 Why this exists: kubectl rarely sends a whole object to change one. `kubectl patch` sends one of three patch types,
 and the default `kubectl apply` (client-side) computes a strategic merge patch from three documents and PATCHes it
-(see /work/shared/kubectl-api.md, item 6). If the server merges that patch differently from a real API server,
-`apply` silently drops containers, env vars or finalizers, so the strategic merge follows
+(`$setElementOrder/containers` and all, as recorded from kubectl 1.32). If the server merges that patch differently
+from a real API server, `apply` silently drops containers, env vars or finalizers, so the strategic merge follows
 k8s.io/apimachinery/pkg/util/strategicpatch step by step, including its list-ordering rules.
 
 - `json_merge_patch`       RFC 7386, `application/merge-patch+json`.

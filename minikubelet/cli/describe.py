@@ -1,4 +1,5 @@
-"""`minikubelet describe`: kubectl's describe for pods and nodes (the layout of kubelet-spec.md §6.2).
+"""`minikubelet describe`: kubectl's describe for pods and nodes (the layout of
+docs/kubectl-output.md#kubectl-describe-pod).
 
 As kubectl 1.37: the objects are looked up first, and the Events section is shown only when exactly one
 object was found and nothing failed, unless `--show-events` says otherwise. `describe TYPE NAME` for a

@@ -1,1 +1,1 @@
-"""The kubelet: the node's own object, pod workers, status and events (kubelet-spec.md §3-5, §8)."""
+"""The kubelet: the node's own object, pod workers, status and events (docs/kubelet.md#pod-workers)."""

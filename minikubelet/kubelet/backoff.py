@@ -1,4 +1,5 @@
-"""Back-off for restarting crashed containers and for pulling images (kubelet-spec.md §3.3, §3.6).
+"""Back-off for restarting crashed containers and for pulling images (docs/kubelet.md#restart-back-off,
+docs/kubelet.md#image-pulls).
 
 One entry per key: 10 s initial delay, doubled on each use, capped at 300 s; an entry untouched for twice
 the cap is forgotten, so a container that ran ten minutes restarts at once and starts again from 10 s.

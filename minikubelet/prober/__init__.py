@@ -1,1 +1,1 @@
-"""The prober: probe workers, results and handlers (kubelet-spec.md §1-2)."""
+"""The prober: probe workers, results and handlers (docs/kubelet.md#probe-workers)."""

@@ -1,4 +1,5 @@
-"""Probe handlers: one small async function per handler kind, each returning an `Outcome` (kubelet-spec.md §1.3, §2.4-2.9).
+"""Probe handlers: one small async function per handler kind, each returning an `Outcome`
+(docs/kubelet.md#probe-handlers, docs/kubelet.md#probe-errors-and-events).
 
 Why this shape: the Go kubelet keeps its checkers (`pkg/probe/{http,tcp,exec,grpc}`) stateless and separate from the
 worker that counts results, and so do we. A handler never raises for a failing container: a refused connection, a

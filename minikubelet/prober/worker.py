@@ -1,6 +1,6 @@
 """One probe worker per (pod, container, probe kind), as pkg/kubelet/prober/worker.go.
 
-Why it is shaped this way (kubelet-spec.md §2):
+Why it is shaped this way (docs/kubelet.md#probe-workers, docs/kubelet.md#one-probe-step):
 - ticks are anchored at the worker's creation (pod admission), not at the container's start, and
   `initialDelaySeconds` is checked on each tick against the container's startedAt in whole seconds;
 - each new container instance starts from the kind's initial verdict (readiness Failure, liveness

@@ -1,4 +1,5 @@
-"""The defaults the models apply while decoding, as `pkg/apis/core/v1/defaults.go` does (kubelet-spec.md §1.1).
+"""The defaults the models apply while decoding, as `pkg/apis/core/v1/defaults.go` does
+(docs/kubelet.md#probe-fields-and-defaults).
 
 Every case decodes a raw wire-format Pod with `decode_pod` (decode + default + validate) and reads one
 defaulted field back. Kubernetes defaulting is "if the field is the zero value, set the default", so for

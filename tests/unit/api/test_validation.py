@@ -1,4 +1,5 @@
-"""Validation errors, compared line for line with what the Kubernetes API server says (kubelet-spec.md §1.2).
+"""Validation errors, compared line for line with what the Kubernetes API server says
+(docs/kubelet.md#probe-fields-and-defaults, docs/manifests.md#validation-as-pkgapiscorevalidationvalidationgo).
 
 Each case turns the minimal valid pod of `builders.make_pod()` into a broken one and lists the exact
 `str(FieldError)` lines, `<field path>: <Type>[: <value>][: <detail>]`, that `decode_pod` must raise.

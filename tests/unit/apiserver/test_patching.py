@@ -1,7 +1,7 @@
 """The patch types the API server accepts (RFC 7386, RFC 6902, strategic merge) and the patch `kubectl apply` sends.
 
 Expected values come from the RFC appendices, from k8s.io/apimachinery's strategicpatch (its list-ordering rules
-included) and from a PATCH recorded from real kubectl 1.32 (/work/shared/kubectl-api.md item 6).
+included) and from a PATCH recorded from real kubectl 1.32 (client-side `apply` of a changed probe).
 """
 
 from __future__ import annotations

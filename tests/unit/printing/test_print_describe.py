@@ -2,7 +2,7 @@
 
 The goldens were laid out by hand from kubectl's write sequence and the tabwriter block rule (minwidth
 0, padding 2: a block's values start 2 columns after its longest key; a line without a tab ends the
-block). The first golden is kubelet-spec 6.2's example, byte for byte except the order of its events
+block). The first golden is the classic describe example, byte for byte except the order of its events
 (see `test_spec_example`) and its probe line, which kubectl 1.37 writes `successThreshold=1
 failureThreshold=1` where 1.32 wrote `#success=1 #failure=1`.
 """
@@ -54,7 +54,7 @@ def event(kind: str, reason: str, message: str, *, first: float, last: float, co
 
 
 # ---------------------------------------------------------------------------------------------------
-# kubelet-spec 6.2
+# The classic describe example (docs/kubectl-output.md#kubectl-describe-pod)
 
 
 SPEC_NOW = datetime(2024, 1, 1, 10, 1, 20, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Every boundary of kubectl's duration formats (kubelet-spec 6.3) and of Go's Duration.String()."""
+"""Every boundary of kubectl's duration formats (docs/kubectl-output.md#durations) and of Go's Duration.String()."""
 
 from __future__ import annotations
 

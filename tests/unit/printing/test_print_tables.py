@@ -1,6 +1,6 @@
 """Server-side Tables (printers.go) and their client-side rendering (kubectl's table printer).
 
-The STATUS cases walk every rule of kubelet-spec 6.1; the rendered outputs are the bytes `kubectl get`
+The STATUS cases walk every rule of docs/kubectl-output.md#kubectl-get-pods; the rendered outputs are the bytes `kubectl get`
 prints (the golden two-pod table is the spec's own example).
 """
 
@@ -646,7 +646,7 @@ def test_render_events() -> None:
         '10s         Normal    Pulled      pod/echo   Container image "busybox" already present on machine\n'
         "15s         Warning   Unhealthy   pod/echo   Liveness probe failed: HTTP probe failed with statuscode: 404\n"
     )
-    # Widths by the rule of kubelet-spec 6.1, max(len(widest cell) + 3, 6): SUBOBJECT 20+3, SOURCE 45+3,
+    # Widths by the rule of docs/kubectl-output.md#tab-writers, max(len(widest cell) + 3, 6): SUBOBJECT 20+3, SOURCE 45+3,
     # MESSAGE 61+3, FIRST SEEN 10+3, COUNT 5+3; NAME is the last column and stays unpadded.
     wide = render_table(table, wide=True).splitlines()
     assert wide[0] == (

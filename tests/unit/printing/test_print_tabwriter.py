@@ -3,7 +3,7 @@
 The expected strings follow `tabwriter.go`: a column is aligned over a block of consecutive lines that
 have a tab-terminated cell in it (width = max(minwidth, widest cell + padding)); the last cell of a
 line is never padded; a line without a tab ends every block. The cases named `go-*` are the shapes of
-Go's own `tabwriter_test.go` table; the `kubectl-*` cases are the worked examples of kubelet-spec 6.
+Go's own `tabwriter_test.go` table; the `kubectl-*` cases are the worked examples of docs/kubectl-output.md#tab-writers.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ CASES = [
     ("tab-indent", 0, 4, 1, " ", TAB_INDENT, "\tx\ty\n\tlonger\tz\n", "\tx      y\n\tlonger z\n"),
     ("vtab-soft-cell", 0, 8, 2, " ", 0, "a\vb\nccc\vd\n", "a    b\nccc  d\n"),
     ("formfeed-flushes", 0, 8, 2, " ", 0, "a\tb\fccc\td\n", "a  b\nccc  d\n"),
-    # kubelet-spec 6.1: kubectl get (minwidth 6, tabwidth 4, padding 3): width = max(len + 3, 6).
+    # docs/kubectl-output.md#tab-writers: kubectl get (minwidth 6, tabwidth 4, padding 3): width = max(len + 3, 6).
     (
         "kubectl-get",
         6,
@@ -140,7 +140,7 @@ CASES = [
         "NAME   READY   STATUS    RESTARTS      AGE\necho   1/1     Running   2 (45s ago)   3m10s\n",
     ),
     ("kubectl-get-minwidth", 6, 4, 3, " ", 0, "A\tB\nx\ty\n", "A     B\nx     y\n"),
-    # kubelet-spec 6.2: describe (minwidth 0, tabwidth 8, padding 2): "IPs:" has no tab and ends the block.
+    # docs/kubectl-output.md#tab-writers: describe (minwidth 0, tabwidth 8, padding 2): "IPs:" has no tab and ends the block.
     (
         "kubectl-describe-blocks",
         0,

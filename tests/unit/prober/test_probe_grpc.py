@@ -1,4 +1,4 @@
-"""The gRPC probe against a tiny h2c grpc.health.v1 server on 127.0.0.1 (kubelet-spec.md §2.8).
+"""The gRPC probe against a tiny h2c grpc.health.v1 server on 127.0.0.1 (docs/kubelet.md#probe-handlers).
 
 The server is a few lines of the `h2` package over asyncio streams, so a test chooses exactly how the Check call is
 answered (a serving status, a trailers-only error, or nothing at all) and reads exactly what the probe sent.

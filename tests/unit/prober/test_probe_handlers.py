@@ -1,4 +1,4 @@
-"""The probe handlers against real sockets on 127.0.0.1 (kubelet-spec.md §1.3, §2.4-2.8).
+"""The probe handlers against real sockets on 127.0.0.1 (docs/kubelet.md#probe-handlers).
 
 The HTTP server here is a few lines of asyncio rather than http.server, so that a test can read the exact bytes
 the probe sent and answer with exactly the bytes it wants (or never answer).

@@ -1,4 +1,4 @@
-"""The probe worker's rules (kubelet-spec.md §2.2), one `step` at a time, with a scripted context."""
+"""The probe worker's rules (docs/kubelet.md#one-probe-step), one `step` at a time, with a scripted context."""
 
 from __future__ import annotations
 

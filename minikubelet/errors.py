@@ -164,6 +164,11 @@ class FieldError:
         return cls(ErrorType.TOO_LONG, path, detail)
 
     @classmethod
+    def too_many(cls, path: str, actual: int, maximum: int) -> FieldError:
+        """field.TooMany: the count is the value, "must have at most N items" the detail."""
+        return cls(ErrorType.TOO_MANY, path, f"must have at most {maximum} {'item' if maximum == 1 else 'items'}", actual)
+
+    @classmethod
     def not_supported(cls, path: str, value: object, supported: Sequence[str]) -> FieldError:
         detail = "supported values: " + ", ".join(json.dumps(s) for s in supported)
         return cls(ErrorType.NOT_SUPPORTED, path, detail, value)

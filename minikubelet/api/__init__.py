@@ -12,6 +12,8 @@ from minikubelet.api.node import Node, NodeAddress, NodeCondition, NodeSpec, Nod
 from minikubelet.api.pod import (
     Container,
     ContainerPort,
+    ContainerRestartRule,
+    ContainerRestartRuleOnExitCodes,
     EmptyDirVolumeSource,
     EnvVar,
     EnvVarSource,
@@ -51,6 +53,8 @@ from minikubelet.api.status import (
 __all__ = [
     "Container",
     "ContainerPort",
+    "ContainerRestartRule",
+    "ContainerRestartRuleOnExitCodes",
     "ContainerState",
     "ContainerStateRunning",
     "ContainerStateTerminated",

@@ -21,6 +21,8 @@ __all__ = [
     "Capabilities",
     "Container",
     "ContainerPort",
+    "ContainerRestartRule",
+    "ContainerRestartRuleOnExitCodes",
     "EmptyDirVolumeSource",
     "EnvVar",
     "EnvVarSource",
@@ -139,6 +141,21 @@ class SecurityContext(K8sModel):
     app_armor_profile: dict[str, Any] | None = None
 
 
+class ContainerRestartRuleOnExitCodes(K8sModel):
+    """When a rule matches: the container's exit code is `In` (or `NotIn`) `values`."""
+
+    operator: Str = ""
+    values: list[Int32] = Field(default_factory=list)
+
+
+class ContainerRestartRule(K8sModel):
+    """One of a container's `restartPolicyRules` (ContainerRestartRules, on by default since 1.35): on an exit
+    matching `exitCodes`, `action` (only "Restart") is taken instead of what the container's restartPolicy says."""
+
+    action: Str = ""
+    exit_codes: ContainerRestartRuleOnExitCodes | None = None
+
+
 class Container(K8sModel):
     _zero_means_default: ClassVar[frozenset[str]] = frozenset({"terminationMessagePath", "terminationMessagePolicy"})
 
@@ -161,8 +178,10 @@ class Container(K8sModel):
     stdin: Bool = False
     stdin_once: Bool = False
     tty: Bool = False
-    # Only init containers may set it, to "Always" (a sidecar).
+    # An init container's "Always" makes it a sidecar; otherwise (any container, ContainerRestartRules) it overrides
+    # the pod's restartPolicy for this container, and restartPolicyRules refine it by exit code.
     restart_policy: Str | None = None
+    restart_policy_rules: list[ContainerRestartRule] = Field(default_factory=list)
     security_context: SecurityContext | None = None
 
     @classmethod

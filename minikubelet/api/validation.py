@@ -351,7 +351,8 @@ def _validate_container(
     errors += _validate_env(container.env, f"{path}.env")
     errors += _validate_resources(container.resources, f"{path}.resources")
     errors += _validate_volume_mounts(container, f"{path}.volumeMounts", volume_names)
-    errors += _validate_restart_policy(container, path, init=init)
+    if init:
+        errors += _validate_init_restart_policy(container, path)
     errors += _validate_security_context(container.security_context, f"{path}.securityContext")
     sidecar = init and container.restart_policy == "Always"
     if init and not sidecar:
@@ -375,6 +376,8 @@ def _validate_container(
     errors += _validate_probe(container.liveness_probe, f"{path}.livenessProbe", success_must_be_one=True)
     errors += _validate_probe(container.readiness_probe, f"{path}.readinessProbe", readiness=True)
     errors += _validate_probe(container.startup_probe, f"{path}.startupProbe", success_must_be_one=True)
+    if not init:
+        errors += _validate_container_restart_policy(container, path)
     return errors
 
 
@@ -409,6 +412,7 @@ def _validate_ephemeral_containers(spec: PodSpec, path: str, volume_names: set[s
             ("ports", bool(container.ports)),
             ("resources", bool(container.resources.limits or container.resources.requests)),
             ("restartPolicy", container.restart_policy is not None),
+            ("restartPolicyRules", bool(container.restart_policy_rules)),
             ("livenessProbe", container.liveness_probe is not None),
             ("readinessProbe", container.readiness_probe is not None),
             ("startupProbe", container.startup_probe is not None),
@@ -422,14 +426,56 @@ def _validate_ephemeral_containers(spec: PodSpec, path: str, volume_names: set[s
     return errors
 
 
-def _validate_restart_policy(container: Container, path: str, *, init: bool) -> Errors:
+# ContainerRestartRules (beta, on by default since 1.35): a container's own restartPolicy and its restartPolicyRules.
+_CONTAINER_RESTART_POLICIES = ["Always", "Never", "OnFailure"]  # sets.List: sorted
+_RESTART_RULE_ACTIONS = ["Restart"]  # RestartAllContainers needs the alpha RestartAllContainersOnContainerExits
+_RESTART_RULE_OPERATORS = ["In", "NotIn"]
+_MAX_RESTART_RULES = 20
+_MAX_RESTART_RULE_EXIT_CODES = 255
+
+
+def _validate_init_restart_policy(container: Container, path: str) -> Errors:
+    """validateInitContainerRestartPolicy with AllowContainerRestartPolicyRules: "Always" makes a sidecar, which may
+    have no rules; "Never" and "OnFailure" are this init container's own policy, rules allowed."""
     if container.restart_policy is None:
+        if container.restart_policy_rules:
+            return [FieldError.required(f"{path}.restartPolicy", "must specify restartPolicy when restart rules are used")]
         return []
-    if not init:
-        return [FieldError.forbidden(f"{path}.restartPolicy", "may not be set for non-init containers")]
-    if container.restart_policy != "Always":
-        return [FieldError.not_supported(f"{path}.restartPolicy", container.restart_policy, ["Always"])]
-    return []
+    if container.restart_policy == "Always":
+        if container.restart_policy_rules:
+            detail = "restartPolicyRules are not allowed for init containers with restart policy Always"
+            return [FieldError.forbidden(f"{path}.restartPolicyRules", detail)]
+        return []
+    return _validate_container_restart_policy(container, path)
+
+
+def _validate_container_restart_policy(container: Container, path: str) -> Errors:
+    """validateContainerRestartPolicy: the policy is one of Always, Never, OnFailure and required by rules; at most
+    20 rules, each with action Restart and exitCodes (operator In or NotIn, at most 255 values)."""
+    errors: Errors = []
+    policy, rules = container.restart_policy, container.restart_policy_rules
+    if policy is None:
+        if not rules:
+            return errors
+        errors.append(FieldError.required(f"{path}.restartPolicy", "must specify restartPolicy when restart rules are used"))
+    elif policy not in _CONTAINER_RESTART_POLICIES:
+        errors.append(FieldError.not_supported(f"{path}.restartPolicy", policy, _CONTAINER_RESTART_POLICIES))
+    if len(rules) > _MAX_RESTART_RULES:
+        errors.append(FieldError.too_many(f"{path}.restartPolicyRules", len(rules), _MAX_RESTART_RULES))
+    for i, rule in enumerate(rules):
+        at = f"{path}.restartPolicyRules[{i}]"
+        if rule.action not in _RESTART_RULE_ACTIONS:
+            errors.append(FieldError.not_supported(f"{at}.action", rule.action, _RESTART_RULE_ACTIONS))
+        if rule.exit_codes is None:
+            errors.append(FieldError.required(f"{at}.exitCodes", "must be specified"))
+            continue
+        if rule.exit_codes.operator not in _RESTART_RULE_OPERATORS:
+            operator = rule.exit_codes.operator
+            errors.append(FieldError.not_supported(f"{at}.exitCodes.operator", operator, _RESTART_RULE_OPERATORS))
+        if len(rule.exit_codes.values) > _MAX_RESTART_RULE_EXIT_CODES:
+            count = len(rule.exit_codes.values)
+            errors.append(FieldError.too_many(f"{at}.exitCodes.values", count, _MAX_RESTART_RULE_EXIT_CODES))
+    return errors
 
 
 def _validate_ports(ports: Iterable[ContainerPort], path: str) -> Errors:
@@ -685,8 +731,9 @@ def _validate_probe(probe: Probe | None, path: str, *, success_must_be_one: bool
 def _validate_lifecycle_handler(hook: LifecycleHandler, path: str, grace: int) -> Errors:
     handlers = (("exec", hook.exec), ("httpGet", hook.http_get), ("tcpSocket", hook.tcp_socket), ("sleep", hook.sleep))
     errors = _validate_handlers(handlers, path)
-    if hook.sleep is not None and not 0 < hook.sleep.seconds <= grace:
-        detail = f"must be greater than 0 and less than terminationGracePeriodSeconds ({grace})"
+    # PodLifecycleSleepActionAllowZero (GA in 1.34): a zero-second sleep is a valid no-op hook.
+    if hook.sleep is not None and not 0 <= hook.sleep.seconds <= grace:
+        detail = f"must be non-negative and less than terminationGracePeriodSeconds ({grace})"
         errors.append(FieldError.invalid(f"{path}.sleep", hook.sleep.seconds, detail))
     return errors
 

@@ -904,9 +904,9 @@ def test_probes(patch: Patch, expected: list[str]) -> None:
 
 # ----------------------------------------------------------------------------------------------- lifecycle
 
-# Kubernetes 1.32, our target: PodLifecycleSleepActionAllowZero is alpha (off), so validateSleepAction refuses 0
-# and says "must be greater than 0 and less than terminationGracePeriodSeconds (N)", on "...preStop.sleep".
-SLEEP_RANGE = "must be greater than 0 and less than terminationGracePeriodSeconds"
+# PodLifecycleSleepActionAllowZero is GA (locked on) since 1.34: validateSleepAction accepts 0 and says
+# "must be non-negative and less than terminationGracePeriodSeconds (N)", on "...preStop.sleep".
+SLEEP_RANGE = "must be non-negative and less than terminationGracePeriodSeconds"
 
 LIFECYCLE_CASES = [
     pytest.param(
@@ -953,11 +953,6 @@ LIFECYCLE_CASES = [
         id="sleep-negative",
     ),
     pytest.param(
-        {f"{C0}.lifecycle.preStop": {"sleep": {"seconds": 0}}},
-        [f"{C0}.lifecycle.preStop.sleep: Invalid value: 0: {SLEEP_RANGE} (30)"],
-        id="sleep-zero",
-    ),
-    pytest.param(
         {"spec.terminationGracePeriodSeconds": 5, f"{C0}.lifecycle.postStart": {"sleep": {"seconds": 6}}},
         [f"{C0}.lifecycle.postStart.sleep: Invalid value: 6: {SLEEP_RANGE} (5)"],
         id="sleep-above-pod-grace-period",
@@ -968,6 +963,14 @@ LIFECYCLE_CASES = [
 @pytest.mark.parametrize(("patch", "expected"), LIFECYCLE_CASES)
 def test_lifecycle(patch: Patch, expected: list[str]) -> None:
     check(patch, expected)
+
+
+def test_zero_second_sleep_is_accepted() -> None:
+    """PodLifecycleSleepActionAllowZero: `sleep: {seconds: 0}` is a valid (no-op) hook."""
+    pod = decode_pod(patched({f"{C0}.lifecycle.preStop": {"sleep": {"seconds": 0}}}))
+    hook = pod.spec.containers[0].lifecycle
+    assert hook is not None and hook.pre_stop is not None and hook.pre_stop.sleep is not None
+    assert hook.pre_stop.sleep.seconds == 0
 
 
 def test_sleep_error_is_reported_on_the_sleep_field() -> None:
@@ -990,6 +993,9 @@ def test_sleep_out_of_range_is_rejected() -> None:
 # ------------------------------------------------------------------------------- init containers, restarts
 
 I0 = "spec.initContainers[0]"
+RESTART_POLICIES = 'supported values: "Always", "Never", "OnFailure"'
+EXIT_42: dict[str, Any] = {"exitCodes": {"operator": "In", "values": [42]}}
+RESTART_ON_42: dict[str, Any] = {"action": "Restart", **EXIT_42}
 
 
 def _init(image: str = "busybox:1.35", **fields: Any) -> dict[str, Any]:
@@ -1028,17 +1034,32 @@ INIT_CASES = [
         id="init-all-forbidden-probes-not-validated",
     ),
     pytest.param(
-        _init(restartPolicy="Never"),
-        [f'{I0}.restartPolicy: Unsupported value: "Never": supported values: "Always"'],
-        id="init-restartPolicy-never",
+        _init(restartPolicy="Sometimes"),
+        [f'{I0}.restartPolicy: Unsupported value: "Sometimes": {RESTART_POLICIES}'],
+        id="init-restartPolicy-unknown",
     ),
     pytest.param(
         _init(restartPolicy="OnFailure", livenessProbe=EXEC),
+        [f"{I0}.livenessProbe: Forbidden: {NOT_FOR_INIT}"],
+        id="init-restartPolicy-onfailure-is-no-sidecar",
+    ),
+    pytest.param(
+        _init(restartPolicyRules=[RESTART_ON_42]),
+        [f"{I0}.restartPolicy: Required value: must specify restartPolicy when restart rules are used"],
+        id="init-rules-without-policy",
+    ),
+    pytest.param(
+        _init(restartPolicy="Always", restartPolicyRules=[RESTART_ON_42]),
         [
-            f'{I0}.restartPolicy: Unsupported value: "OnFailure": supported values: "Always"',
-            f"{I0}.livenessProbe: Forbidden: {NOT_FOR_INIT}",
+            f"{I0}.restartPolicyRules: Forbidden: "
+            "restartPolicyRules are not allowed for init containers with restart policy Always"
         ],
-        id="init-restartPolicy-onfailure-with-probe",
+        id="sidecar-with-rules",
+    ),
+    pytest.param(
+        _init(restartPolicy="Never", restartPolicyRules=[{"action": "RestartAllContainers", **EXIT_42}]),
+        [f'{I0}.restartPolicyRules[0].action: Unsupported value: "RestartAllContainers": supported values: "Restart"'],
+        id="init-rule-restart-all-containers-is-alpha",
     ),
     pytest.param(
         _init(restartPolicy="Always", livenessProbe={}),
@@ -1066,16 +1087,74 @@ INIT_CASES = [
         id="init-ports-validated",
     ),
     pytest.param(
-        {f"{C0}.restartPolicy": "Always"},
-        [f"{C0}.restartPolicy: Forbidden: may not be set for non-init containers"],
-        id="regular-container-restartPolicy",
+        {f"{C0}.restartPolicy": "Sometimes"},
+        [f'{C0}.restartPolicy: Unsupported value: "Sometimes": {RESTART_POLICIES}'],
+        id="regular-container-restartPolicy-unknown",
     ),
     pytest.param(
         {f"{C0}.restartPolicy": ""},
-        [f"{C0}.restartPolicy: Forbidden: may not be set for non-init containers"],
+        [f'{C0}.restartPolicy: Unsupported value: "": {RESTART_POLICIES}'],
         id="regular-container-restartPolicy-empty-string",
     ),
+    pytest.param(
+        {f"{C0}.restartPolicyRules": [RESTART_ON_42]},
+        [f"{C0}.restartPolicy: Required value: must specify restartPolicy when restart rules are used"],
+        id="rules-without-policy",
+    ),
+    pytest.param(
+        {f"{C0}.restartPolicy": "Never", f"{C0}.restartPolicyRules": [{"action": "Restart"}]},
+        [f"{C0}.restartPolicyRules[0].exitCodes: Required value: must be specified"],
+        id="rule-without-exitCodes",
+    ),
+    pytest.param(
+        {
+            f"{C0}.restartPolicy": "Never",
+            f"{C0}.restartPolicyRules": [{"action": "", "exitCodes": {"operator": "Equals", "values": [1]}}],
+        },
+        [
+            f'{C0}.restartPolicyRules[0].action: Unsupported value: "": supported values: "Restart"',
+            f'{C0}.restartPolicyRules[0].exitCodes.operator: Unsupported value: "Equals": supported values: "In", "NotIn"',
+        ],
+        id="rule-bad-action-and-operator",
+    ),
+    pytest.param(
+        {f"{C0}.restartPolicy": "Never", f"{C0}.restartPolicyRules": [RESTART_ON_42] * 21},
+        [f"{C0}.restartPolicyRules: Too many: 21: must have at most 20 items"],
+        id="too-many-rules",
+    ),
+    pytest.param(
+        {
+            f"{C0}.restartPolicy": "OnFailure",
+            f"{C0}.restartPolicyRules": [{"action": "Restart", "exitCodes": {"operator": "NotIn", "values": [*range(256)]}}],
+        },
+        [f"{C0}.restartPolicyRules[0].exitCodes.values: Too many: 256: must have at most 255 items"],
+        id="too-many-exit-codes",
+    ),
 ]
+
+
+def test_container_restart_policy_and_rules_are_accepted() -> None:
+    """ContainerRestartRules is on by default since 1.35: any container may have its own policy, and rules."""
+    pod = decode_pod(
+        patched(
+            {
+                "spec.restartPolicy": "Never",
+                f"{C0}.restartPolicy": "Never",
+                f"{C0}.restartPolicyRules": [RESTART_ON_42],
+                **_init(restartPolicy="OnFailure", restartPolicyRules=[RESTART_ON_42]),
+            }
+        )
+    )
+    [rule] = pod.spec.containers[0].restart_policy_rules
+    assert (rule.action, rule.exit_codes and rule.exit_codes.operator, rule.exit_codes and rule.exit_codes.values) == (
+        "Restart",
+        "In",
+        [42],
+    )
+    assert pod.spec.init_containers[0].restart_policy == "OnFailure"
+    out = pod.to_dict()["spec"]["containers"][0]
+    assert out["restartPolicy"] == "Never"
+    assert out["restartPolicyRules"] == [{"action": "Restart", "exitCodes": {"operator": "In", "values": [42]}}]
 
 
 @pytest.mark.parametrize(("patch", "expected"), INIT_CASES)

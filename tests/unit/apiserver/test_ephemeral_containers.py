@@ -189,6 +189,8 @@ def test_each_ephemeral_container_is_validated(client: TestClient) -> None:
         "targetContainerName": "nope",
         "ports": [{"containerPort": 80}],
         "resources": {"limits": {"cpu": "1"}},
+        "restartPolicy": "Never",
+        "restartPolicyRules": [{"action": "Restart", "exitCodes": {"operator": "In", "values": [42]}}],
         "readinessProbe": {"exec": {"command": ["true"]}},
         "lifecycle": {"preStop": {"exec": {"command": ["true"]}}},
     }
@@ -199,6 +201,8 @@ def test_each_ephemeral_container_is_validated(client: TestClient) -> None:
         ("FieldValueNotFound", f"{prefix}.targetContainerName", 'Not found: "nope"'),
         ("FieldValueForbidden", f"{prefix}.ports", "Forbidden: cannot be set for an Ephemeral Container"),
         ("FieldValueForbidden", f"{prefix}.resources", "Forbidden: cannot be set for an Ephemeral Container"),
+        ("FieldValueForbidden", f"{prefix}.restartPolicy", "Forbidden: cannot be set for an Ephemeral Container"),
+        ("FieldValueForbidden", f"{prefix}.restartPolicyRules", "Forbidden: cannot be set for an Ephemeral Container"),
         ("FieldValueForbidden", f"{prefix}.readinessProbe", "Forbidden: cannot be set for an Ephemeral Container"),
         ("FieldValueForbidden", f"{prefix}.lifecycle", "Forbidden: cannot be set for an Ephemeral Container"),
     ]

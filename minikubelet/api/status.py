@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from minikubelet.api.meta import Bool, Int32, K8sModel, Str, Time
+from minikubelet.api.meta import Bool, Int32, Int64, K8sModel, Str, Time
 
 __all__ = [
     "ContainerState",
@@ -65,7 +65,11 @@ class ContainerStatus(K8sModel):
 
 
 class PodCondition(K8sModel):
+    # PodObservedGenerationTracking (GA in 1.35): the metadata.generation the condition was set from; 0 is unset.
+    _zero_means_default: ClassVar[frozenset[str]] = frozenset({"observedGeneration"})
+
     type: Str
+    observed_generation: Int64 | None = None
     status: ConditionStatus
     last_probe_time: Time | None = None
     last_transition_time: Time | None = None
@@ -82,6 +86,10 @@ class HostIP(K8sModel):
 
 
 class PodStatus(K8sModel):
+    # PodObservedGenerationTracking (GA in 1.35): the metadata.generation the kubelet wrote this status from.
+    _zero_means_default: ClassVar[frozenset[str]] = frozenset({"observedGeneration"})
+
+    observed_generation: Int64 | None = None
     phase: PodPhase = "Pending"
     conditions: list[PodCondition] = Field(default_factory=list)
     message: Str = ""

@@ -218,7 +218,8 @@ class Registry:
             self.admission.admit(obj)
         obj["metadata"].pop("deletionTimestamp", None)
         obj["metadata"].pop("deletionGracePeriodSeconds", None)
-        for key in ("uid", "resourceVersion", "creationTimestamp"):
+        # PrepareForCreate: a new object is at generation 1 (the store sets it), whatever the body said.
+        for key in ("uid", "resourceVersion", "creationTimestamp", "generation"):
             obj["metadata"].pop(key, None)
         if resource.kind == "Pod":
             obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj)}
@@ -230,6 +231,7 @@ class Registry:
         _check_storable(obj)
         if dry_run:
             obj["metadata"].setdefault("creationTimestamp", format_time(self.clock()))
+            obj["metadata"]["generation"] = 1
             return obj, warnings
         return self.store.create(obj), warnings
 
@@ -337,7 +339,10 @@ class Registry:
             candidate = copy.deepcopy(current)
             candidate["status"] = body.get("status") or {}
             obj, _ = self.decode(resource, candidate, namespace=ns, name=name, validation="Strict")
-            current["status"] = obj.get("status", {})
+            status = obj.get("status", {})
+            if resource.kind == "Pod":
+                _preserve_observed_generation(status, current.get("status") or {})
+            current["status"] = status
             return _check_storable(current)
 
         return self.guaranteed_update(resource.kind, ns, name, mutate)
@@ -392,7 +397,8 @@ class Registry:
             set_condition(pod, {"type": "PodScheduled", "status": "True"}, now=now)
             return pod
 
-        return self.store.update_with("Pod", namespace, name, assign)
+        # Binding sets spec.nodeName outside the pod strategy: metadata.generation stays (a bound pod is at 1).
+        return self.store.update_with("Pod", namespace, name, assign, keep_generation=True)
 
     # ------------------------------------------------------------------------------------------ helpers
 
@@ -510,6 +516,22 @@ def _check_applied_fields(resource: Resource, applied: Any, manager: str) -> Non
     where = f"{meta.get('namespace', '')}/{meta.get('name', '')}; /v1, Kind={resource.kind}"
     detail = errors[0] if len(errors) == 1 else "\n".join(["errors:", *(f"  {e}" for e in errors)])
     raise patching.UntypedServerError(f"failed to create typed patch object ({where}): {detail}")
+
+
+def _preserve_observed_generation(status: dict[str, Any], old: dict[str, Any]) -> None:
+    """preserveOldObservedGeneration (podStatusStrategy.PrepareForUpdate): a status write that leaves out
+    observedGeneration, of the pod or of a condition, keeps the old value; conditions are matched by type, in order
+    (the n-th condition of a type takes the old n-th one's)."""
+    if "observedGeneration" not in status and "observedGeneration" in old:
+        status["observedGeneration"] = old["observedGeneration"]
+    remembered: dict[str, list[Any]] = {}
+    for condition in old.get("conditions") or []:
+        remembered.setdefault(condition.get("type"), []).append(condition.get("observedGeneration"))
+    for condition in status.get("conditions") or []:
+        olds = remembered.get(condition.get("type")) or [None]
+        generation = olds.pop(0)
+        if "observedGeneration" not in condition and generation:
+            condition["observedGeneration"] = generation
 
 
 def _check_pod_spec_update(current: dict[str, Any], new: dict[str, Any]) -> None:

@@ -364,12 +364,13 @@ class Store:
 
         return self._write(replace)
 
-    def update_with(self, kind: str, namespace: str, name: str, mutate: Mutation) -> Object:
+    def update_with(self, kind: str, namespace: str, name: str, mutate: Mutation, *, keep_generation: bool = False) -> Object:
         """Read-modify-write in one transaction, so it never conflicts.
 
         `mutate` gets a private copy of the current object and returns the new one (it may change the copy
         in place and return it), or None to leave the object alone (then the current object is returned).
-        If `mutate` raises, nothing is written. NotFoundError if the object does not exist.
+        If `mutate` raises, nothing is written. NotFoundError if the object does not exist. `keep_generation`:
+        a spec change that is no update of the spec by its owner (pods/binding's nodeName) leaves it alone.
         """
         namespace = _scope(kind, namespace)
 
@@ -380,7 +381,7 @@ class Store:
             if new is None:
                 return old, None
             _check_identity(old, new)
-            return _replace(conn, old, old_body, new)
+            return _replace(conn, old, old_body, new, keep_generation=keep_generation)
 
         return self._write(read_modify_write)
 
@@ -588,7 +589,9 @@ def _existing(conn: sqlite3.Connection, kind: str, namespace: str, name: str) ->
     return body
 
 
-def _replace(conn: sqlite3.Connection, old: Object, old_body: str, obj: Object) -> tuple[Object, _Published | None]:
+def _replace(
+    conn: sqlite3.Connection, old: Object, old_body: str, obj: Object, *, keep_generation: bool = False
+) -> tuple[Object, _Published | None]:
     """Write `obj` over `old` (identity and preconditions already checked); a no-op writes nothing."""
     kind, old_meta = old["kind"], old["metadata"]
     new = {**obj, "metadata": dict(_metadata_of(obj))}
@@ -599,7 +602,7 @@ def _replace(conn: sqlite3.Connection, old: Object, old_body: str, obj: Object) 
         else:
             meta.pop(key, None)
     _settle_namespace(kind, meta, old_meta.get("namespace", ""))
-    meta["generation"] = _next_generation(old, new)
+    meta["generation"] = int(old_meta.get("generation") or 1) if keep_generation else _next_generation(old, new)
     if new == old:
         return old, None
     rv = _next_rv(conn)
@@ -615,9 +618,11 @@ def _replace(conn: sqlite3.Connection, old: Object, old_body: str, obj: Object) 
 
 
 def _next_generation(old: Object, new: Object) -> int:
-    """Kept across updates, +1 when the spec changes (what the API server's strategies do)."""
+    """Kept across updates, +1 when the spec changes (what the API server's strategies do), and +1 when the object
+    starts being deleted: a deletionTimestamp appears (rest.BeforeDelete's bump on the first graceful deletion)."""
     generation = int(old["metadata"].get("generation") or 1)
-    return generation + 1 if old.get("spec") != new.get("spec") else generation
+    deleting = "deletionTimestamp" in new["metadata"] and "deletionTimestamp" not in old["metadata"]
+    return generation + 1 if old.get("spec") != new.get("spec") or deleting else generation
 
 
 def _check_preconditions(old: Object, *, uid: str | None, resource_version: str | None) -> None:

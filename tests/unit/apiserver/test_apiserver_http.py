@@ -763,6 +763,42 @@ def test_status_patch_changes_only_the_status(client: TestClient) -> None:
     assert client.get(f"{PODS}/echo").json() == updated
 
 
+def test_status_keeps_observed_generations_a_write_leaves_out(client: TestClient) -> None:
+    """PodObservedGenerationTracking (GA in 1.35), podStatusStrategy's preserveOldObservedGeneration: a status write
+    without observedGeneration (of the pod, or of a condition of the same type) keeps the stored one."""
+    create(client)
+    conditions = [
+        {"type": "PodScheduled", "status": "True", "observedGeneration": 1},
+        {"type": "Ready", "status": "False", "observedGeneration": 1},
+    ]
+    written = patch(client, f"{PODS}/echo/status", {"status": {"observedGeneration": 1, "conditions": conditions}}, MERGE)
+    assert written.status_code == 200, written.text
+    assert written.json()["status"]["observedGeneration"] == 1
+    stale = client.get(f"{PODS}/echo").json()
+    stale["status"] = {
+        "phase": "Running",
+        "observedGeneration": 0,
+        "conditions": [{"type": "Ready", "status": "True"}, {"type": "Initialized", "status": "True"}],
+    }
+    status = client.put(f"{PODS}/echo/status", json=stale).json()["status"]
+    assert status["observedGeneration"] == 1
+    assert status["conditions"] == [
+        {"type": "Ready", "status": "True", "observedGeneration": 1},
+        {"type": "Initialized", "status": "True"},
+    ]
+    newer = {"status": {"observedGeneration": 2, "conditions": [{"type": "Ready", "status": "True", "observedGeneration": 2}]}}
+    status = patch(client, f"{PODS}/echo/status", newer, MERGE).json()["status"]
+    assert (status["observedGeneration"], status["conditions"][0]["observedGeneration"]) == (2, 2)
+
+
+def test_generation_is_one_on_create_and_binding_keeps_it(client: TestClient) -> None:
+    """PrepareForCreate sets metadata.generation to 1 whatever the body says; pods/binding writes spec.nodeName
+    outside the pod strategy, so a scheduled pod is still at generation 1."""
+    assert create(client, metadata={"generation": 7})["metadata"]["generation"] == 1
+    bind(client, "echo")
+    assert client.get(f"{PODS}/echo").json()["metadata"]["generation"] == 1
+
+
 def test_status_of_a_missing_pod_is_404(client: TestClient) -> None:
     assert_status(client.get(f"{PODS}/x/status"), 404, "NotFound")
     assert_status(patch(client, f"{PODS}/x/status", {"status": {}}, MERGE), 404, "NotFound")
@@ -825,6 +861,15 @@ def test_delete_uses_the_pods_termination_grace_period(client: TestClient) -> No
     create(client, spec={"terminationGracePeriodSeconds": 12})
     bind(client, "echo")
     assert client.delete(f"{PODS}/echo").json()["metadata"]["deletionGracePeriodSeconds"] == 12
+
+
+def test_the_first_graceful_delete_bumps_the_generation(client: TestClient) -> None:
+    """rest.BeforeDelete: setting the deletionTimestamp is a generation bump; shortening the grace period is not."""
+    create(client)
+    bind(client, "echo")
+    assert client.get(f"{PODS}/echo").json()["metadata"]["generation"] == 1
+    assert client.delete(f"{PODS}/echo?gracePeriodSeconds=10").json()["metadata"]["generation"] == 2
+    assert client.delete(f"{PODS}/echo?gracePeriodSeconds=3").json()["metadata"]["generation"] == 2
 
 
 def test_a_second_delete_only_shortens_the_grace_period(client: TestClient) -> None:

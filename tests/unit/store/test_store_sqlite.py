@@ -209,6 +209,27 @@ def test_a_spec_change_bumps_generation(store: Store) -> None:
     assert store.update(created)["metadata"]["generation"] == 2
 
 
+def test_marking_for_deletion_bumps_generation_once(store: Store) -> None:
+    store.create(pod("web"))
+
+    def mark(obj: dict[str, Any], grace: int) -> dict[str, Any]:
+        obj["metadata"].update(deletionTimestamp="2026-01-01T00:00:00Z", deletionGracePeriodSeconds=grace)
+        return obj
+
+    assert store.update_with("Pod", "default", "web", lambda o: mark(o, 30))["metadata"]["generation"] == 2
+    assert store.update_with("Pod", "default", "web", lambda o: mark(o, 5))["metadata"]["generation"] == 2
+
+
+def test_a_spec_change_can_keep_the_generation(store: Store) -> None:
+    store.create(pod("web"))
+
+    def assign(obj: dict[str, Any]) -> dict[str, Any]:
+        obj["spec"]["nodeName"] = "node-1"
+        return obj
+
+    assert store.update_with("Pod", "default", "web", assign, keep_generation=True)["metadata"]["generation"] == 1
+
+
 def test_an_update_that_changes_nothing_writes_nothing(store: Store) -> None:
     created = store.create(pod("web"))
     assert store.update(created) == created

@@ -7,7 +7,7 @@ of the sync, and the prober's liveness and startup results in; a `PodActions` ou
 sandbox, start the ephemeral, init and regular containers. Kept pure so that the decisions can be tested from
 a table, as upstream's `TestComputePodActions*` do (tests/unit/kubelet/test_compute_pod_actions.py).
 
-docs/kubelet.md#computepodactions tells the rules in words.
+docs/kubelet.md#container-actions tells the rules in words.
 """
 
 from __future__ import annotations

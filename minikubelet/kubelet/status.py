@@ -1,4 +1,4 @@
-"""A pod's status computed from what runs, as the kubelet's generateAPIPodStatus (kubelet-spec.md §4).
+"""A pod's status computed from what runs, as the kubelet's generateAPIPodStatus (docs/kubelet.md#pod-status).
 
 Pure: the pod (wire form), the runtime's containers of that pod, the reasons the last sync gave for
 containers it could not start (the kubelet's "reason cache"), and the probe verdicts in; the status out.

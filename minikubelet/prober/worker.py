@@ -106,7 +106,7 @@ class Worker:
                 self.context.cache.remove(self.container_id, self.kind)
 
     async def step(self) -> bool:
-        """doProbe: one pass of §2.2; False ends the worker."""
+        """doProbe: one pass (docs/kubelet.md#one-probe-step); False ends the worker."""
         pod = self.context.pod(self.namespace, self.name, self.uid)
         if pod is None:
             return True

@@ -1,0 +1,123 @@
+"""Reading a pod's containers, their statuses and probes: the one home of the idioms every layer repeats.
+
+All take the wire shape (`minikubelet.api.wire`), never mutate it, and tolerate a missing or null list (a pod
+read from a client, a status not yet written). The orders are Kubernetes': init containers, then regular,
+then ephemeral (`podutil.VisitContainers` with AllContainers); statuses likewise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from minikubelet.api.wire import (
+    Container,
+    ContainerKind,
+    ContainerStatus,
+    EphemeralContainer,
+    Pod,
+    PodStatus,
+    Probe,
+    ProbeKind,
+)
+
+__all__ = [
+    "all_containers",
+    "all_statuses",
+    "app_containers",
+    "container_kind",
+    "container_names",
+    "ephemeral_containers",
+    "find_container",
+    "find_status",
+    "init_containers",
+    "is_restartable_init_container",
+    "pod_status",
+    "probe_of",
+    "statuses_of",
+    "visit_containers",
+]
+
+
+def init_containers(pod: Pod) -> list[Container]:
+    """spec.initContainers (sidecars included), in spec order."""
+    return list(pod["spec"].get("initContainers") or [])
+
+
+def app_containers(pod: Pod) -> list[Container]:
+    """spec.containers, the regular ("app") containers."""
+    return list(pod["spec"].get("containers") or [])
+
+
+def ephemeral_containers(pod: Pod) -> list[EphemeralContainer]:
+    """spec.ephemeralContainers (a Container's fields and targetContainerName)."""
+    return list(pod["spec"].get("ephemeralContainers") or [])
+
+
+def all_containers(pod: Pod, *, ephemeral: bool = True) -> list[Container]:
+    """Init, then regular, then (unless `ephemeral=False`) ephemeral containers, in spec order."""
+    found = [*init_containers(pod), *app_containers(pod)]
+    return [*found, *ephemeral_containers(pod)] if ephemeral else found
+
+
+def visit_containers(pod: Pod) -> Iterator[tuple[ContainerKind, Container]]:
+    """Every container with its kind, in `all_containers`' order."""
+    for container in init_containers(pod):
+        yield "init", container
+    for container in app_containers(pod):
+        yield "regular", container
+    for container in ephemeral_containers(pod):
+        yield "ephemeral", container
+
+
+def container_names(pod: Pod, *, ephemeral: bool = True) -> list[str]:
+    """The names of `all_containers`, in the same order."""
+    return [c["name"] for c in all_containers(pod, ephemeral=ephemeral)]
+
+
+def find_container(pod: Pod, name: str) -> Container | None:
+    """The container (of any kind) named `name`, None if there is none."""
+    return next((c for c in all_containers(pod) if c.get("name") == name), None)
+
+
+def container_kind(pod: Pod, name: str) -> ContainerKind | None:
+    """Whether `name` is an init, regular or ephemeral container of the pod; None if none."""
+    return next((kind for kind, c in visit_containers(pod) if c.get("name") == name), None)
+
+
+def is_restartable_init_container(container: Container) -> bool:
+    """An init container with restartPolicy Always: a sidecar (`podutil.IsRestartableInitContainer`). Only
+    meaningful on an init container; validation refuses the field anywhere else."""
+    return container.get("restartPolicy") == "Always"
+
+
+def pod_status(pod: Pod) -> PodStatus:
+    """status, or an empty one for a pod that has none yet (or null)."""
+    return pod.get("status") or {}
+
+
+def statuses_of(status: PodStatus, kind: ContainerKind) -> list[ContainerStatus]:
+    """The container statuses of one kind: initContainerStatuses, containerStatuses or ephemeralContainerStatuses."""
+    if kind == "init":
+        return list(status.get("initContainerStatuses") or [])
+    if kind == "regular":
+        return list(status.get("containerStatuses") or [])
+    return list(status.get("ephemeralContainerStatuses") or [])
+
+
+def all_statuses(status: PodStatus) -> list[ContainerStatus]:
+    """Every container status: init, then regular, then ephemeral."""
+    return [*statuses_of(status, "init"), *statuses_of(status, "regular"), *statuses_of(status, "ephemeral")]
+
+
+def find_status(status: PodStatus, name: str) -> ContainerStatus | None:
+    """The status of the container named `name` (of any kind), None if it has none yet."""
+    return next((s for s in all_statuses(status) if s.get("name") == name), None)
+
+
+def probe_of(container: Container, kind: ProbeKind) -> Probe | None:
+    """The container's liveness, readiness or startup probe, None if it has none."""
+    if kind == "liveness":
+        return container.get("livenessProbe")
+    if kind == "readiness":
+        return container.get("readinessProbe")
+    return container.get("startupProbe")

@@ -69,6 +69,19 @@ class Quantity:
             raise ValueError(_FORMAT_ERROR)
         return cls(number.scaleb(int(exponent.group(1)), context=_CONTEXT), "DecimalExponent")
 
+    @classmethod
+    def parse_or_zero(cls, raw: object) -> Quantity:
+        """`raw` (a quantity's text, or a number) parsed; 0 when it is not a quantity (as the resource helpers
+        read a quantity that a real API server would have refused)."""
+        try:
+            return cls.parse(raw if isinstance(raw, str | int | float) else str(raw))
+        except ValueError:
+            return cls(Decimal(0))
+
+    def plus(self, other: Quantity) -> Quantity:
+        """The sum, in this quantity's format (Go's `q.Add(other)` keeps the receiver's)."""
+        return Quantity(self.value + other.value, self._format)
+
     # Numeric views used by the runtime (Docker wants bytes and nano-CPUs).
     def as_int(self) -> int:
         """The value rounded up to a whole number (bytes, for memory)."""

@@ -26,7 +26,9 @@ from minikubelet.api import Event, Namespace, Node, Pod
 from minikubelet.api.loading import decode
 from minikubelet.api.meta import K8sModel, format_time
 from minikubelet.api.names import is_dns1123_label, is_dns1123_subdomain
+from minikubelet.api.resources import compute_pod_qos
 from minikubelet.api.validation import validate_object_meta, validate_pod, validate_pod_create, validate_pod_update
+from minikubelet.api.wire import as_pod
 from minikubelet.apiserver import ephemeral, fieldmanager, patching
 from minikubelet.apiserver.admission import PodSecurityPolicy
 from minikubelet.errors import (
@@ -51,7 +53,6 @@ __all__ = [
     "Resource",
     "apply_patch",
     "invalid_status",
-    "qos_class",
     "set_condition",
 ]
 
@@ -222,7 +223,7 @@ class Registry:
         for key in ("uid", "resourceVersion", "creationTimestamp", "generation"):
             obj["metadata"].pop(key, None)
         if resource.kind == "Pod":
-            obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj)}
+            obj["status"] = {"phase": "Pending", "qosClass": compute_pod_qos(as_pod(obj))}
         if resource.kind == "Namespace":
             obj["status"] = {"phase": "Active"}
         if resource.namespaced:
@@ -548,20 +549,6 @@ def _graceful(pod: dict[str, Any], grace_period: int | None) -> bool:
     if not pod.get("spec", {}).get("nodeName"):
         return False
     return pod.get("status", {}).get("phase") not in ("Succeeded", "Failed")
-
-
-def qos_class(pod: dict[str, Any]) -> str:
-    """BestEffort without any request or limit; Guaranteed when every container limits cpu and memory and
-    requests exactly that; Burstable otherwise (spec §4.4)."""
-    containers = [*pod["spec"].get("initContainers", []), *pod["spec"].get("containers", [])]
-    resources = [c.get("resources", {}) for c in containers]
-    if not any(r.get("limits") or r.get("requests") for r in resources):
-        return "BestEffort"
-    for r in resources:
-        limits, requests = r.get("limits", {}), r.get("requests", {})
-        if not all(k in limits for k in ("cpu", "memory")) or any(requests.get(k) != limits[k] for k in ("cpu", "memory")):
-            return "Burstable"
-    return "Guaranteed"
 
 
 def set_condition(obj: dict[str, Any], condition: dict[str, Any], *, now: str) -> bool:

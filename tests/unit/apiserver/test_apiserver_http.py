@@ -285,6 +285,13 @@ def test_create_resets_status_and_server_metadata(client: TestClient) -> None:
         ({"requests": {"cpu": "100m"}}, "Burstable"),
         ({"limits": {"cpu": "1", "memory": "64Mi"}}, "Guaranteed"),  # requests default to limits
         ({"limits": {"cpu": "1", "memory": "64Mi"}, "requests": {"cpu": "500m", "memory": "64Mi"}}, "Burstable"),
+        # GetPodQOS counts a resource only with a quantity above zero.
+        ({"requests": {"cpu": "0"}}, "BestEffort"),
+        ({"requests": {"cpu": "0m", "memory": "0"}}, "BestEffort"),
+        ({"limits": {"cpu": "0"}}, "BestEffort"),
+        ({"requests": {"ephemeral-storage": "1Gi"}}, "BestEffort"),  # only cpu and memory count
+        ({"limits": {"cpu": "1", "memory": "64Mi", "ephemeral-storage": "1Gi"}}, "Guaranteed"),
+        ({"limits": {"cpu": "1000m", "memory": "64Mi"}, "requests": {"cpu": "1"}}, "Guaranteed"),  # equal values
     ],
 )
 def test_create_sets_the_qos_class(client: TestClient, resources: Json, qos: str) -> None:

@@ -22,6 +22,7 @@ from minikubelet.api.wire import Container, ContainerStatus, Pod, PodSpec, QOSCl
 
 __all__ = [
     "Resources",
+    "add_resources",
     "compute_pod_qos",
     "container_limits",
     "container_requests",
@@ -45,7 +46,8 @@ def resource_list(raw: Mapping[str, object] | None) -> Resources:
     return {name: Quantity.parse_or_zero(value) for name, value in (raw or {}).items()}
 
 
-def _add_into(total: Resources, more: Resources) -> None:
+def add_resources(total: Resources, more: Resources) -> None:
+    """Add `more` into `total`, resource by resource (`quantity.Add`: the sum keeps `total`'s format)."""
     for name, quantity in more.items():
         total[name] = total[name].plus(quantity) if name in total else quantity
 
@@ -115,18 +117,18 @@ def _aggregate(pod: Pod, pick: Pick) -> Resources:
     the sidecars started before it (restartable init containers count in the sum too)."""
     total: Resources = {}
     for container in app_containers(pod):
-        _add_into(total, resource_list(pick(container)))
+        add_resources(total, resource_list(pick(container)))
     sidecars: Resources = {}
     init_max: Resources = {}
     for container in init_containers(pod):
         own = resource_list(pick(container))
         if is_restartable_init_container(container):
-            _add_into(total, own)
-            _add_into(sidecars, own)
+            add_resources(total, own)
+            add_resources(sidecars, own)
             effective = dict(sidecars)
         else:
             effective = dict(own)
-            _add_into(effective, sidecars)
+            add_resources(effective, sidecars)
         _max_into(init_max, effective)
     _max_into(total, init_max)
     return total
@@ -200,7 +202,7 @@ def pod_requests(pod: Pod, *, use_status: bool = False) -> Resources:
     spec = pod["spec"]
     if is_pod_level_requests_set(pod):
         _apply_pod_level(total, (spec.get("resources") or {}).get("requests"))
-    _add_into(total, resource_list(spec.get("overhead")))
+    add_resources(total, resource_list(spec.get("overhead")))
     return total
 
 
@@ -237,17 +239,17 @@ def compute_pod_qos(pod: Pod) -> QOSClass:
     spec = pod["spec"]
     if is_pod_level_resources_set(pod):
         pod_level = spec.get("resources") or {}
-        _add_into(requests, _positive(pod_level.get("requests")))
+        add_resources(requests, _positive(pod_level.get("requests")))
         if pod_level.get("limits"):
             found = _positive(pod_level.get("limits"))
-            _add_into(limits, found)
+            add_resources(limits, found)
             guaranteed = all(name in found for name in _QOS_RESOURCES)
     else:
         for container in [*app_containers(pod), *init_containers(pod)]:
             resources = container.get("resources") or {}
-            _add_into(requests, _positive(resources.get("requests")))
+            add_resources(requests, _positive(resources.get("requests")))
             found = _positive(resources.get("limits"))
-            _add_into(limits, found)
+            add_resources(limits, found)
             if not all(name in found for name in _QOS_RESOURCES):
                 guaranteed = False
     if not requests and not limits:

@@ -22,14 +22,22 @@ resources when set); the node's pod table counts pod-level resources and the con
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
+from minikubelet.api.podutil import all_containers
 from minikubelet.api.quantity import Quantity
+from minikubelet.api.resources import (
+    Resources,
+    add_resources,
+    is_pod_level_resources_set,
+    pod_limits,
+    pod_requests,
+    resource_list,
+)
+from minikubelet.api.wire import as_pod
 from minikubelet.printing.durations import age, parse_time
 from minikubelet.printing.render import escape_terminal
 from minikubelet.printing.tables import node_roles
@@ -102,216 +110,21 @@ def _or_none(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Quantities (resource.Quantity arithmetic as the resource helpers do it)
+# Quantities (the resource helpers are `minikubelet.api.resources`)
+
+_ZERO = Quantity(Decimal(0))
 
 
-@dataclass(frozen=True)
-class _Qty:
-    value: Decimal
-    fmt: str
-
-    def __str__(self) -> str:
-        return str(Quantity(self.value, self.fmt))
-
-    def plus(self, other: _Qty) -> _Qty:
-        return _Qty(self.value + other.value, self.fmt)  # Go's Add keeps the receiver's format
-
-    def milli(self) -> int:
-        return math.ceil(self.value * 1000)
-
-    def whole(self) -> int:
-        return math.ceil(self.value)
-
-
-_ZERO = _Qty(Decimal(0), "DecimalSI")
-
-
-def _parse_qty(raw: Any) -> _Qty | None:
-    text = str(raw)
-    try:
-        parsed = Quantity.parse(text)
-    except ValueError:
-        return None
-    if re.search(r"[KMGTPE]i$", text):
-        return _Qty(parsed.value, "BinarySI")
-    if re.search(r"[eE][-+]?[0-9]+$", text):
-        return _Qty(parsed.value, "DecimalExponent")
-    return _Qty(parsed.value, "DecimalSI")
-
-
-def _qty(raw: Any) -> _Qty:
-    return _parse_qty(raw) or _ZERO
+def _qty(raw: Any) -> Quantity:
+    return Quantity.parse_or_zero(raw)
 
 
 def _canonical(raw: Any) -> str:
     """A quantity as `Quantity.String()` prints it (`0.5` -> `500m`); unparsable text as is."""
-    parsed = _parse_qty(raw)
-    return str(parsed) if parsed is not None else str(raw)
-
-
-ResourceList = dict[str, _Qty]
-
-
-def _resource_list(raw: Mapping[str, Any] | None) -> ResourceList:
-    return {name: _qty(value) for name, value in (raw or {}).items()}
-
-
-def _add_into(total: ResourceList, more: ResourceList) -> None:
-    for name, quantity in more.items():
-        total[name] = total[name].plus(quantity) if name in total else quantity
-
-
-def _max_into(total: ResourceList, more: ResourceList) -> None:
-    for name, quantity in more.items():
-        if name not in total or quantity.value > total[name].value:
-            total[name] = quantity
-
-
-def _is_pod_level_resource(name: str) -> bool:
-    return name in ("cpu", "memory") or name.startswith("hugepages-")
-
-
-def _pod_level_set(spec: Obj, kinds: Sequence[str]) -> bool:
-    """IsPodLevelRequestsSet (`requests`) / IsPodLevelResourcesSet (both): spec.resources names cpu, memory
-    or a huge page size."""
-    resources = spec.get("resources")
-    if resources is None:
-        return False
-    return any(_is_pod_level_resource(name) for kind in kinds for name in resources.get(kind) or {})
-
-
-def _pod_level_resources_set(spec: Obj) -> bool:
-    return _pod_level_set(spec, ("requests", "limits"))
-
-
-def _container_status(pod: Obj, name: Any) -> Obj | None:
-    """findContainerStatus: the regular containers' statuses first, then the init containers'."""
-    status = pod.get("status") or {}
-    for key in ("containerStatuses", "initContainerStatuses"):
-        for entry in status.get(key) or []:
-            if entry.get("name") == name:
-                found: Obj = entry
-                return found
-    return None
-
-
-def _resize_infeasible(pod: Obj) -> bool:
-    for condition in (pod.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "PodResizePending":
-            return bool(condition.get("reason") == "Infeasible")
-    return False
-
-
-Pick = Callable[[Obj], Mapping[str, Any] | None]
-
-
-def _aggregate(pod: Obj, pick: Pick) -> ResourceList:
-    """aggregateContainerResourcesByFn: the containers' sum, at least what any init container needs beside
-    the sidecars started before it (restartable init containers count in the sum too)."""
-    spec = pod.get("spec") or {}
-    total: ResourceList = {}
-    for container in spec.get("containers") or []:
-        _add_into(total, _resource_list(pick(container)))
-    sidecars: ResourceList = {}
-    init_max: ResourceList = {}
-    for container in spec.get("initContainers") or []:
-        own = _resource_list(pick(container))
-        if container.get("restartPolicy") == "Always":
-            _add_into(total, own)
-            _add_into(sidecars, own)
-            effective = dict(sidecars)
-        else:
-            effective = dict(own)
-            _add_into(effective, sidecars)
-        _max_into(init_max, effective)
-    _max_into(total, init_max)
-    return total
-
-
-def _max_of(first: ResourceList, *others: ResourceList) -> ResourceList:
-    result = dict(first)
-    for other in others:
-        _max_into(result, other)
-    return result
-
-
-def _spec_resources(container: Obj, kind: str) -> Mapping[str, Any] | None:
-    found: Mapping[str, Any] | None = (container.get("resources") or {}).get(kind)
-    return found
-
-
-def _container_requests(pod: Obj, *, use_status: bool) -> ResourceList:
-    """AggregateContainerRequests; with `use_status`, the larger of the spec's, the allocated and the actual
-    (status) requests, resource by resource (only the latter two while a resize is infeasible)."""
-    specs = _aggregate(pod, lambda c: _spec_resources(c, "requests"))
-    if not use_status:
-        return specs
-    infeasible = _resize_infeasible(pod)
-
-    def allocated(container: Obj) -> Mapping[str, Any] | None:
-        status = _container_status(pod, container.get("name"))
-        if status is not None and status.get("allocatedResources") is not None:
-            found: Mapping[str, Any] = status["allocatedResources"]
-            return found
-        return None if infeasible else _spec_resources(container, "requests")
-
-    def actuated(container: Obj) -> Mapping[str, Any] | None:
-        status = _container_status(pod, container.get("name"))
-        actual = (status or {}).get("resources") or {}
-        if actual.get("requests") is not None:
-            found: Mapping[str, Any] = actual["requests"]
-            return found
-        return allocated(container)
-
-    allocated_total, actuated_total = _aggregate(pod, allocated), _aggregate(pod, actuated)
-    if infeasible:
-        return _max_of(actuated_total, allocated_total)
-    return _max_of(specs, actuated_total, allocated_total)
-
-
-def _container_limits(pod: Obj, *, use_status: bool) -> ResourceList:
-    """AggregateContainerLimits; with `use_status`, the larger of the spec's and the actual (status) limits."""
-    specs = _aggregate(pod, lambda c: _spec_resources(c, "limits"))
-    if not use_status:
-        return specs
-    infeasible = _resize_infeasible(pod)
-
-    def actuated(container: Obj) -> Mapping[str, Any] | None:
-        actual = (_container_status(pod, container.get("name")) or {}).get("resources") or {}
-        if actual.get("limits") is not None:
-            found: Mapping[str, Any] = actual["limits"]
-            return found
-        return None if infeasible else _spec_resources(container, "limits")
-
-    actuated_total = _aggregate(pod, actuated)
-    return actuated_total if infeasible else _max_of(specs, actuated_total)
-
-
-def _apply_pod_level(total: ResourceList, pod_level: Mapping[str, Any] | None) -> None:
-    for name, quantity in _resource_list(pod_level).items():
-        if _is_pod_level_resource(name):
-            total[name] = quantity
-
-
-def _pod_resources(pod: Obj, kind: str, *, use_status: bool = False) -> ResourceList:
-    """component-helpers' PodRequests (`requests`) / PodLimits (`limits`), as kubectl 1.37's describe node
-    calls them: the containers' aggregate, replaced by the pod-level values where spec.resources sets them,
-    plus the overhead (for limits, only on a limit that is set and not zero)."""
-    spec = pod.get("spec") or {}
-    overhead = _resource_list(spec.get("overhead"))
-    if kind == "requests":
-        total = _container_requests(pod, use_status=use_status)
-        if _pod_level_set(spec, ("requests",)):
-            _apply_pod_level(total, spec["resources"].get("requests"))
-        _add_into(total, overhead)
-        return total
-    total = _container_limits(pod, use_status=use_status)
-    if _pod_level_resources_set(spec):
-        _apply_pod_level(total, spec["resources"].get("limits"))
-    for name, quantity in overhead.items():
-        if name in total and total[name].value != 0:
-            total[name] = total[name].plus(quantity)
-    return total
+    try:
+        return str(Quantity.parse(str(raw)))
+    except ValueError:
+        return str(raw)
 
 
 def pod_qos_class(pod: Obj) -> str:
@@ -325,11 +138,11 @@ def pod_qos_class(pod: Obj) -> str:
     stored = (pod.get("status") or {}).get("qosClass")
     if stored:
         return str(stored)
-    spec = pod.get("spec") or {}
-    if _pod_level_resources_set(spec):
-        return _requirements_qos(spec.get("resources"))
+    typed = as_pod(pod)
+    if is_pod_level_resources_set(typed):
+        return _requirements_qos(typed["spec"].get("resources"))
     pod_qos = ""
-    for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+    for container in all_containers(typed, ephemeral=False):
         container_qos = _requirements_qos(container.get("resources"))
         if container_qos == "Burstable":
             return container_qos
@@ -693,10 +506,10 @@ def _resource_field_value(container: Obj, selector: Obj) -> str:
     kind, _, name = str(selector.get("resource") or "").partition(".")
     if kind not in ("limits", "requests") or name not in ("cpu", "memory", "ephemeral-storage"):
         return ""
-    value = _resource_list((container.get("resources") or {}).get(kind)).get(name, _ZERO)
+    value = resource_list((container.get("resources") or {}).get(kind)).get(name, _ZERO)
     if name == "cpu":
         return str(math.ceil(value.milli() / divisor.milli()))
-    return str(math.ceil(value.whole() / divisor.whole()))
+    return str(math.ceil(value.as_int() / divisor.as_int()))
 
 
 def _env_value_from(w: _Writer, pod: Obj, container: Obj, name: str, source: Obj) -> None:
@@ -1033,14 +846,14 @@ def _percent(part: int, whole: int) -> int:
     return int(part / whole * 100) if whole else 0
 
 
-def _node_pods(w: _Writer, pods: Sequence[Obj], allocatable: ResourceList) -> None:
+def _node_pods(w: _Writer, pods: Sequence[Obj], allocatable: Resources) -> None:
     w.write(0, f"Non-terminated Pods:\t({len(pods)} in total)\n")
     w.write(1, "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge\n")
     w.write(1, "---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n")
-    cpu, memory = allocatable.get("cpu", _ZERO).milli(), allocatable.get("memory", _ZERO).whole()
+    cpu, memory = allocatable.get("cpu", _ZERO).milli(), allocatable.get("memory", _ZERO).as_int()
     for pod in pods:
-        requests = _pod_resources(pod, "requests", use_status=True)
-        limits = _pod_resources(pod, "limits", use_status=True)
+        requests = pod_requests(as_pod(pod), use_status=True)
+        limits = pod_limits(as_pod(pod), use_status=True)
         cells = [
             _with_percent(requests.get("cpu", _ZERO), cpu, milli=True),
             _with_percent(limits.get("cpu", _ZERO), cpu, milli=True),
@@ -1052,28 +865,28 @@ def _node_pods(w: _Writer, pods: Sequence[Obj], allocatable: ResourceList) -> No
         w.write(1, f"{row}\t{w.age(metadata.get('creationTimestamp'))}\n")
 
 
-def _with_percent(quantity: _Qty, whole: int, *, milli: bool) -> str:
-    return f"{quantity} ({_percent(quantity.milli() if milli else quantity.whole(), whole)}%)"
+def _with_percent(quantity: Quantity, whole: int, *, milli: bool) -> str:
+    return f"{quantity} ({_percent(quantity.milli() if milli else quantity.as_int(), whole)}%)"
 
 
 def _is_extended(name: str) -> bool:
     return name not in ("cpu", "memory", "ephemeral-storage", "pods") and not name.startswith("hugepages-")
 
 
-def _node_allocated(w: _Writer, pods: Sequence[Obj], allocatable: ResourceList) -> None:
+def _node_allocated(w: _Writer, pods: Sequence[Obj], allocatable: Resources) -> None:
     w.write(0, "Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)\n")
     w.write(1, "Resource\tRequests\tLimits\n")
     w.write(1, "--------\t--------\t------\n")
-    requests: ResourceList = {}
-    limits: ResourceList = {}
+    requests: Resources = {}
+    limits: Resources = {}
     for pod in pods:
-        _add_into(requests, _pod_resources(pod, "requests"))
-        _add_into(limits, _pod_resources(pod, "limits"))
+        add_resources(requests, pod_requests(as_pod(pod)))
+        add_resources(limits, pod_limits(as_pod(pod)))
     standard = ["cpu", "memory", "ephemeral-storage"]
     huge_pages = sorted(name for name in allocatable if name.startswith("hugepages-"))
     for name in [*standard, *huge_pages]:
         milli = name == "cpu"
-        whole = allocatable.get(name, _ZERO).milli() if milli else allocatable.get(name, _ZERO).whole()
+        whole = allocatable.get(name, _ZERO).milli() if milli else allocatable.get(name, _ZERO).as_int()
         request = _with_percent(requests.get(name, _ZERO), whole, milli=milli)
         w.write(1, f"{name}\t{request}\t{_with_percent(limits.get(name, _ZERO), whole, milli=milli)}\n")
     for name in sorted(name for name in allocatable if _is_extended(name)):
@@ -1091,7 +904,7 @@ def describe_node(
     w = _Writer(now)
     name = (node.get("metadata") or {}).get("name")
     status = node.get("status") or {}
-    allocatable = _resource_list(status.get("allocatable") or status.get("capacity"))
+    allocatable = resource_list(status.get("allocatable") or status.get("capacity"))
     running = [
         pod
         for pod in pods

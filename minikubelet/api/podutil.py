@@ -15,6 +15,7 @@ from minikubelet.api.wire import (
     ContainerStatus,
     EphemeralContainer,
     Pod,
+    PodSpec,
     PodStatus,
     Probe,
     ProbeKind,
@@ -31,6 +32,7 @@ __all__ = [
     "find_status",
     "init_containers",
     "is_restartable_init_container",
+    "pod_spec",
     "pod_status",
     "probe_of",
     "statuses_of",
@@ -38,19 +40,24 @@ __all__ = [
 ]
 
 
+def pod_spec(pod: Pod) -> PodSpec:
+    """spec, or an empty one for a pod without (a printer or client may be handed one)."""
+    return pod.get("spec") or {}
+
+
 def init_containers(pod: Pod) -> list[Container]:
     """spec.initContainers (sidecars included), in spec order."""
-    return list(pod["spec"].get("initContainers") or [])
+    return list(pod_spec(pod).get("initContainers") or [])
 
 
 def app_containers(pod: Pod) -> list[Container]:
     """spec.containers, the regular ("app") containers."""
-    return list(pod["spec"].get("containers") or [])
+    return list(pod_spec(pod).get("containers") or [])
 
 
 def ephemeral_containers(pod: Pod) -> list[EphemeralContainer]:
     """spec.ephemeralContainers (a Container's fields and targetContainerName)."""
-    return list(pod["spec"].get("ephemeralContainers") or [])
+    return list(pod_spec(pod).get("ephemeralContainers") or [])
 
 
 def all_containers(pod: Pod, *, ephemeral: bool = True) -> list[Container]:

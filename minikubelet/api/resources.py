@@ -16,7 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Literal
 
-from minikubelet.api.podutil import app_containers, find_status, init_containers, is_restartable_init_container, pod_status
+from minikubelet.api.podutil import (
+    app_containers,
+    find_status,
+    init_containers,
+    is_restartable_init_container,
+    pod_spec,
+    pod_status,
+)
 from minikubelet.api.quantity import Quantity
 from minikubelet.api.wire import Container, ContainerStatus, Pod, PodSpec, QOSClass, ResourceList
 
@@ -83,12 +90,12 @@ def _pod_level_set(spec: PodSpec, *, limits: bool) -> bool:
 
 def is_pod_level_requests_set(pod: Pod) -> bool:
     """IsPodLevelRequestsSet: spec.resources.requests names a supported pod-level resource."""
-    return _pod_level_set(pod["spec"], limits=False)
+    return _pod_level_set(pod_spec(pod), limits=False)
 
 
 def is_pod_level_resources_set(pod: Pod) -> bool:
     """IsPodLevelResourcesSet: spec.resources' requests or limits name a supported pod-level resource."""
-    return _pod_level_set(pod["spec"], limits=True)
+    return _pod_level_set(pod_spec(pod), limits=True)
 
 
 def _apply_pod_level(total: Resources, pod_level: ResourceList | None) -> None:
@@ -199,7 +206,7 @@ def pod_requests(pod: Pod, *, use_status: bool = False) -> Resources:
     """PodRequests: the containers' aggregate (`use_status`: UseStatusResources, the larger of spec, allocated
     and actual), replaced by the pod-level requests where set, plus the overhead."""
     total = _aggregate_requests(pod, use_status=use_status)
-    spec = pod["spec"]
+    spec = pod_spec(pod)
     if is_pod_level_requests_set(pod):
         _apply_pod_level(total, (spec.get("resources") or {}).get("requests"))
     add_resources(total, resource_list(spec.get("overhead")))
@@ -210,7 +217,7 @@ def pod_limits(pod: Pod, *, use_status: bool = False) -> Resources:
     """PodLimits: the containers' aggregate, replaced by the pod-level limits where set, plus the overhead on
     every limit that is set and not zero."""
     total = _aggregate_limits(pod, use_status=use_status)
-    spec = pod["spec"]
+    spec = pod_spec(pod)
     if is_pod_level_resources_set(pod):
         _apply_pod_level(total, (spec.get("resources") or {}).get("limits"))
     for name, quantity in resource_list(spec.get("overhead")).items():
@@ -236,7 +243,7 @@ def compute_pod_qos(pod: Pod) -> QOSClass:
     requests: Resources = {}
     limits: Resources = {}
     guaranteed = True
-    spec = pod["spec"]
+    spec = pod_spec(pod)
     if is_pod_level_resources_set(pod):
         pod_level = spec.get("resources") or {}
         add_resources(requests, _positive(pod_level.get("requests")))

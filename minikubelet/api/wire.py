@@ -277,7 +277,7 @@ class Volume(TypedDict, total=False):
 
 
 class PodSpec(TypedDict, total=False):
-    containers: Required[list[Container]]
+    containers: list[Container]
     initContainers: list[Container]
     ephemeralContainers: list[EphemeralContainer]
     volumes: list[Volume]

@@ -27,7 +27,15 @@ from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from minikubelet.api.podutil import all_containers
+from minikubelet.api.podutil import (
+    all_containers,
+    app_containers,
+    ephemeral_containers,
+    init_containers,
+    pod_spec,
+    pod_status,
+    statuses_of,
+)
 from minikubelet.api.quantity import Quantity
 from minikubelet.api.resources import (
     Resources,
@@ -140,7 +148,7 @@ def pod_qos_class(pod: Obj) -> str:
         return str(stored)
     typed = as_pod(pod)
     if is_pod_level_resources_set(typed):
-        return _requirements_qos(typed["spec"].get("resources"))
+        return _requirements_qos(pod_spec(typed).get("resources"))
     pod_qos = ""
     for container in all_containers(typed, ephemeral=False):
         container_qos = _requirements_qos(container.get("resources"))
@@ -730,13 +738,13 @@ def _pod_status(w: _Writer, pod: Obj) -> None:
 
 
 def _pod_containers(w: _Writer, pod: Obj) -> None:
-    spec, status = pod.get("spec") or {}, pod.get("status") or {}
-    if spec.get("initContainers"):
-        _describe_containers(w, pod, "Init Containers", spec["initContainers"], status.get("initContainerStatuses") or [])
-    _describe_containers(w, pod, "Containers", spec.get("containers") or [], status.get("containerStatuses") or [])
-    if spec.get("ephemeralContainers"):
-        statuses = status.get("ephemeralContainerStatuses") or []
-        _describe_containers(w, pod, "Ephemeral Containers", spec["ephemeralContainers"], statuses)
+    typed = as_pod(pod)
+    status = pod_status(typed)
+    if init := init_containers(typed):
+        _describe_containers(w, pod, "Init Containers", init, statuses_of(status, "init"))
+    _describe_containers(w, pod, "Containers", app_containers(typed), statuses_of(status, "regular"))
+    if ephemeral := ephemeral_containers(typed):
+        _describe_containers(w, pod, "Ephemeral Containers", ephemeral, statuses_of(status, "ephemeral"))
 
 
 def _pod_conditions(w: _Writer, pod: Obj) -> None:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+from minikubelet.api.podutil import app_containers, init_containers, is_restartable_init_container, pod_status, statuses_of
+from minikubelet.api.wire import Container, ContainerState, ContainerStateTerminated, ContainerStatus, as_pod
 from minikubelet.printing.durations import age, parse_time
 
 __all__ = [
@@ -229,16 +231,8 @@ def make_table(
 # Pods (printPod)
 
 
-def _statuses(pod: Obj, key: str) -> list[Obj]:
-    return list((pod.get("status") or {}).get(key) or [])
-
-
-def _state(status: Obj, key: str = "state") -> Obj:
+def _state(status: ContainerStatus, key: Literal["state", "lastState"] = "state") -> ContainerState:
     return status.get(key) or {}
-
-
-def _is_restartable_init(container: Obj | None) -> bool:
-    return container is not None and container.get("restartPolicy") == "Always"
 
 
 def _has_condition(pod: Obj, kind: str, status: str = "True") -> bool:
@@ -249,12 +243,13 @@ class _PodSummary:
     """The mutable tallies of printPod: reason, ready/total, restarts and the latest restart time."""
 
     def __init__(self, pod: Obj) -> None:
-        spec, status = pod.get("spec") or {}, pod.get("status") or {}
+        typed = as_pod(pod)
+        status = pod_status(typed)
         self.reason: str = status.get("reason") or status.get("phase") or ""
         if any(c.get("type") == "PodScheduled" and c.get("reason") == "SchedulingGated" for c in status.get("conditions") or []):
             self.reason = "SchedulingGated"
-        self.init_specs = {c.get("name"): c for c in spec.get("initContainers") or []}
-        self.total = len(spec.get("containers") or []) + sum(map(_is_restartable_init, self.init_specs.values()))
+        self.init_specs: dict[str, Container] = {c.get("name"): c for c in init_containers(typed)}
+        self.total = len(app_containers(typed)) + sum(map(is_restartable_init_container, self.init_specs.values()))
         self.ready = 0
         self.restarts = 0
         self.last_restart: datetime | None = None
@@ -262,18 +257,20 @@ class _PodSummary:
         self.sidecar_last_restart: datetime | None = None
 
     @staticmethod
-    def later(current: datetime | None, status: Obj) -> datetime | None:
-        finished = parse_time((_state(status, "lastState").get("terminated") or {}).get("finishedAt"))
+    def later(current: datetime | None, status: ContainerStatus) -> datetime | None:
+        terminated = _state(status, "lastState").get("terminated")
+        finished = parse_time(terminated.get("finishedAt") if terminated is not None else None)
         if finished is not None and (current is None or current < finished):
             return finished
         return current
 
 
-def _init_step(summary: _PodSummary, index: int, status: Obj, count: int) -> bool:
+def _init_step(summary: _PodSummary, index: int, status: ContainerStatus, count: int) -> bool:
     """One iteration of printPod's init-container loop; True when the loop should go on."""
     summary.restarts += int(status.get("restartCount") or 0)
     summary.last_restart = summary.later(summary.last_restart, status)
-    restartable = _is_restartable_init(summary.init_specs.get(status.get("name")))
+    spec = summary.init_specs.get(status.get("name", ""))
+    restartable = spec is not None and is_restartable_init_container(spec)
     if restartable:
         summary.sidecar_restarts += int(status.get("restartCount") or 0)
         summary.sidecar_last_restart = summary.later(summary.sidecar_last_restart, status)
@@ -292,7 +289,7 @@ def _init_step(summary: _PodSummary, index: int, status: Obj, count: int) -> boo
     return False
 
 
-def _terminated_reason(terminated: Obj) -> str:
+def _terminated_reason(terminated: ContainerStateTerminated) -> str:
     if terminated.get("reason"):
         return str(terminated["reason"])
     if terminated.get("signal"):
@@ -307,7 +304,7 @@ def _containers_step(summary: _PodSummary, pod: Obj) -> None:
     summary.restarts, summary.last_restart = summary.sidecar_restarts, summary.sidecar_last_restart
     has_running = False
     error_reason = ""
-    for status in reversed(_statuses(pod, "containerStatuses")):
+    for status in reversed(statuses_of(pod_status(as_pod(pod)), "regular")):
         summary.restarts += int(status.get("restartCount") or 0)
         summary.last_restart = summary.later(summary.last_restart, status)
         state = _state(status)
@@ -334,8 +331,8 @@ def _summarize(pod: Obj) -> _PodSummary:
     summary = _PodSummary(pod)
     init_count = len(summary.init_specs)
     initializing = False
-    for index, status in enumerate(_statuses(pod, "initContainerStatuses")):
-        if not _init_step(summary, index, status, init_count):
+    for index, init_status in enumerate(statuses_of(pod_status(as_pod(pod)), "init")):
+        if not _init_step(summary, index, init_status, init_count):
             initializing = True
             break
     if not initializing or _has_condition(pod, "Initialized"):

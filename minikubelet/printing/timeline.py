@@ -23,6 +23,8 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from minikubelet.api.podutil import all_containers, probe_of
+from minikubelet.api.wire import Container, Probe, ProbeKind, as_pod
 from minikubelet.printing.durations import parse_time
 
 __all__ = [
@@ -46,8 +48,7 @@ __all__ = [
     "to_svg",
 ]
 
-KINDS = ("startup", "liveness", "readiness")
-_FIELDS = {"startup": "startupProbe", "liveness": "livenessProbe", "readiness": "readinessProbe"}
+KINDS: tuple[ProbeKind, ...] = ("startup", "liveness", "readiness")
 
 # One terminal cell per class; a cell that holds several marks shows the one first in _PRIORITY.
 GLYPHS = {
@@ -197,8 +198,7 @@ def build_timeline(
     since: float | None = None,
 ) -> Timeline:
     """The timeline of `pod` (only `container` when given; only the last `since` seconds when given)."""
-    spec = pod.get("spec", {})
-    specs = [*spec.get("initContainers", []), *spec.get("containers", []), *spec.get("ephemeralContainers", [])]
+    specs = all_containers(as_pod(pod))
     if container:
         specs = [c for c in specs if c["name"] == container]
     names = {c["name"] for c in specs}
@@ -220,7 +220,7 @@ def build_timeline(
 
 
 def _container(
-    spec: dict[str, Any], attempts: list[dict[str, Any]], transitions: list[dict[str, Any]], tl: Timeline
+    spec: Container, attempts: list[dict[str, Any]], transitions: list[dict[str, Any]], tl: Timeline
 ) -> ContainerTimeline:
     out = ContainerTimeline(spec["name"])
     states = sorted((t for t in transitions if t["state"] != "killing"), key=lambda t: _seconds(t["time"]))
@@ -253,14 +253,14 @@ def _container(
             out.moments.append(Moment(at, out.name, "killing", t.get("reason", "")))
     out.moments.sort(key=lambda m: m.at)
     for kind in KINDS:
-        probe = spec.get(_FIELDS[kind])
+        probe = probe_of(spec, kind)
         marks = [_mark(a, tl) for a in attempts if str(a.get("probe", "")).lower() == kind]
         marks = [m for m in marks if m.at >= 0]
         if probe is None and not marks:
             continue
         out.lanes.append(Lane(kind, describe_probe(probe) if probe else "", marks))
-        probe = probe or {}
-        out.thresholds[kind] = (int(probe.get("failureThreshold", 3)), int(probe.get("successThreshold", 1)))
+        found: Probe = probe or {}
+        out.thresholds[kind] = (int(found.get("failureThreshold", 3)), int(found.get("successThreshold", 1)))
     return out
 
 
@@ -277,7 +277,7 @@ def _mark(attempt: dict[str, Any], tl: Timeline) -> Mark:
     )
 
 
-def describe_probe(probe: dict[str, Any]) -> str:
+def describe_probe(probe: Probe) -> str:
     """`httpGet http://:8080/healthz, every 1s, timeout 1s, failureThreshold 2`: a probe in a line."""
     if "exec" in probe:
         handler = "exec " + " ".join(str(a) for a in probe["exec"].get("command", []))

@@ -6,10 +6,11 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import typer
 
+from minikubelet.api.podutil import app_containers, ephemeral_containers, init_containers
+from minikubelet.api.wire import Pod
 from minikubelet.client import ApiClient
 from minikubelet.errors import MinikubeletError, StatusError, UnavailableError
 from minikubelet.node.kubeconfig import read_connection
@@ -159,22 +160,20 @@ def eprint(text: str) -> None:
     sys.stderr.write(text if text.endswith("\n") else text + "\n")
 
 
-def default_container(pod: dict[str, Any], *, quiet: bool = False) -> str:
+def default_container(pod: Pod, *, quiet: bool = False) -> str:
     """kubectl's choice: the annotated default container, else the first, saying so when there are others."""
-    spec = pod["spec"]
-    names = [c["name"] for c in spec.get("containers", [])]
+    names = [c["name"] for c in app_containers(pod)]
     annotated = pod["metadata"].get("annotations", {}).get(DEFAULT_CONTAINER_ANNOTATION, "")
     if annotated in names:
-        return str(annotated)
-    if (len(names) > 1 or spec.get("initContainers") or spec.get("ephemeralContainers")) and not quiet:
+        return annotated
+    if (len(names) > 1 or init_containers(pod) or ephemeral_containers(pod)) and not quiet:
         eprint(f'Defaulted container "{names[0]}" out of: {all_container_names(pod)}')
-    return str(names[0])
+    return names[0]
 
 
-def all_container_names(pod: dict[str, Any]) -> str:
+def all_container_names(pod: Pod) -> str:
     """kubectl's podcmd.AllContainerNames: `app, debugger (ephem), setup (init)`."""
-    spec = pod.get("spec", {})
-    names = [c["name"] for c in spec.get("containers") or []]
-    names += [f"{c['name']} (ephem)" for c in spec.get("ephemeralContainers") or []]
-    names += [f"{c['name']} (init)" for c in spec.get("initContainers") or []]
+    names = [c["name"] for c in app_containers(pod)]
+    names += [f"{c['name']} (ephem)" for c in ephemeral_containers(pod)]
+    names += [f"{c['name']} (init)" for c in init_containers(pod)]
     return ", ".join(names)

@@ -32,6 +32,8 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
+from minikubelet.api.podutil import container_names
+from minikubelet.api.wire import Pod
 from minikubelet.cli.common import all_container_names, default_container, eprint
 from minikubelet.cli.common import connect as connect_api
 from minikubelet.client import resource_path
@@ -70,7 +72,7 @@ def exec_command(
     if not command:
         raise MinikubeletError("you must specify at least one command for the container")
     with connect_api() as client:
-        obj = client.get(resource_path("pods", namespace, name))
+        obj: Pod = client.get(resource_path("pods", namespace, name))
     phase = obj.get("status", {}).get("phase", "")
     if phase in ("Succeeded", "Failed"):
         raise MinikubeletError(f"cannot exec into a container in a completed pod; current phase is {phase}")
@@ -91,9 +93,8 @@ def exec_command(
         raise typer.Exit(code)
 
 
-def _container_names(pod: dict[str, Any]) -> set[str]:
-    spec = pod.get("spec", {})
-    return {c["name"] for key in ("containers", "ephemeralContainers", "initContainers") for c in spec.get(key) or []}
+def _container_names(pod: Pod) -> set[str]:
+    return set(container_names(pod))
 
 
 @dataclass(frozen=True)

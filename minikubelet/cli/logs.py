@@ -20,6 +20,8 @@ from typing import Annotated, Any
 
 import typer
 
+from minikubelet.api.podutil import container_names
+from minikubelet.api.wire import Pod
 from minikubelet.cli.common import (
     DEFAULT_CONTAINER_ANNOTATION,
     all_container_names,
@@ -62,7 +64,7 @@ def logs_command(
     if all_containers and container:
         raise MinikubeletError(f"--all-containers=true should not be specified with container name {container}")
     with connect() as client:
-        pod = client.get(resource_path("pods", namespace, pod_name))
+        pod: Pod = client.get(resource_path("pods", namespace, pod_name))
         names = _every_container(pod) if all_containers else [_chosen_container(pod, container)]
         streams = [_lines_of(client, pod, c, params, prefix=prefix) for c in names]
         try:
@@ -115,7 +117,7 @@ def _rfc3339(text: str) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _chosen_container(pod: dict[str, Any], container: str) -> str:
+def _chosen_container(pod: Pod, container: str) -> str:
     """kubectl's choice, made on its side: the named container if the pod has it, else the default one."""
     name = pod["metadata"]["name"]
     every = _every_container(pod)
@@ -131,14 +133,12 @@ def _chosen_container(pod: dict[str, Any], container: str) -> str:
     return default_container(pod)
 
 
-def _every_container(pod: dict[str, Any]) -> list[str]:
+def _every_container(pod: Pod) -> list[str]:
     """The init, regular and ephemeral containers, in kubectl's order for `--all-containers`."""
-    spec = pod["spec"]
-    keys = ("initContainers", "containers", "ephemeralContainers")
-    return [c["name"] for key in keys for c in spec.get(key, [])]
+    return container_names(pod)
 
 
-def _lines_of(client: ApiClient, pod: dict[str, Any], container: str, params: dict[str, Any], *, prefix: bool) -> Iterable[bytes]:
+def _lines_of(client: ApiClient, pod: Pod, container: str, params: dict[str, Any], *, prefix: bool) -> Iterable[bytes]:
     """One container's output as it comes (a lazy request), every line prefixed when asked."""
     meta = pod["metadata"]
     chunks = client.stream(

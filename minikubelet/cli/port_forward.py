@@ -34,6 +34,8 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.typing import Subprotocol
 
 from minikubelet import __version__
+from minikubelet.api.podutil import app_containers
+from minikubelet.api.wire import Pod
 from minikubelet.cli.common import connect as connect_api
 from minikubelet.cli.common import eprint
 from minikubelet.cli.exec import refusal_error
@@ -74,7 +76,7 @@ def port_forward_command(
     specs = parse_port_specs(ports)
     hosts = listen_addresses(address)
     with connect_api() as client:
-        pod = client.get(resource_path("pods", namespace, name))
+        pod: Pod = client.get(resource_path("pods", namespace, name))
     phase = pod.get("status", {}).get("phase", "Pending")
     if phase != "Running":
         raise MinikubeletError(f"unable to forward port because pod is not running. Current status={phase}")
@@ -123,18 +125,18 @@ def _remote_port(text: str) -> int | str:
     return int(text)
 
 
-def resolve_remote(pod: dict[str, Any], port: int | str) -> int:
+def resolve_remote(pod: Pod, port: int | str) -> int:
     """A port number, or the number of the container port with that name."""
     if isinstance(port, int):
         return port
-    for container in pod["spec"].get("containers", []):
+    for container in app_containers(pod):
         for declared in container.get("ports", []):
             if declared.get("name") == port:
                 return int(declared["containerPort"])
     raise MinikubeletError(f"Pod '{pod['metadata']['name']}' does not have a named port '{port}'")
 
 
-def _local_port(spec: PortSpec, pod: dict[str, Any]) -> int:
+def _local_port(spec: PortSpec, pod: Pod) -> int:
     """The local port; a named one (`http`, or `http:http`) is the container port's number, as kubectl does."""
     return spec.local if isinstance(spec.local, int) else resolve_remote(pod, spec.local)
 

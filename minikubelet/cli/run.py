@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
+from minikubelet.api.podutil import pod_status, statuses_of
+from minikubelet.api.wire import Pod, as_pod
 from minikubelet.cli.common import Target, connect, eprint, format_status_error
 from minikubelet.cli.delete import delete_object, deleted_line, wait_gone
 from minikubelet.cli.exec import SessionRequest, exit_code_of, open_session, usable_tty
@@ -113,7 +115,7 @@ def _run_attached(client: ApiClient, namespace: str, name: str, *, restart: str,
         deleted = delete_object(client, target, namespace, -1)
         typer.echo(deleted_line(target, namespace))
         wait_gone(client, target, namespace, deleted)
-    return 0 if restart == "Always" else _exit_code(pod)
+    return 0 if restart == "Always" else _exit_code(as_pod(pod))
 
 
 def _attach(client: ApiClient, namespace: str, name: str, *, tty: bool, quiet: bool) -> None:
@@ -189,14 +191,14 @@ def _running_and_ready(pod: dict[str, Any]) -> bool:
     return status.get("phase") == "Running" and ready
 
 
-def _exit_code(pod: dict[str, Any]) -> int:
+def _exit_code(pod: Pod) -> int:
     """0 when the pod succeeded; its container's exit code when it failed, saying so as kubectl does."""
-    status = pod["status"]
+    status = pod_status(pod)
     if status.get("phase") == "Succeeded":
         return 0
     meta = pod["metadata"]
-    statuses = status.get("containerStatuses") or [{}]
-    terminated = statuses[0].get("state", {}).get("terminated")
+    statuses = statuses_of(status, "regular")
+    terminated = statuses[0].get("state", {}).get("terminated") if statuses else None
     if not terminated or not terminated.get("exitCode"):
         raise MinikubeletError(f"pod {meta['namespace']}/{meta['name']} failed with unknown exit code")
     eprint(f"pod {meta['namespace']}/{meta['name']} terminated ({terminated.get('reason', '')})\n{terminated.get('message', '')}")

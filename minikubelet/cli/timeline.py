@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from minikubelet.api.podutil import container_names
+from minikubelet.api.wire import Pod
 from minikubelet.cli.common import connect, eprint, parse_duration, parse_targets
 from minikubelet.client import resource_path
 from minikubelet.printing.render import escape_terminal
@@ -74,8 +76,8 @@ def timeline_command(
     if output is not None and output.suffix.lower() not in (".svg", ".html", ".htm"):
         raise typer.BadParameter(f"the file name must end in .svg or .html: {output}", param_hint="--output")
     with connect() as client:
-        pod = client.get(resource_path("pods", namespace, name))
-        every = [c["name"] for c in [*pod["spec"].get("initContainers", []), *pod["spec"].get("containers", [])]]
+        pod: Pod = client.get(resource_path("pods", namespace, name))
+        every = container_names(pod, ephemeral=False)
         if container and container not in every:
             eprint(f"error: container {container} is not valid for pod {name}")
             raise typer.Exit(1)

@@ -164,6 +164,7 @@ def json_marshal_indent(value: Any, indent: str = "    ", prefix: str = "") -> s
 
 # --- strconv.Quote and %#v ------------------------------------------------------------------------------------------
 
+
 def quote(text: str) -> str:
     """`strconv.Quote`: printable runes kept, the rest escaped as Go escapes them (errors.go_quote)."""
     return go_quote(text)

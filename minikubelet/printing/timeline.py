@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -189,7 +189,7 @@ class Timeline:
 
 
 def build_timeline(
-    pod: dict[str, Any],
+    pod: Mapping[str, Any],
     attempts: Sequence[dict[str, Any]],
     transitions: Sequence[dict[str, Any]],
     *,

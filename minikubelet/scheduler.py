@@ -23,6 +23,8 @@ from typing import Any
 
 from minikubelet.api.meta import format_time
 from minikubelet.api.quantity import Quantity
+from minikubelet.api.resources import pod_requests
+from minikubelet.api.wire import as_pod
 from minikubelet.apiserver.registry import Registry, set_condition
 from minikubelet.errors import ConflictError, NotFoundError
 from minikubelet.recorder import EventRecorder
@@ -136,16 +138,9 @@ def fit_problems(pod: dict[str, Any], node: dict[str, Any], bound: list[dict[str
 
 
 def _requests(pod: dict[str, Any], resource: str) -> Decimal:
-    """The pod's effective request: the larger of the sum over containers and any one init container."""
-    spec = pod.get("spec", {})
-
-    def request(container: dict[str, Any]) -> Decimal:
-        value = container.get("resources", {}).get("requests", {}).get(resource)
-        return Quantity.parse(value).value if value is not None else Decimal(0)
-
-    regular = sum((request(c) for c in spec.get("containers", [])), Decimal(0))
-    init = max((request(c) for c in spec.get("initContainers", [])), default=Decimal(0))
-    return max(regular, init)
+    """The pod's effective request (component-helpers' PodRequests, as NodeResourcesFit computes it)."""
+    quantity = pod_requests(as_pod(pod)).get(resource)
+    return quantity.value if quantity is not None else Decimal(0)
 
 
 def _unschedulable_message(problems: list[str]) -> str:

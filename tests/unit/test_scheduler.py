@@ -259,6 +259,13 @@ def _containers(*requests: Json, init: tuple[Json, ...] = ()) -> Json:
     return {"metadata": {"name": "p"}, "spec": spec}
 
 
+def _with_sidecar(pod: Json, requests: Json) -> Json:
+    """`pod` with a sidecar started before its init containers (which then run beside it)."""
+    sidecar = {"name": "sidecar", "restartPolicy": "Always", "resources": {"requests": requests}}
+    pod["spec"]["initContainers"] = [sidecar, *pod["spec"].get("initContainers", [])]
+    return pod
+
+
 def _bound(cpu: str = "0", memory: str = "0") -> Json:
     return _containers({"cpu": cpu, "memory": memory})
 
@@ -275,6 +282,10 @@ def _bound(cpu: str = "0", memory: str = "0") -> Json:
         (_containers({"cpu": "3", "memory": "2Gi"}), node(), [], ["Insufficient cpu", "Insufficient memory"]),
         (_containers({"cpu": "100m"}, init=({"cpu": "3"},)), node(), [], ["Insufficient cpu"]),  # the largest init
         (_containers({"cpu": "1"}, {"cpu": "1"}, init=({"cpu": "500m"},)), node(), [], []),
+        # a sidecar (restartable init container) runs beside the containers: its request adds up (PodRequests)
+        (_with_sidecar(_containers({"cpu": "1500m"}), {"cpu": "1"}), node(), [], ["Insufficient cpu"]),
+        (_with_sidecar(_containers({"cpu": "1"}), {"cpu": "1"}), node(), [], []),
+        (_with_sidecar(_containers({"cpu": "1"}, init=({"cpu": "1500m"},)), {"cpu": "1"}), node(), [], ["Insufficient cpu"]),
         (_containers({}), node(), [_bound(), _bound(), _bound()], ["Too many pods"]),
         (_containers({"cpu": "2"}), node(), [_bound(), _bound(), _bound("1")], ["Too many pods", "Insufficient cpu"]),
         (_containers({"cpu": "100"}), node(allocatable={"pods": "10"}), [], []),  # nothing to compare with

@@ -62,6 +62,7 @@ __all__ = [
     "TCPSocketAction",
     "Volume",
     "VolumeMount",
+    "as_container",
     "as_pod",
 ]
 
@@ -426,3 +427,8 @@ class Event(TypedDict, total=False):
 def as_pod(obj: Mapping[str, Any]) -> Pod:
     """`obj` typed as the stored pod it is (no check at run time: call it on what the API server validated)."""
     return cast(Pod, obj)
+
+
+def as_container(obj: Mapping[str, Any]) -> Container:
+    """`obj` typed as one of a stored pod's containers (no check at run time)."""
+    return cast(Container, obj)

@@ -12,10 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from minikubelet.api.podutil import pod_spec
 from minikubelet.api.quantity import Quantity
+from minikubelet.api.wire import ObjectMeta, as_container, as_pod
 from minikubelet.kubelet.subpath import HeldSubPaths
 from minikubelet.runtime.interface import (
     ContainerID,
@@ -45,15 +48,16 @@ def expand(text: str, values: dict[str, str]) -> str:
     return _REFERENCE.sub(replace, text)
 
 
-def resolve_env(pod: dict[str, Any], container: dict[str, Any], *, pod_ip: str, host_ip: str) -> list[tuple[str, str]]:
+def resolve_env(pod: Mapping[str, Any], container: Mapping[str, Any], *, pod_ip: str, host_ip: str) -> list[tuple[str, str]]:
     """The container's environment in order, each value expanded against the ones before it."""
-    meta = pod.get("metadata", {})
+    typed, spec = as_pod(pod), pod_spec(as_pod(pod))
+    meta = typed.get("metadata", {})
     fields = {
         "metadata.name": meta.get("name", ""),
         "metadata.namespace": meta.get("namespace", ""),
         "metadata.uid": meta.get("uid", ""),
-        "spec.nodeName": pod.get("spec", {}).get("nodeName", ""),
-        "spec.serviceAccountName": pod.get("spec", {}).get("serviceAccountName", "") or "default",
+        "spec.nodeName": spec.get("nodeName", ""),
+        "spec.serviceAccountName": spec.get("serviceAccountName", "") or "default",
         "status.podIP": pod_ip,
         "status.podIPs": pod_ip,
         "status.hostIP": host_ip,
@@ -61,29 +65,30 @@ def resolve_env(pod: dict[str, Any], container: dict[str, Any], *, pod_ip: str, 
     }
     values: dict[str, str] = {}
     result: list[tuple[str, str]] = []
-    for var in container.get("env", []):
-        ref = (var.get("valueFrom") or {}).get("fieldRef")
+    for var in as_container(container).get("env", []):
+        ref = var["valueFrom"].get("fieldRef") if var.get("valueFrom") else None
         value = _field_value(ref.get("fieldPath", ""), meta, fields) if ref else expand(var.get("value", ""), values)
         values[var["name"]] = value
         result.append((var["name"], value))
     return result
 
 
-def _field_value(path: str, meta: dict[str, Any], fields: dict[str, str]) -> str:
+def _field_value(path: str, meta: ObjectMeta, fields: dict[str, str]) -> str:
     for prefix, source in (
         ("metadata.labels['", meta.get("labels", {})),
         ("metadata.annotations['", meta.get("annotations", {})),
     ):
         if path.startswith(prefix) and path.endswith("']"):
-            return str(source.get(path[len(prefix) : -2], ""))
+            return source.get(path[len(prefix) : -2], "")
     return fields.get(path, "")
 
 
-def volume_dirs(pod: dict[str, Any], state_dir: Path) -> dict[str, tuple[Path, bool]]:
+def volume_dirs(pod: Mapping[str, Any], state_dir: Path) -> dict[str, tuple[Path, bool]]:
     """Each volume's host path, and whether the kubelet owns it (emptyDir, removed with the pod)."""
-    uid = pod["metadata"]["uid"]
+    typed = as_pod(pod)
+    uid = typed["metadata"]["uid"]
     out: dict[str, tuple[Path, bool]] = {}
-    for volume in pod.get("spec", {}).get("volumes", []):
+    for volume in pod_spec(typed).get("volumes", []):
         if "emptyDir" in volume:
             out[volume["name"]] = (state_dir / "pods" / uid / "volumes" / volume["name"], True)
         elif "hostPath" in volume:
@@ -91,13 +96,13 @@ def volume_dirs(pod: dict[str, Any], state_dir: Path) -> dict[str, tuple[Path, b
     return out
 
 
-def spec_hash(container: dict[str, Any]) -> str:
+def spec_hash(container: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(container, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def build_spec(
-    pod: dict[str, Any],
-    container: dict[str, Any],
+    pod: Mapping[str, Any],
+    container: Mapping[str, Any],
     *,
     kind: ContainerKind,
     attempt: int,
@@ -113,56 +118,57 @@ def build_spec(
     used (the kubelet's CreateContainerConfigError). `target` is the container whose process namespace an
     ephemeral container joins (its targetContainerName's instance); in a pod sharing its process namespace every
     container joins the sandbox's instead, as the kubelet's namespacesForPod (POD, which a target does not change)."""
-    meta = pod["metadata"]
-    if pod.get("spec", {}).get("hostNetwork"):
+    typed, spec, own = as_pod(pod), pod_spec(as_pod(pod)), as_container(container)
+    meta = typed["metadata"]
+    if spec.get("hostNetwork"):
         pod_ip = host_ip  # a pod on the host's network has the host's address, as in Kubernetes
     env = resolve_env(pod, container, pod_ip=pod_ip, host_ip=host_ip)
     values = dict(env)
-    command = container.get("command")
-    args = container.get("args")
+    command = own.get("command")
+    args = own.get("args")
     mounts = []
-    for index, mount in enumerate(container.get("volumeMounts", [])):
+    for index, mount in enumerate(own.get("volumeMounts", [])):
         source, pinned = str(volumes[mount["name"]][0]), False
         if mount.get("subPath"):
             # Never the joined string: the volume is the pod's to write, links included (kubelet/subpath.py).
             source, pinned = subpaths.source(
-                volumes[mount["name"]][0], mount["subPath"], volume=mount["name"], container=container["name"], index=index
+                volumes[mount["name"]][0], mount["subPath"], volume=mount["name"], container=own["name"], index=index
             )
         mounts.append(Mount(source, mount["mountPath"], bool(mount.get("readOnly")), pinned=pinned))
-    limits = container.get("resources", {}).get("limits", {})
+    limits = own.get("resources", {}).get("limits", {})
     memory = Quantity.parse(limits["memory"]).as_int() if "memory" in limits else None
     cpus = Quantity.parse(limits["cpu"]).milli() * 1_000_000 if "cpu" in limits else None
     return ContainerSpec(
         pod=PodRef(meta["uid"], meta["name"], meta["namespace"]),
-        name=container["name"],
+        name=own["name"],
         kind=kind,
         attempt=attempt,
-        image=container["image"],
+        image=own["image"],
         sandbox_id=sandbox_id,
         entrypoint=[expand(a, values) for a in command] if command else None,
         cmd=[expand(a, values) for a in args] if args else ([] if command else None),
         env=env,
-        working_dir=container.get("workingDir", ""),
+        working_dir=own.get("workingDir", ""),
         mounts=mounts,
         memory_bytes=memory,
         nano_cpus=cpus,
-        stdin=bool(container.get("stdin")),
-        stdin_once=bool(container.get("stdinOnce")),
-        tty=bool(container.get("tty")),
+        stdin=bool(own.get("stdin")),
+        stdin_once=bool(own.get("stdinOnce")),
+        tty=bool(own.get("tty")),
         spec_hash=spec_hash(container),
         security=container_security(pod, container),
-        pid_namespace_of=sandbox_id if pod.get("spec", {}).get("shareProcessNamespace") is True else target,
+        pid_namespace_of=sandbox_id if spec.get("shareProcessNamespace") is True else target,
     )
 
 
-def container_security(pod: dict[str, Any], container: dict[str, Any]) -> ContainerSecurity:
+def container_security(pod: Mapping[str, Any], container: Mapping[str, Any]) -> ContainerSecurity:
     """The container's securityContext (runAsUser and runAsGroup default to the pod's) and the host namespaces the
     pod shares (the network one comes with the sandbox's, which the container joins)."""
-    spec = pod.get("spec", {})
+    spec = pod_spec(as_pod(pod))
     context: dict[str, Any] = {
         key: value for key, value in (spec.get("securityContext") or {}).items() if key in ("runAsUser", "runAsGroup")
     }
-    context.update(container.get("securityContext") or {})
+    context.update(as_container(container).get("securityContext") or {})
     user, group = context.get("runAsUser"), context.get("runAsGroup")
     capabilities = context.get("capabilities") or {}
     return ContainerSecurity(
@@ -178,9 +184,9 @@ def container_security(pod: dict[str, Any], container: dict[str, Any]) -> Contai
     )
 
 
-def sandbox_spec(pod: dict[str, Any], *, image: str, hostname: str, attempt: int, ports: list[PortBinding]) -> SandboxSpec:
+def sandbox_spec(pod: Mapping[str, Any], *, image: str, hostname: str, attempt: int, ports: list[PortBinding]) -> SandboxSpec:
     """The pod's sandbox: its hostname and host ports, or the host's namespaces when the pod shares them."""
-    meta, spec = pod["metadata"], pod.get("spec", {})
+    meta, spec = as_pod(pod)["metadata"], pod_spec(as_pod(pod))
     return SandboxSpec(
         PodRef(meta["uid"], meta["name"], meta["namespace"]),
         image,

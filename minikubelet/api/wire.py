@@ -64,6 +64,7 @@ __all__ = [
     "VolumeMount",
     "as_container",
     "as_pod",
+    "as_pod_status",
 ]
 
 # A quantity as it travels: a string in canonical form once the API server stored it (`100m`, `64Mi`).
@@ -427,6 +428,11 @@ class Event(TypedDict, total=False):
 def as_pod(obj: Mapping[str, Any]) -> Pod:
     """`obj` typed as the stored pod it is (no check at run time: call it on what the API server validated)."""
     return cast(Pod, obj)
+
+
+def as_pod_status(obj: Mapping[str, Any]) -> PodStatus:
+    """`obj` typed as a pod's status as the kubelet writes it (no check at run time)."""
+    return cast(PodStatus, obj)
 
 
 def as_container(obj: Mapping[str, Any]) -> Container:

@@ -45,6 +45,8 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from minikubelet.api.podutil import app_containers, container_names
+from minikubelet.api.wire import as_pod
 from minikubelet.apiserver import decoding, upgrade
 from minikubelet.apiserver.portforward import (
     SPDY_PROTOCOL,
@@ -281,17 +283,15 @@ class StreamEndpoints:
         """What the API server checks in the pod object; the container defaulted when the pod has one."""
         if (self.exec_source if options.verb == "exec" else self.attach_source) is None:
             raise BadRequestError(f"this node serves no {options.verb} streams")
-        pod = self.registry.get(RESOURCES["pods"], options.namespace, options.name)
-        spec = pod.get("spec", {})
-        regular = [c["name"] for c in spec.get("containers", [])]
+        pod = as_pod(self.registry.get(RESOURCES["pods"], options.namespace, options.name))
+        regular = [c["name"] for c in app_containers(pod)]
         if not options.container:
             if len(regular) != 1:
                 raise BadRequestError(
                     f"a container name must be specified for pod {options.name}, choose one of: [{' '.join(regular)}]"
                 )
             return replace(options, container=regular[0])
-        others = [c["name"] for key in ("initContainers", "ephemeralContainers") for c in spec.get(key, [])]
-        if options.container not in regular + others:
+        if options.container not in container_names(pod):
             raise BadRequestError(f"container {options.container} is not valid for pod {options.name}")
         return options
 

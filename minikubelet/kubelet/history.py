@@ -17,11 +17,13 @@ container are kept, and everything about a pod is forgotten with it.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from minikubelet.api.podutil import all_statuses
+from minikubelet.api.wire import ContainerStateTerminated, ContainerStatus, as_pod_status
 from minikubelet.runtime.interface import RuntimeContainer
 
 __all__ = ["MESSAGE_LIMIT", "TRANSITIONS_PER_CONTAINER", "LifecycleHistory", "Transition"]
@@ -81,11 +83,10 @@ class LifecycleHistory:
 
     # ----------------------------------------------------------------------------------- what the kubelet says
 
-    def observe(self, pod_uid: str, status: dict[str, Any], observed: Iterable[RuntimeContainer], *, now: float) -> None:
+    def observe(self, pod_uid: str, status: Mapping[str, Any], observed: Iterable[RuntimeContainer], *, now: float) -> None:
         """Record what changed since the last status computed for this pod."""
         times: dict[str, RuntimeContainer] = {c.id: c for c in observed}
-        keys = ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
-        for entry in [entry for key in keys for entry in status.get(key, [])]:
+        for entry in all_statuses(as_pod_status(status)):
             self._observe_container(pod_uid, entry, times, now)
 
     def killing(self, pod_uid: str, container: str, container_id: str, reason: str, *, now: float) -> None:
@@ -113,7 +114,9 @@ class LifecycleHistory:
 
     # ----------------------------------------------------------------------------------------------- inside
 
-    def _observe_container(self, pod_uid: str, entry: dict[str, Any], instances: dict[str, RuntimeContainer], now: float) -> None:
+    def _observe_container(
+        self, pod_uid: str, entry: ContainerStatus, instances: dict[str, RuntimeContainer], now: float
+    ) -> None:
         name = entry["name"]
         seen = self._seen_of(pod_uid, name)
         restarts = int(entry.get("restartCount", 0))
@@ -153,7 +156,7 @@ class LifecycleHistory:
         pod_uid: str,
         name: str,
         seen: _Seen,
-        terminated: dict[str, Any],
+        terminated: ContainerStateTerminated,
         instances: dict[str, RuntimeContainer],
         now: float,
         *,

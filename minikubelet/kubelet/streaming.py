@@ -13,8 +13,8 @@ so a short command's output is not lost.
 
 from __future__ import annotations
 
-from typing import Any
-
+from minikubelet.api.podutil import app_containers, container_names, find_status, pod_status
+from minikubelet.api.wire import Pod, as_pod
 from minikubelet.errors import BadRequestError
 from minikubelet.kubelet.kubelet import Kubelet
 from minikubelet.kubelet.status import instances_by_name
@@ -41,8 +41,8 @@ async def open_attach(kubelet: Kubelet, namespace: str, name: str, *, container:
 
 async def _running_container(
     kubelet: Kubelet, namespace: str, name: str, container: str, *, verb: str
-) -> tuple[dict[str, Any], RuntimeContainer]:
-    pod = kubelet.store.get("Pod", namespace, name)
+) -> tuple[Pod, RuntimeContainer]:
+    pod = as_pod(kubelet.store.get("Pod", namespace, name))
     container = _container_name(pod, name, container)
     phase = pod.get("status", {}).get("phase", "")
     if phase in _FINISHED:
@@ -56,24 +56,20 @@ async def _running_container(
     return pod, instances[0]
 
 
-def _container_name(pod: dict[str, Any], name: str, container: str) -> str:
+def _container_name(pod: Pod, name: str, container: str) -> str:
     """The named container (which must be one of the pod's), or the only one."""
-    spec = pod["spec"]
-    regular = [c["name"] for c in spec.get("containers", [])]
+    regular = [c["name"] for c in app_containers(pod)]
     if not container:
         if len(regular) != 1:
             raise BadRequestError(f"a container name must be specified for pod {name}, choose one of: [{' '.join(regular)}]")
-        return str(regular[0])
-    others = [c["name"] for key in ("initContainers", "ephemeralContainers") for c in spec.get(key, [])]
-    if container not in regular + others:
+        return regular[0]
+    if container not in container_names(pod):
         raise BadRequestError(f"container {container} is not valid for pod {name}")
     return container
 
 
-def _waiting_reason(pod: dict[str, Any], container: str) -> str:
-    status = pod.get("status", {})
-    keys = ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
-    for entry in [entry for key in keys for entry in status.get(key, [])]:
-        if entry.get("name") == container:
-            return str(entry.get("state", {}).get("waiting", {}).get("reason") or "ContainerCreating")
-    return "ContainerCreating"
+def _waiting_reason(pod: Pod, container: str) -> str:
+    entry = find_status(pod_status(pod), container)
+    if entry is None:
+        return "ContainerCreating"
+    return entry.get("state", {}).get("waiting", {}).get("reason") or "ContainerCreating"

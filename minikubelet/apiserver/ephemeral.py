@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from minikubelet.api import Pod
 from minikubelet.api.meta import format_time
+from minikubelet.api.podutil import ephemeral_containers
 from minikubelet.api.validation import validate_pod_ephemeral_containers_update
+from minikubelet.api.wire import as_pod
 from minikubelet.apiserver import fieldmanager, patching
 from minikubelet.errors import ConflictError, InvalidError
 
@@ -113,7 +115,7 @@ def _prepare(
     errors = validate_pod_ephemeral_containers_update(Pod.model_validate(result), Pod.model_validate(current))
     if errors:
         raise InvalidError("Pod", name, errors)
-    before = {c.get("name") for c in current["spec"].get("ephemeralContainers") or []}
+    before = {c["name"] for c in ephemeral_containers(as_pod(current))}
     added = [c for c in wanted if c.get("name") not in before]
     registry.admission.admit({"metadata": result["metadata"], "spec": {"ephemeralContainers": added}})
     if applied is not None:

@@ -34,6 +34,7 @@ from minikubelet.api.podutil import (
     init_containers,
     pod_spec,
     pod_status,
+    probe_of,
     statuses_of,
 )
 from minikubelet.api.quantity import Quantity
@@ -45,7 +46,7 @@ from minikubelet.api.resources import (
     pod_requests,
     resource_list,
 )
-from minikubelet.api.wire import as_pod
+from minikubelet.api.wire import ProbeKind, as_container, as_pod
 from minikubelet.printing.durations import age, parse_time
 from minikubelet.printing.render import escape_terminal
 from minikubelet.printing.tables import node_roles
@@ -474,10 +475,14 @@ def _describe_resources(w: _Writer, resources: Obj | None, level: int) -> None:
             w.write(level + 1, f"{name}:\t{_canonical(values[name])}\n")
 
 
+_PROBE_TITLES: tuple[tuple[str, ProbeKind], ...] = (("Liveness", "liveness"), ("Readiness", "readiness"), ("Startup", "startup"))
+
+
 def _container_probes(w: _Writer, container: Obj) -> None:
-    for title, key in (("Liveness", "livenessProbe"), ("Readiness", "readinessProbe"), ("Startup", "startupProbe")):
-        if container.get(key) is not None:
-            w.write(2, f"{title}:\t{describe_probe(container[key])}\n")
+    for title, kind in _PROBE_TITLES:
+        probe = probe_of(as_container(container), kind)
+        if probe is not None:
+            w.write(2, f"{title}:\t{describe_probe(probe)}\n")
 
 
 def _env_from_source(source: Obj) -> tuple[str, Obj]:

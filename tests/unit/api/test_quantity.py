@@ -62,3 +62,16 @@ def test_quantities_compare_by_value() -> None:
     assert Quantity.parse("1Gi") == Quantity.parse("1024Mi")
     assert Quantity.parse("500m") < Quantity.parse("1")
     assert len({Quantity.parse("1k"), Quantity.parse("1000")}) == 1
+
+
+def test_plus_keeps_the_receivers_format() -> None:
+    assert str(Quantity.parse("1Gi").plus(Quantity.parse("512Mi"))) == "1536Mi"
+    assert str(Quantity.parse("500m").plus(Quantity.parse("1Gi"))) == str(Quantity(Decimal(1024**3) + Decimal("0.5")))
+    assert str(Quantity.parse("1e3").plus(Quantity.parse("1k"))) == "2e3"
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"), [("250m", Decimal("0.25")), (2, Decimal(2)), ("lots", Decimal(0)), (True, Decimal(0)), (None, Decimal(0))]
+)
+def test_parse_or_zero(raw: object, value: Decimal) -> None:
+    assert Quantity.parse_or_zero(raw).value == value

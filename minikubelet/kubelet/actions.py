@@ -26,8 +26,10 @@ __all__ = [
     "PodActions",
     "ProbeResult",
     "compute_pod_actions",
+    "container_should_restart",
     "find_exited",
     "find_latest",
+    "is_container_restartable",
     "is_restartable_init_container",
     "should_container_be_restarted",
 ]
@@ -87,8 +89,38 @@ def find_exited(observed: list[RuntimeContainer], name: str) -> RuntimeContainer
     )
 
 
+def container_should_restart(container: Mapping[str, Any], spec: Mapping[str, Any], exit_code: int | None) -> bool:
+    """podutil.ContainerShouldRestart (ContainerRestartRules, on by default since 1.35): a container's own
+    `restartPolicyRules` first (the first rule whose exit codes match decides), then its own `restartPolicy`,
+    then the pod's."""
+    code = exit_code or 0
+    own = container.get("restartPolicy")
+    if own:
+        for rule in container.get("restartPolicyRules") or []:
+            codes = rule.get("exitCodes") or {}
+            operator, values = codes.get("operator"), codes.get("values") or []
+            if operator not in ("In", "NotIn"):
+                continue
+            if (code in values) == (operator == "In"):
+                return bool(rule.get("action") == "Restart")
+        policy = own
+    else:
+        policy = spec.get("restartPolicy", "Always")
+    if policy == "Never":
+        return False
+    return policy == "Always" or code != 0
+
+
+def is_container_restartable(container: Mapping[str, Any], spec: Mapping[str, Any]) -> bool:
+    """podutil.IsContainerRestartable: whether any exit could restart the container."""
+    own = container.get("restartPolicy")
+    if own:
+        return own != "Never" or any(r.get("action") == "Restart" for r in container.get("restartPolicyRules") or [])
+    return bool(spec.get("restartPolicy", "Always") != "Never")
+
+
 def should_container_be_restarted(pod: Mapping[str, Any], container: Mapping[str, Any], observed: list[RuntimeContainer]) -> bool:
-    """kubecontainer.ShouldContainerBeRestarted, for a regular container."""
+    """kubecontainer.ShouldContainerBeRestarted."""
     if pod["metadata"].get("deletionTimestamp"):
         return False
     status = find_latest(observed, container["name"])
@@ -98,17 +130,13 @@ def should_container_be_restarted(pod: Mapping[str, Any], container: Mapping[str
         return False
     if status.state in ("unknown", "created"):
         return True
-    policy = pod["spec"].get("restartPolicy", "Always")
-    if policy == "Never":
-        return False
-    if policy == "OnFailure":
-        return status.exit_code != 0
-    return True
+    return container_should_restart(container, pod["spec"], status.exit_code)
 
 
-def _restart_on_failure(pod: Mapping[str, Any]) -> bool:
-    """shouldRestartOnFailure: the pod's policy restarts a failed container."""
-    return bool(pod["spec"].get("restartPolicy", "Always") != "Never")
+def _restart_on_failure(pod: Mapping[str, Any], container: Mapping[str, Any] | None = None) -> bool:
+    """shouldRestartOnFailure: the pod's policy (or the container's own) restarts a failed container."""
+    policy = (container or {}).get("restartPolicy") or pod["spec"].get("restartPolicy", "Always")
+    return bool(policy != "Never")
 
 
 def _sandbox_changed(pod: Mapping[str, Any], observed: list[RuntimeContainer]) -> tuple[bool, int, str]:
@@ -137,7 +165,8 @@ def compute_pod_actions(pod: Mapping[str, Any], observed: list[RuntimeContainer]
 
     if create:
         ran = [c for c in observed if c.kind != "sandbox"]
-        if not _restart_on_failure(pod) and attempt != 0 and ran:
+        restartable = _restart_on_failure(pod) or any(is_container_restartable(c, spec) for c in containers)
+        if not restartable and attempt != 0 and ran:
             # A pod that never restarts gets no new sandbox once its containers ran: it is just killed.
             changes.create_sandbox = False
             return changes
@@ -179,7 +208,7 @@ def compute_pod_actions(pod: Mapping[str, Any], observed: list[RuntimeContainer]
                         "unknown",
                     )
             continue
-        restart = _restart_on_failure(pod)
+        restart = _restart_on_failure(pod, container)
         reason: KillReason = ""
         if status.spec_hash and status.spec_hash != spec_hash(dict(container)):
             message = f"Container {container['name']} definition changed"
@@ -230,7 +259,6 @@ def _compute_init_container_actions(
         for c in pod["spec"].get("containers", [])
     )
     previously = initialized
-    restart_on_failure = _restart_on_failure(pod)
     to_start: list[int] = []
     for i in range(len(inits) - 1, -1, -1):
         container = inits[i]
@@ -254,7 +282,7 @@ def _compute_init_container_actions(
             if sidecar:
                 to_start.append(i)
             elif _init_failed(status):
-                if not restart_on_failure:
+                if not should_container_be_restarted(pod, container, observed):
                     changes.kill_pod = True
                     changes.init_containers_to_start = []
                     return False
@@ -264,7 +292,7 @@ def _compute_init_container_actions(
             else:
                 to_start.append(i + 1)
         else:  # unknown
-            if not sidecar and not restart_on_failure:
+            if not sidecar and not _restart_on_failure(pod, container):
                 changes.kill_pod = True
                 changes.init_containers_to_start = []
                 return False

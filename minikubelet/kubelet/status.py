@@ -13,6 +13,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from minikubelet.api.meta import format_time
+from minikubelet.api.resources import get_pod_qos
+from minikubelet.api.wire import as_pod
+from minikubelet.kubelet.actions import container_should_restart, is_restartable_init_container
 from minikubelet.runtime.interface import RuntimeContainer
 
 __all__ = ["NoProber", "PodProber", "Waiting", "compute_status", "instances_by_name", "latest_sandbox"]
@@ -106,8 +109,13 @@ def compute_status(
         "hostIPs": [{"ip": host_ip}],
         "startTime": old.get("startTime") or format_time(now),
         **status,
-        "qosClass": old.get("qosClass", "BestEffort"),
+        "qosClass": get_pod_qos(as_pod(pod)),
     }
+    generation = pod["metadata"].get("generation")
+    if generation:  # PodObservedGenerationTracking (GA in 1.35): the generation of the spec this status is of
+        status["observedGeneration"] = generation
+        for entry in status["conditions"]:
+            entry["observedGeneration"] = generation
     ephemeral = [
         _ephemeral_status(c, groups.get(c["name"], []), waiting, default_waiting) for c in spec.get("ephemeralContainers", [])
     ]
@@ -202,14 +210,15 @@ def _time(value: datetime | None) -> str | None:
 def _phase(
     spec: dict[str, Any], inits: list[dict[str, Any]], apps: list[dict[str, Any]], *, terminal: bool, initialized: bool
 ) -> str:
-    """getPhase (kubelet_pods.go), with restartable init containers (sidecars) counted apart."""
-    policy = spec.get("restartPolicy", "Always")
-    sidecars = {c["name"] for c in spec.get("initContainers", []) if c.get("restartPolicy") == "Always"}
+    """getPhase (kubelet_pods.go): restartable init containers (sidecars) counted apart, and whether a stopped
+    container is restarted decided by ContainerShouldRestart (its own restart policy and rules, else the pod's)."""
+    specs = {c["name"]: c for c in [*spec.get("initContainers", []), *spec.get("containers", [])]}
     pending_init = pending_sidecars = failed_init = 0
-    running = waiting = stopped = succeeded = 0
+    running = waiting = stopped = succeeded = stopped_for_good = 0
     for s in inits:
         state, last = s["state"], s["lastState"].get("terminated")
-        if s["name"] in sidecars:
+        container = specs.get(s["name"], {})
+        if is_restartable_init_container(container):
             if "running" in state:
                 pending_sidecars += 0 if s.get("started") else 1
                 running += 1
@@ -217,24 +226,25 @@ def _phase(
                 pending_sidecars += 1
                 waiting += 1
             continue
-        if "terminated" in state:
-            failed_init += state["terminated"].get("exitCode") != 0
-        elif "waiting" in state and last:
-            failed_init += last.get("exitCode") != 0
+        ended = state.get("terminated") or (last if "waiting" in state else None)
+        if ended is not None:
+            code = ended.get("exitCode")
+            failed_init += code != 0 and not container_should_restart(container, spec, code)
+            pending_init += code != 0 and container_should_restart(container, spec, code)
         else:
             pending_init += 1
     for s in apps:
         state = s["state"]
+        ended = state.get("terminated") or s["lastState"].get("terminated")
         if "running" in state:
             running += 1
-        elif "terminated" in state:
+        elif ended is not None:
             stopped += 1
-            succeeded += state["terminated"].get("exitCode") == 0
-        elif s["lastState"].get("terminated"):
-            stopped += 1
+            succeeded += "terminated" in state and ended.get("exitCode") == 0
+            stopped_for_good += not container_should_restart(specs.get(s["name"], {}), spec, ended.get("exitCode"))
         else:
             waiting += 1
-    if failed_init and policy == "Never":
+    if failed_init:
         return "Failed"
     if pending_init or (pending_sidecars and not initialized) or waiting:
         return "Pending"
@@ -243,11 +253,9 @@ def _phase(
     if stopped:
         if terminal:
             return "Succeeded" if stopped == succeeded else "Failed"
-        if policy == "Always":
-            return "Running"  # every container is being restarted
-        if stopped == succeeded:
-            return "Succeeded"
-        return "Failed" if policy == "Never" else "Running"
+        if stopped_for_good < stopped:
+            return "Running"  # a stopped container is being restarted
+        return "Succeeded" if stopped == succeeded else "Failed"
     return "Pending"
 
 
@@ -311,12 +319,9 @@ def _conditions(
     else:
         containers_ready = condition("ContainersReady", True)
         ready = condition("Ready", True)
-    scheduled = previous.get("PodScheduled") or {
-        "type": "PodScheduled",
-        "status": "True",
-        "lastProbeTime": None,
-        "lastTransitionTime": stamp,
-    }
+    scheduled = {**(previous.get("PodScheduled") or {}), "type": "PodScheduled", "status": "True"}
+    scheduled.setdefault("lastProbeTime", None)
+    scheduled.setdefault("lastTransitionTime", stamp)
     return [condition("PodReadyToStartContainers", sandbox_ok), initialized_condition, ready, containers_ready, scheduled]
 
 
@@ -334,4 +339,6 @@ def ready_conditions(pod: dict[str, Any], status: dict[str, Any], *, now: dateti
     for entry in fresh:
         if entry["type"] == "PodReadyToStartContainers":
             entry.update(old_conditions.get("PodReadyToStartContainers") or {"status": "True" if sandbox_ready else "False"})
+        if pod["metadata"].get("generation"):
+            entry["observedGeneration"] = pod["metadata"]["generation"]
     return fresh

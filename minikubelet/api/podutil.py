@@ -7,7 +7,8 @@ then ephemeral (`podutil.VisitContainers` with AllContainers); statuses likewise
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from minikubelet.api.wire import (
     Container,
@@ -27,10 +28,12 @@ __all__ = [
     "app_containers",
     "container_kind",
     "container_names",
+    "container_should_restart",
     "ephemeral_containers",
     "find_container",
     "find_status",
     "init_containers",
+    "is_container_restartable",
     "is_restartable_init_container",
     "pod_spec",
     "pod_status",
@@ -91,7 +94,7 @@ def container_kind(pod: Pod, name: str) -> ContainerKind | None:
     return next((kind for kind, c in visit_containers(pod) if c.get("name") == name), None)
 
 
-def is_restartable_init_container(container: Container) -> bool:
+def is_restartable_init_container(container: Mapping[str, Any]) -> bool:
     """An init container with restartPolicy Always: a sidecar (`podutil.IsRestartableInitContainer`). Only
     meaningful on an init container; validation refuses the field anywhere else."""
     return container.get("restartPolicy") == "Always"
@@ -128,3 +131,33 @@ def probe_of(container: Container, kind: ProbeKind) -> Probe | None:
     if kind == "readiness":
         return container.get("readinessProbe")
     return container.get("startupProbe")
+
+
+def container_should_restart(container: Mapping[str, Any], spec: Mapping[str, Any], exit_code: int | None) -> bool:
+    """podutil.ContainerShouldRestart (ContainerRestartRules, on by default since 1.35): a container's own
+    `restartPolicyRules` first (the first rule whose exit codes match decides), then its own `restartPolicy`,
+    then the pod's."""
+    code = exit_code or 0
+    own = container.get("restartPolicy")
+    if own:
+        for rule in container.get("restartPolicyRules") or []:
+            codes = rule.get("exitCodes") or {}
+            operator, values = codes.get("operator"), codes.get("values") or []
+            if operator not in ("In", "NotIn"):
+                continue
+            if (code in values) == (operator == "In"):
+                return bool(rule.get("action") == "Restart")
+        policy = own
+    else:
+        policy = spec.get("restartPolicy", "Always")
+    if policy == "Never":
+        return False
+    return policy == "Always" or code != 0
+
+
+def is_container_restartable(container: Mapping[str, Any], spec: Mapping[str, Any]) -> bool:
+    """podutil.IsContainerRestartable: whether any exit could restart the container."""
+    own = container.get("restartPolicy")
+    if own:
+        return own != "Never" or any(r.get("action") == "Restart" for r in container.get("restartPolicyRules") or [])
+    return bool(spec.get("restartPolicy", "Always") != "Never")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from minikubelet.api.podutil import container_should_restart, is_container_restartable, is_restartable_init_container
 from minikubelet.kubelet.containers import spec_hash
 from minikubelet.prober.results import ProbeKind, Verdict
 from minikubelet.runtime.interface import ContainerID, RuntimeContainer
@@ -26,10 +27,8 @@ __all__ = [
     "PodActions",
     "ProbeResult",
     "compute_pod_actions",
-    "container_should_restart",
     "find_exited",
     "find_latest",
-    "is_container_restartable",
     "is_restartable_init_container",
     "should_container_be_restarted",
 ]
@@ -65,11 +64,6 @@ class PodActions:
     ephemeral_containers_to_start: list[int] = field(default_factory=list)
 
 
-def is_restartable_init_container(container: Mapping[str, Any]) -> bool:
-    """A sidecar: an init container with `restartPolicy: Always` (podutil.IsRestartableInitContainer)."""
-    return container.get("restartPolicy") == "Always"
-
-
 def find_latest(observed: list[RuntimeContainer], name: str) -> RuntimeContainer | None:
     """PodStatus.FindContainerStatusByName: the newest instance of the container `name`."""
     return max(
@@ -87,36 +81,6 @@ def find_exited(observed: list[RuntimeContainer], name: str) -> RuntimeContainer
         key=lambda c: (c.attempt, c.created_at.timestamp() if c.created_at else 0.0),
         default=None,
     )
-
-
-def container_should_restart(container: Mapping[str, Any], spec: Mapping[str, Any], exit_code: int | None) -> bool:
-    """podutil.ContainerShouldRestart (ContainerRestartRules, on by default since 1.35): a container's own
-    `restartPolicyRules` first (the first rule whose exit codes match decides), then its own `restartPolicy`,
-    then the pod's."""
-    code = exit_code or 0
-    own = container.get("restartPolicy")
-    if own:
-        for rule in container.get("restartPolicyRules") or []:
-            codes = rule.get("exitCodes") or {}
-            operator, values = codes.get("operator"), codes.get("values") or []
-            if operator not in ("In", "NotIn"):
-                continue
-            if (code in values) == (operator == "In"):
-                return bool(rule.get("action") == "Restart")
-        policy = own
-    else:
-        policy = spec.get("restartPolicy", "Always")
-    if policy == "Never":
-        return False
-    return policy == "Always" or code != 0
-
-
-def is_container_restartable(container: Mapping[str, Any], spec: Mapping[str, Any]) -> bool:
-    """podutil.IsContainerRestartable: whether any exit could restart the container."""
-    own = container.get("restartPolicy")
-    if own:
-        return own != "Never" or any(r.get("action") == "Restart" for r in container.get("restartPolicyRules") or [])
-    return bool(spec.get("restartPolicy", "Always") != "Never")
 
 
 def should_container_be_restarted(pod: Mapping[str, Any], container: Mapping[str, Any], observed: list[RuntimeContainer]) -> bool:

@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from minikubelet.api.meta import format_time
+from minikubelet.api.podutil import container_should_restart
 from minikubelet.api.resources import get_pod_qos
 from minikubelet.api.wire import as_pod
-from minikubelet.kubelet.actions import container_should_restart, is_restartable_init_container
+from minikubelet.kubelet.actions import is_restartable_init_container
 from minikubelet.runtime.interface import RuntimeContainer
 
 __all__ = ["NoProber", "PodProber", "Waiting", "compute_status", "instances_by_name", "latest_sandbox"]

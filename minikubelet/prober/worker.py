@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from minikubelet.api.podutil import container_should_restart
 from minikubelet.prober.handlers import Outcome, Result
 from minikubelet.prober.history import MESSAGE_LIMIT, Attempt
 from minikubelet.prober.results import ProbeKind, ResultsCache, Verdict
@@ -94,6 +96,11 @@ class Worker:
                 if not keep_going:
                     return
                 next_tick += self.period
+                now = loop.time()
+                if next_tick <= now:
+                    # A step outlasted its period: Go's ticker keeps one missed tick and drops the others, so
+                    # one probe runs at once and the next ones keep to the ticker's grid.
+                    next_tick += math.floor((now - next_tick) / self.period) * self.period
                 self._manual = False
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(max(0.0, next_tick - loop.time())):
@@ -130,7 +137,9 @@ class Worker:
         state = container_status.get("state", {})
         if "running" not in state:
             cache.set(container_id, self.kind, Verdict.FAILURE, pod_uid=self.uid)
-            return not ("terminated" in state and pod.get("spec", {}).get("restartPolicy") == "Never")
+            # The worker stops once the container ended for good (ContainerShouldRestart says no).
+            ended = state.get("terminated")
+            return ended is None or container_should_restart(self.container, pod.get("spec", {}), ended.get("exitCode"))
         if pod["metadata"].get("deletionTimestamp") and self.kind is not ProbeKind.READINESS:
             cache.set(container_id, self.kind, Verdict.SUCCESS, pod_uid=self.uid)
             return False
@@ -157,7 +166,7 @@ class Worker:
             self.context.record(self.uid, attempt)
 
         if outcome.error:
-            message = f"{self.kind} probe errored and resulted in unknown state: {outcome.error}"
+            message = f"{self.kind} probe errored and resulted in {outcome.result.value} state: {outcome.error}"
             self.context.event(pod, name, "Warning", "Unhealthy", message)
             record("Unknown", outcome.error)
             return True

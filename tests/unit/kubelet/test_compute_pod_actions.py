@@ -97,20 +97,35 @@ def test_start_pod_sandbox_and_all_containers_for_a_new_pod() -> None:
 
 def test_restart_exited_containers_if_restart_policy_is_always() -> None:
     pod = base_pod("Always")
-    observed = [sandbox(), instance(pod, "foo1"), instance(pod, "foo2", "exited", code=0), instance(pod, "foo3", "exited", code=1)]
+    observed = [
+        sandbox(),
+        instance(pod, "foo1"),
+        instance(pod, "foo2", "exited", code=0),
+        instance(pod, "foo3", "exited", code=1),
+    ]
     actions = compute_pod_actions(pod, observed, Results())
     assert actions.containers_to_start == [1, 2] and not actions.kill_pod and not actions.containers_to_kill
 
 
 def test_restart_failed_containers_if_restart_policy_is_on_failure() -> None:
     pod = base_pod("OnFailure")
-    observed = [sandbox(), instance(pod, "foo1"), instance(pod, "foo2", "exited", code=0), instance(pod, "foo3", "exited", code=1)]
+    observed = [
+        sandbox(),
+        instance(pod, "foo1"),
+        instance(pod, "foo2", "exited", code=0),
+        instance(pod, "foo3", "exited", code=1),
+    ]
     assert compute_pod_actions(pod, observed, Results()).containers_to_start == [2]
 
 
 def test_dont_restart_containers_if_restart_policy_is_never() -> None:
     pod = base_pod("Never")
-    observed = [sandbox(), instance(pod, "foo1"), instance(pod, "foo2", "exited", code=0), instance(pod, "foo3", "exited", code=1)]
+    observed = [
+        sandbox(),
+        instance(pod, "foo1"),
+        instance(pod, "foo2", "exited", code=0),
+        instance(pod, "foo3", "exited", code=1),
+    ]
     actions = compute_pod_actions(pod, observed, Results())
     assert actions.containers_to_start == [] and not actions.kill_pod
 
@@ -183,7 +198,7 @@ def test_a_liveness_kill_under_restart_policy_never_does_not_restart() -> None:
     assert kills(actions) == {"foo1-0": "Container foo1 failed liveness probe"}
 
 
-def test_verify_we_do_not_create_a_pod_sandbox_if_no_ready_sandbox_for_pod_with_restart_policy_never_and_all_containers_exited() -> None:
+def test_no_new_sandbox_for_a_pod_with_restart_policy_never_and_all_containers_exited() -> None:
     pod = base_pod("Never")
     observed = [sandbox("exited", attempt=1), *(instance(pod, c["name"], "exited", code=1) for c in pod["spec"]["containers"])]
     actions = compute_pod_actions(pod, observed, Results())
@@ -274,7 +289,11 @@ def test_initialization_completed_starts_all_containers() -> None:
 
 def test_an_init_container_that_failed_is_restarted_if_restart_policy_is_always() -> None:
     pod = base_pod("Always", inits=3)
-    observed = [sandbox(), instance(pod, "init1", "exited", code=0, kind="init"), instance(pod, "init2", "exited", code=1, kind="init")]
+    observed = [
+        sandbox(),
+        instance(pod, "init1", "exited", code=0, kind="init"),
+        instance(pod, "init2", "exited", code=1, kind="init"),
+    ]
     assert compute_pod_actions(pod, observed, Results()).init_containers_to_start == [1]
 
 

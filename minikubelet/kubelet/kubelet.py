@@ -395,16 +395,21 @@ class Kubelet:
             await self._start(pod, spec["containers"][index], "app", observed, sandbox, state, errors)
 
     async def _kill_pod(self, pod: dict[str, Any], observed: list[RuntimeContainer], *, grace: int | None) -> None:
-        """killPodWithSyncResult: every running container stopped (the regular ones, then the sidecars), then the
-        sandbox (which stays, stopped, for the pod's last status)."""
+        """killPodWithSyncResult: every running container stopped — the regular ones together, then the sidecars one
+        by one in the reverse of their start order — then the sandbox (which stays, stopped, for the pod's last
+        status)."""
         running = [c for c in observed if c.kind != "sandbox" and c.state == "running"]
         sidecars = {c["name"] for c in pod["spec"].get("initContainers", []) if is_restartable_init_container(c)}
 
-        async def stop(instances: list[RuntimeContainer]) -> None:
+        async def stop(instances: list[RuntimeContainer], grace: int | None) -> None:
             await asyncio.gather(*(self._kill(pod, c.id, _stopping(pod, c), grace=grace) for c in instances))
 
-        await stop([c for c in running if c.name not in sidecars])
-        await stop([c for c in running if c.name in sidecars])
+        budget, started = grace if grace is not None else _deletion_grace(pod), self.monotonic()
+        await stop([c for c in running if c.name not in sidecars], grace)
+        order = [c["name"] for c in pod["spec"].get("initContainers", []) if c["name"] in sidecars]
+        for name in reversed(order):  # the sidecars last, the one started last first (terminationOrdering)...
+            left = max(budget - int(self.monotonic() - started), 0)  # ...within what is left of the grace period
+            await stop([c for c in running if c.name == name], left)
         for sandbox in (c for c in observed if c.kind == "sandbox" and c.state == "running"):
             await self.runtime.stop_container(sandbox.id, timeout=MIN_GRACE_SECONDS)
 

@@ -353,6 +353,8 @@ class ContainerStatus(TypedDict, total=False):
 class PodCondition(TypedDict, total=False):
     type: Required[str]
     status: Required[ConditionStatus]
+    # PodObservedGenerationTracking (GA in 1.35): the metadata.generation the condition was set from.
+    observedGeneration: int
     lastProbeTime: str | None
     lastTransitionTime: str | None
     reason: str
@@ -368,6 +370,8 @@ class HostIP(TypedDict):
 
 
 class PodStatus(TypedDict, total=False):
+    # PodObservedGenerationTracking (GA in 1.35): the metadata.generation the kubelet wrote this status from.
+    observedGeneration: int
     phase: PodPhase
     conditions: list[PodCondition]
     message: str

@@ -16,7 +16,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from minikubelet.api.podutil import container_should_restart, is_container_restartable, is_restartable_init_container
+from minikubelet.api.podutil import (
+    app_containers,
+    container_should_restart,
+    ephemeral_containers,
+    init_containers,
+    is_container_restartable,
+    is_restartable_init_container,
+    probe_of,
+)
+from minikubelet.api.wire import Container, Pod, as_container, as_pod
 from minikubelet.kubelet.containers import spec_hash
 from minikubelet.prober.results import ProbeKind, Verdict
 from minikubelet.runtime.interface import ContainerID, RuntimeContainer
@@ -42,7 +51,9 @@ ProbeResult = Callable[[ProbeKind, str], "Verdict | None"]
 
 @dataclass(frozen=True, slots=True)
 class KillInfo:
-    """containerToKillInfo: a running container the sync stops, and the Killing event's message."""
+    """containerToKillInfo: a running container the sync stops, and the Killing event's message. `container`
+    is its spec: a wire `Container` from `compute_pod_actions`; kubelet.py also builds one from its untyped
+    pod, hence the store's mapping type here."""
 
     name: str
     container: Mapping[str, Any]
@@ -84,7 +95,11 @@ def find_exited(observed: list[RuntimeContainer], name: str) -> RuntimeContainer
 
 
 def should_container_be_restarted(pod: Mapping[str, Any], container: Mapping[str, Any], observed: list[RuntimeContainer]) -> bool:
-    """kubecontainer.ShouldContainerBeRestarted."""
+    """kubecontainer.ShouldContainerBeRestarted. Takes the store's pod and container (kubelet.py's callers)."""
+    return _should_restart(as_pod(pod), as_container(container), observed)
+
+
+def _should_restart(pod: Pod, container: Container, observed: list[RuntimeContainer]) -> bool:
     if pod["metadata"].get("deletionTimestamp"):
         return False
     status = find_latest(observed, container["name"])
@@ -97,13 +112,14 @@ def should_container_be_restarted(pod: Mapping[str, Any], container: Mapping[str
     return container_should_restart(container, pod["spec"], status.exit_code)
 
 
-def _restart_on_failure(pod: Mapping[str, Any], container: Mapping[str, Any] | None = None) -> bool:
+def _restart_on_failure(pod: Pod, container: Container | None = None) -> bool:
     """shouldRestartOnFailure: the pod's policy (or the container's own) restarts a failed container."""
-    policy = (container or {}).get("restartPolicy") or pod["spec"].get("restartPolicy", "Always")
-    return bool(policy != "Never")
+    own = container.get("restartPolicy") if container is not None else None
+    policy = own or pod["spec"].get("restartPolicy", "Always")
+    return policy != "Never"
 
 
-def _sandbox_changed(pod: Mapping[str, Any], observed: list[RuntimeContainer]) -> tuple[bool, int, str]:
+def _sandbox_changed(observed: list[RuntimeContainer]) -> tuple[bool, int, str]:
     """PodSandboxChanged: (create a sandbox?, its attempt, the sandbox it replaces)."""
     sandboxes = sorted(
         (c for c in observed if c.kind == "sandbox"),
@@ -119,13 +135,13 @@ def _sandbox_changed(pod: Mapping[str, Any], observed: list[RuntimeContainer]) -
     return False, latest.attempt, latest.id
 
 
-def compute_pod_actions(pod: Mapping[str, Any], observed: list[RuntimeContainer], probe: ProbeResult) -> PodActions:
-    """computePodActions (kuberuntime_manager.go)."""
+def compute_pod_actions(stored: Mapping[str, Any], observed: list[RuntimeContainer], probe: ProbeResult) -> PodActions:
+    """computePodActions (kuberuntime_manager.go), on the stored pod (kubelet.py passes the store's dict)."""
+    pod = as_pod(stored)
     spec = pod["spec"]
-    create, attempt, sandbox_id = _sandbox_changed(pod, observed)
+    create, attempt, sandbox_id = _sandbox_changed(observed)
     changes = PodActions(kill_pod=create, create_sandbox=create, sandbox_id=sandbox_id, attempt=attempt)
-    containers: list[Mapping[str, Any]] = spec.get("containers", [])
-    inits: list[Mapping[str, Any]] = spec.get("initContainers", [])
+    containers, inits = app_containers(pod), init_containers(pod)
 
     if create:
         ran = [c for c in observed if c.kind != "sandbox"]
@@ -150,7 +166,7 @@ def compute_pod_actions(pod: Mapping[str, Any], observed: list[RuntimeContainer]
         return changes
 
     # Ephemeral containers may start even while initialization is not done; they are never restarted.
-    for i, c in enumerate(spec.get("ephemeralContainers", [])):
+    for i, c in enumerate(ephemeral_containers(pod)):
         if find_latest(observed, c["name"]) is None:
             changes.ephemeral_containers_to_start.append(i)
 
@@ -162,7 +178,7 @@ def compute_pod_actions(pod: Mapping[str, Any], observed: list[RuntimeContainer]
     for i, container in enumerate(containers):
         status = find_latest(observed, container["name"])
         if status is None or status.state != "running":
-            if should_container_be_restarted(pod, container, observed):
+            if _should_restart(pod, container, observed):
                 changes.containers_to_start.append(i)
                 if status is not None and status.state == "unknown":
                     changes.containers_to_kill[status.id] = KillInfo(
@@ -174,7 +190,7 @@ def compute_pod_actions(pod: Mapping[str, Any], observed: list[RuntimeContainer]
             continue
         restart = _restart_on_failure(pod, container)
         reason: KillReason = ""
-        if status.spec_hash and status.spec_hash != spec_hash(dict(container)):
+        if status.spec_hash and status.spec_hash != spec_hash(container):
             message = f"Container {container['name']} definition changed"
             restart = True  # whatever the policy: the spec changed
         elif probe(ProbeKind.LIVENESS, status.id) is Verdict.FAILURE:
@@ -207,20 +223,17 @@ def _init_failed(status: RuntimeContainer) -> bool:
     return status.state == "unknown"
 
 
-def _compute_init_container_actions(
-    pod: Mapping[str, Any], observed: list[RuntimeContainer], probe: ProbeResult, changes: PodActions
-) -> bool:
+def _compute_init_container_actions(pod: Pod, observed: list[RuntimeContainer], probe: ProbeResult, changes: PodActions) -> bool:
     """computeInitContainerActions (the SidecarContainers version): True once the pod is initialized.
 
     Walks the init containers from the last to the first, so that a completed one removed from the runtime
     does not run again: the first (from the end) with a status decides the next to start; before it, only
     restartable init containers (sidecars) are looked at, to keep them running."""
-    inits: list[Mapping[str, Any]] = pod["spec"].get("initContainers", [])
+    inits = init_containers(pod)
     if not inits:
         return True
     initialized = any(
-        (s := find_latest(observed, c["name"])) is not None and s.state in ("created", "running")
-        for c in pod["spec"].get("containers", [])
+        (s := find_latest(observed, c["name"])) is not None and s.state in ("created", "running") for c in app_containers(pod)
     )
     previously = initialized
     to_start: list[int] = []
@@ -246,7 +259,7 @@ def _compute_init_container_actions(
             if sidecar:
                 to_start.append(i)
             elif _init_failed(status):
-                if not should_container_be_restarted(pod, container, observed):
+                if not _should_restart(pod, container, observed):
                     changes.kill_pod = True
                     changes.init_containers_to_start = []
                     return False
@@ -270,12 +283,12 @@ def _compute_init_container_actions(
     return initialized
 
 
-def _sidecar_started(container: Mapping[str, Any], status: RuntimeContainer, probe: ProbeResult) -> bool:
-    return not container.get("startupProbe") or probe(ProbeKind.STARTUP, status.id) is Verdict.SUCCESS
+def _sidecar_started(container: Container, status: RuntimeContainer, probe: ProbeResult) -> bool:
+    return not probe_of(container, "startup") or probe(ProbeKind.STARTUP, status.id) is Verdict.SUCCESS
 
 
 def _running_sidecar(
-    container: Mapping[str, Any],
+    container: Container,
     index: int,
     status: RuntimeContainer,
     count: int,
@@ -286,7 +299,7 @@ def _running_sidecar(
 ) -> None:
     """computeInitContainerActions for a running restartable init container."""
     name = container["name"]
-    if container.get("startupProbe"):
+    if probe_of(container, "startup"):
         startup = probe(ProbeKind.STARTUP, status.id)
         if startup is None or startup is Verdict.UNKNOWN:
             return  # wait for the startup probe
@@ -298,11 +311,11 @@ def _running_sidecar(
             return
     if index < count - 1 and not previously:
         to_start.append(index + 1)  # started for the first time: the next init container may start
-    if status.spec_hash and status.spec_hash != spec_hash(dict(container)):
+    if status.spec_hash and status.spec_hash != spec_hash(container):
         changes.containers_to_kill[status.id] = KillInfo(name, container, f"Init container {name} definition changed")
         to_start.append(index)
         return
-    if container.get("livenessProbe") and probe(ProbeKind.LIVENESS, status.id) is Verdict.FAILURE:
+    if probe_of(container, "liveness") and probe(ProbeKind.LIVENESS, status.id) is Verdict.FAILURE:
         changes.containers_to_kill[status.id] = KillInfo(
             name, container, f"Init container {name} failed liveness probe", "liveness"
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -39,7 +39,7 @@ class EventRecorder:
         self._names: OrderedDict[tuple[str, ...], tuple[str, str]] = OrderedDict()
 
     def record(
-        self, obj: dict[str, Any], event_type: EventType, reason: str, message: str, *, field_path: str = ""
+        self, obj: Mapping[str, Any], event_type: EventType, reason: str, message: str, *, field_path: str = ""
     ) -> dict[str, Any]:
         """Record one occurrence; returns the stored Event."""
         meta = obj.get("metadata", {})

@@ -316,7 +316,7 @@ class ContainerStateWaiting(TypedDict, total=False):
 
 
 class ContainerStateRunning(TypedDict, total=False):
-    startedAt: str
+    startedAt: str | None
 
 
 class ContainerStateTerminated(TypedDict, total=False):

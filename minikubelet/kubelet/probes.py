@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Protocol
 
+from minikubelet.api.wire import Pod, PodStatus
 from minikubelet.kubelet.status import NoProber
 from minikubelet.prober.results import ProbeKind, Update, Verdict
 
@@ -30,7 +31,7 @@ class Prober(Protocol):
 
     def stop_liveness_and_startup(self, uid: str) -> None: ...
 
-    def update_pod_status(self, pod: dict[str, Any], status: dict[str, Any]) -> None: ...
+    def update_pod_status(self, pod: Pod, status: PodStatus) -> None: ...
 
 
 class NoProbes(NoProber):

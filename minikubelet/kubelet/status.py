@@ -13,10 +13,31 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from minikubelet.api.meta import format_time
-from minikubelet.api.podutil import container_should_restart
+from minikubelet.api.podutil import (
+    all_containers,
+    app_containers,
+    container_should_restart,
+    ephemeral_containers,
+    init_containers,
+    is_restartable_init_container,
+    pod_spec,
+    pod_status,
+    statuses_of,
+)
 from minikubelet.api.resources import get_pod_qos
-from minikubelet.api.wire import as_pod
-from minikubelet.kubelet.actions import is_restartable_init_container
+from minikubelet.api.wire import (
+    ConditionStatus,
+    Container,
+    ContainerState,
+    ContainerStateTerminated,
+    ContainerStateWaiting,
+    ContainerStatus,
+    Pod,
+    PodCondition,
+    PodPhase,
+    PodStatus,
+    as_pod,
+)
 from minikubelet.runtime.interface import RuntimeContainer
 
 __all__ = ["NoProber", "PodProber", "Waiting", "compute_status", "instances_by_name", "latest_sandbox"]
@@ -31,7 +52,7 @@ class Waiting:
 class PodProber(Protocol):
     """What status generation asks of the prober (prober_manager.go's UpdatePodStatus)."""
 
-    def update_pod_status(self, pod: dict[str, Any], status: dict[str, Any]) -> None:
+    def update_pod_status(self, pod: Pod, status: PodStatus) -> None:
         """Set `started` and `ready` on the running containers' statuses, and trigger a readiness probe for a
         started container that is not ready yet."""
         ...
@@ -40,11 +61,11 @@ class PodProber(Protocol):
 class NoProber:
     """No prober: a running container is started and ready (a pod without probes, in unit tests)."""
 
-    def update_pod_status(self, pod: dict[str, Any], status: dict[str, Any]) -> None:
-        for entry in status.get("containerStatuses", []):
+    def update_pod_status(self, pod: Pod, status: PodStatus) -> None:
+        for entry in statuses_of(status, "regular"):
             entry["started"] = entry["ready"] = "running" in entry["state"]
-        sidecars = {c["name"] for c in pod["spec"].get("initContainers", []) if c.get("restartPolicy") == "Always"}
-        for entry in status.get("initContainerStatuses", []):
+        sidecars = {c["name"] for c in init_containers(pod) if is_restartable_init_container(c)}
+        for entry in statuses_of(status, "init"):
             if entry["name"] in sidecars:
                 entry["started"] = entry["ready"] = "running" in entry["state"]
             else:
@@ -68,7 +89,7 @@ def latest_sandbox(observed: list[RuntimeContainer]) -> RuntimeContainer | None:
 
 
 def compute_status(
-    pod: dict[str, Any],
+    stored: Mapping[str, Any],
     observed: list[RuntimeContainer],
     *,
     waiting: Mapping[str, Waiting],
@@ -76,50 +97,50 @@ def compute_status(
     host_ip: str,
     prober: PodProber | None = None,
     terminal: bool = False,
-) -> dict[str, Any]:
-    """generateAPIPodStatus. `terminal`: the pod's containers are all stopped for good (SyncTerminatingPod's
-    final status), so a pod whose containers all stopped is Succeeded or Failed whatever its restart policy."""
-    old = pod.get("status") or {}
-    spec = pod.get("spec", {})
+) -> PodStatus:
+    """generateAPIPodStatus, of the stored pod (kubelet.py passes the store's dict). `terminal`: the pod's
+    containers are all stopped for good (SyncTerminatingPod's final status), so a pod whose containers all
+    stopped is Succeeded or Failed whatever its restart policy."""
+    pod = as_pod(stored)
+    old = pod_status(pod)
+    spec = pod_spec(pod)
     groups = instances_by_name(observed)
     sandbox = latest_sandbox(observed)
-    init_specs, app_specs = spec.get("initContainers", []), spec.get("containers", [])
+    init_specs, app_specs = init_containers(pod), app_containers(pod)
     default_waiting = "PodInitializing" if init_specs else "ContainerCreating"
     init_statuses = [_container_status(c, groups.get(c["name"], []), waiting, "PodInitializing") for c in init_specs]
     app_statuses = sorted(
         (_container_status(c, groups.get(c["name"], []), waiting, default_waiting) for c in app_specs),
         key=lambda s: s["name"],
     )
-    status: dict[str, Any] = {"containerStatuses": app_statuses}
+    containers: PodStatus = {"containerStatuses": app_statuses}
     if init_statuses:
-        status["initContainerStatuses"] = init_statuses
-    (prober or NoProber()).update_pod_status(pod, status)
+        containers["initContainerStatuses"] = init_statuses
+    (prober or NoProber()).update_pod_status(pod, containers)
     for entry, container in zip(init_statuses, init_specs, strict=True):
-        if container.get("restartPolicy") != "Always":  # a run-to-completion init container is ready once it succeeded
-            entry["ready"] = entry["state"].get("terminated", {}).get("exitCode") == 0
+        if not is_restartable_init_container(container):  # a run-to-completion init container is ready once it succeeded
+            entry["ready"] = _exit_code(entry["state"]) == 0
     # HasAnyActiveRegularContainerStarted: a regular container ran, so the pod was initialized once.
     initialized = any(groups.get(c["name"]) for c in app_specs)
-    old_phase = str(old.get("phase", ""))
-    phase = _phase(spec, init_statuses, app_statuses, terminal=terminal, initialized=initialized)
+    old_phase = old.get("phase")
+    phase = _phase(pod, init_statuses, app_statuses, terminal=terminal, initialized=initialized)
     if phase not in ("Succeeded", "Failed") and old_phase in ("Succeeded", "Failed"):
         phase = old_phase  # a terminal phase is never left
-    status = {
+    status: PodStatus = {
         "phase": phase,
-        "conditions": _conditions(old, spec, sandbox, init_statuses, app_statuses, phase, now, initialized=initialized),
+        "conditions": _conditions(old, pod, sandbox, init_statuses, app_statuses, phase, now, initialized=initialized),
         "hostIP": host_ip,
         "hostIPs": [{"ip": host_ip}],
         "startTime": old.get("startTime") or format_time(now),
-        **status,
-        "qosClass": get_pod_qos(as_pod(pod)),
+        **containers,
+        "qosClass": get_pod_qos(pod),
     }
     generation = pod["metadata"].get("generation")
     if generation:  # PodObservedGenerationTracking (GA in 1.35): the generation of the spec this status is of
         status["observedGeneration"] = generation
-        for entry in status["conditions"]:
-            entry["observedGeneration"] = generation
-    ephemeral = [
-        _ephemeral_status(c, groups.get(c["name"], []), waiting, default_waiting) for c in spec.get("ephemeralContainers", [])
-    ]
+        for entry_condition in status["conditions"]:
+            entry_condition["observedGeneration"] = generation
+    ephemeral = [_ephemeral_status(c, groups.get(c["name"], []), waiting, default_waiting) for c in ephemeral_containers(pod)]
     if ephemeral:
         status["ephemeralContainerStatuses"] = sorted(ephemeral, key=lambda s: s["name"])
     # A pod on the host's network has the host's address (its sandbox has none of its own).
@@ -131,17 +152,17 @@ def compute_status(
 
 
 def _container_status(
-    spec: dict[str, Any], instances: list[RuntimeContainer], waiting: Mapping[str, Waiting], default_reason: str
-) -> dict[str, Any]:
+    container: Container, instances: list[RuntimeContainer], waiting: Mapping[str, Waiting], default_reason: str
+) -> ContainerStatus:
     """convertToAPIContainerStatuses for one container; `started` and `ready` are the prober's to set."""
-    name = spec["name"]
-    status: dict[str, Any] = {
+    name = container["name"]
+    status: ContainerStatus = {
         "name": name,
         "state": {"waiting": {"reason": default_reason}},
         "lastState": {},
         "ready": False,
         "restartCount": 0,
-        "image": spec.get("image", ""),
+        "image": container.get("image", ""),
         "imageID": "",
         "started": False,
     }
@@ -158,7 +179,7 @@ def _container_status(
     if latest.state == "running":
         status["state"] = {"running": {"startedAt": _time(latest.started_at)}}
     elif latest.state == "exited":
-        terminated = {"terminated": _terminated(latest)}
+        terminated: ContainerState = {"terminated": _terminated(latest)}
         if name in waiting:  # it will be restarted, and is waiting for that (the reason cache)
             status["state"] = {"waiting": _waiting_dict(waiting[name])}
             status["lastState"] = terminated
@@ -170,17 +191,17 @@ def _container_status(
 
 
 def _ephemeral_status(
-    spec: dict[str, Any], instances: list[RuntimeContainer], waiting: Mapping[str, Waiting], default_reason: str
-) -> dict[str, Any]:
+    container: Container, instances: list[RuntimeContainer], waiting: Mapping[str, Waiting], default_reason: str
+) -> ContainerStatus:
     """An ephemeral container's status: as a container's, but never ready, and without `started` (the prober,
     which sets it, knows only the regular and init containers). It never counts in the pod's phase or readiness."""
-    status = _container_status(spec, instances, waiting, default_reason)
+    status = _container_status(container, instances, waiting, default_reason)
     status["ready"] = False
     status.pop("started", None)
     return status
 
 
-def _terminated(c: RuntimeContainer) -> dict[str, Any]:
+def _terminated(c: RuntimeContainer) -> ContainerStateTerminated:
     code = c.exit_code if c.exit_code is not None else 0
     if c.oom_killed:
         reason = "OOMKilled"
@@ -188,7 +209,7 @@ def _terminated(c: RuntimeContainer) -> dict[str, Any]:
         reason = "ContainerCannotRun"
     else:
         reason = "Completed" if code == 0 else "Error"
-    out: dict[str, Any] = {
+    out: ContainerStateTerminated = {
         "exitCode": code,
         "reason": reason,
         "startedAt": _time(c.started_at),
@@ -200,7 +221,7 @@ def _terminated(c: RuntimeContainer) -> dict[str, Any]:
     return out
 
 
-def _waiting_dict(w: Waiting) -> dict[str, str]:
+def _waiting_dict(w: Waiting) -> ContainerStateWaiting:
     return {"reason": w.reason, "message": w.message} if w.message else {"reason": w.reason}
 
 
@@ -208,17 +229,23 @@ def _time(value: datetime | None) -> str | None:
     return format_time(value) if value else None
 
 
-def _phase(
-    spec: dict[str, Any], inits: list[dict[str, Any]], apps: list[dict[str, Any]], *, terminal: bool, initialized: bool
-) -> str:
+def _exit_code(state: ContainerState) -> int | None:
+    """The exit code of a terminated state, None for a waiting or running one."""
+    terminated = state.get("terminated")
+    return terminated.get("exitCode") if terminated is not None else None
+
+
+def _phase(pod: Pod, inits: list[ContainerStatus], apps: list[ContainerStatus], *, terminal: bool, initialized: bool) -> PodPhase:
     """getPhase (kubelet_pods.go): restartable init containers (sidecars) counted apart, and whether a stopped
     container is restarted decided by ContainerShouldRestart (its own restart policy and rules, else the pod's)."""
-    specs = {c["name"]: c for c in [*spec.get("initContainers", []), *spec.get("containers", [])]}
+    spec = pod_spec(pod)
+    specs = {c["name"]: c for c in all_containers(pod, ephemeral=False)}
     pending_init = pending_sidecars = failed_init = 0
     running = waiting = stopped = succeeded = stopped_for_good = 0
+    # A status whose container is not in the spec (none in practice) reads as one without a policy of its own.
     for s in inits:
         state, last = s["state"], s["lastState"].get("terminated")
-        container = specs.get(s["name"], {})
+        container = specs.get(s["name"]) or Container(name=s["name"])
         if is_restartable_init_container(container):
             if "running" in state:
                 pending_sidecars += 0 if s.get("started") else 1
@@ -242,7 +269,8 @@ def _phase(
         elif ended is not None:
             stopped += 1
             succeeded += "terminated" in state and ended.get("exitCode") == 0
-            stopped_for_good += not container_should_restart(specs.get(s["name"], {}), spec, ended.get("exitCode"))
+            own = specs.get(s["name"]) or Container(name=s["name"])
+            stopped_for_good += not container_should_restart(own, spec, ended.get("exitCode"))
         else:
             waiting += 1
     if failed_init:
@@ -261,28 +289,29 @@ def _phase(
 
 
 def _conditions(
-    old: dict[str, Any],
-    spec: dict[str, Any],
+    old: PodStatus,
+    pod: Pod,
     sandbox: RuntimeContainer | None,
-    inits: list[dict[str, Any]],
-    apps: list[dict[str, Any]],
+    inits: list[ContainerStatus],
+    apps: list[ContainerStatus],
     phase: str,
     now: datetime,
     *,
     initialized: bool,
-) -> list[dict[str, Any]]:
+) -> list[PodCondition]:
     """status/generate.go: PodReadyToStartContainers, Initialized, Ready, ContainersReady, and PodScheduled kept."""
     previous = {c.get("type"): c for c in old.get("conditions", [])}
     stamp = format_time(now)
 
-    def condition(kind: str, ok: bool, reason: str = "", message: str = "") -> dict[str, Any]:
-        value = "True" if ok else "False"
-        before = previous.get(kind, {})
-        out: dict[str, Any] = {
+    def condition(kind: str, ok: bool, reason: str = "", message: str = "") -> PodCondition:
+        value: ConditionStatus = "True" if ok else "False"
+        before = previous.get(kind)
+        same = before is not None and before.get("status") == value
+        out: PodCondition = {
             "type": kind,
             "status": value,
             "lastProbeTime": None,
-            "lastTransitionTime": before.get("lastTransitionTime") if before.get("status") == value else stamp,
+            "lastTransitionTime": before.get("lastTransitionTime") if before is not None and same else stamp,
         }
         if reason:
             out["reason"] = reason
@@ -291,12 +320,8 @@ def _conditions(
         return out
 
     sandbox_ok = sandbox is not None and sandbox.state == "running"
-    sidecars = {c["name"] for c in spec.get("initContainers", []) if c.get("restartPolicy") == "Always"}
-    unfinished = [
-        s["name"]
-        for s in inits
-        if (not s.get("started") if s["name"] in sidecars else s["state"].get("terminated", {}).get("exitCode") != 0)
-    ]
+    sidecars = {c["name"] for c in init_containers(pod) if is_restartable_init_container(c)}
+    unfinished = [s["name"] for s in inits if (not s.get("started") if s["name"] in sidecars else _exit_code(s["state"]) != 0)]
     if phase == "Succeeded":
         initialized_condition = condition("Initialized", True, "PodCompleted")
     elif initialized or not unfinished:
@@ -306,8 +331,8 @@ def _conditions(
         initialized_condition = condition("Initialized", False, "ContainersNotInitialized", message)
     by_name = {s["name"]: s for s in [*inits, *apps]}
     # GenerateContainersReadyCondition: the sidecars, then the regular containers, in the spec's order.
-    order = [c["name"] for c in spec.get("initContainers", []) if c["name"] in sidecars]
-    order += [c["name"] for c in spec.get("containers", [])]
+    order = [c["name"] for c in init_containers(pod) if c["name"] in sidecars]
+    order += [c["name"] for c in app_containers(pod)]
     unready = [name for name in order if name in by_name and not by_name[name]["ready"]]
     if phase in ("Succeeded", "Failed"):
         reason = "PodCompleted" if phase == "Succeeded" else "PodFailed"
@@ -320,26 +345,27 @@ def _conditions(
     else:
         containers_ready = condition("ContainersReady", True)
         ready = condition("Ready", True)
-    scheduled = {**(previous.get("PodScheduled") or {}), "type": "PodScheduled", "status": "True"}
+    kept = previous.get("PodScheduled")
+    scheduled: PodCondition = (
+        {**kept, "type": "PodScheduled", "status": "True"} if kept else {"type": "PodScheduled", "status": "True"}
+    )
     scheduled.setdefault("lastProbeTime", None)
     scheduled.setdefault("lastTransitionTime", stamp)
     return [condition("PodReadyToStartContainers", sandbox_ok), initialized_condition, ready, containers_ready, scheduled]
 
 
-def ready_conditions(pod: dict[str, Any], status: dict[str, Any], *, now: datetime) -> list[dict[str, Any]]:
+def ready_conditions(pod: Pod, status: PodStatus, *, now: datetime) -> list[PodCondition]:
     """The conditions of `status` regenerated after a container's `ready` or `started` changed (the status
     manager's SetContainerReadiness / SetContainerStartup update Ready and ContainersReady in place)."""
-    spec = pod.get("spec", {})
-    inits, apps = status.get("initContainerStatuses", []), status.get("containerStatuses", [])
+    inits, apps = statuses_of(status, "init"), statuses_of(status, "regular")
     initialized = any(s.get("containerID") for s in apps)
     old_conditions = {c.get("type"): c for c in status.get("conditions", [])}
-    sandbox_ready = (old_conditions.get("PodReadyToStartContainers") or {}).get("status") == "True"
-    fresh = _conditions(
-        pod.get("status") or {}, spec, None, inits, apps, str(status.get("phase", "")), now, initialized=initialized
-    )
+    sandbox_condition = old_conditions.get("PodReadyToStartContainers")
+    fresh = _conditions(pod_status(pod), pod, None, inits, apps, status.get("phase", ""), now, initialized=initialized)
     for entry in fresh:
         if entry["type"] == "PodReadyToStartContainers":
-            entry.update(old_conditions.get("PodReadyToStartContainers") or {"status": "True" if sandbox_ready else "False"})
+            # The sandbox is not looked at here: the condition stays as the last full status wrote it.
+            entry.update(sandbox_condition or {"status": "False"})
         if pod["metadata"].get("generation"):
             entry["observedGeneration"] = pod["metadata"]["generation"]
     return fresh

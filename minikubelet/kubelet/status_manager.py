@@ -12,10 +12,12 @@ docs/kubelet.md#probe-results.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+from minikubelet.api.podutil import pod_status, statuses_of
+from minikubelet.api.wire import PodStatus, as_pod
 from minikubelet.errors import NotFoundError
 from minikubelet.kubelet.status import ready_conditions
 from minikubelet.runtime.interface import PodRef
@@ -29,12 +31,15 @@ class StatusManager:
         self.store = store
         self.clock = clock
 
-    def set_pod_status(self, pod: dict[str, Any], status: dict[str, Any]) -> None:
-        """SetPodStatus: write `status` unless the stored one is the same."""
-        if (pod.get("status") or {}) == status:
+    def set_pod_status(self, stored: Mapping[str, Any], status: PodStatus) -> None:
+        """SetPodStatus: write `status` unless the stored one is the same. `stored` is the pod as the store gave
+        it (kubelet.py passes the store's dict)."""
+        pod = as_pod(stored)
+        if pod_status(pod) == status:
             return
         meta = pod["metadata"]
 
+        # The store's read-modify-write hands the mutation its own untyped copy of the object.
         def replace(current: dict[str, Any]) -> dict[str, Any] | None:
             if current["metadata"].get("uid") != meta["uid"] or current.get("status") == status:
                 return None
@@ -52,23 +57,19 @@ class StatusManager:
         """SetContainerStartup."""
         self._set_container(ref, container_id, "started", started)
 
-    def _set_container(self, ref: PodRef, container_id: str, key: str, value: bool) -> None:
+    def _set_container(self, ref: PodRef, container_id: str, key: Literal["ready", "started"], value: bool) -> None:
         now = self.clock()
 
-        def update(pod: dict[str, Any]) -> dict[str, Any] | None:
+        def update(stored: dict[str, Any]) -> dict[str, Any] | None:
+            pod = as_pod(stored)
             if pod["metadata"].get("uid") != ref.uid:
                 return None
-            status = pod.get("status") or {}
+            status = pod_status(pod)
             if status.get("phase") in ("Succeeded", "Failed"):
                 return None
             wanted = f"docker://{container_id}"
             entry = next(
-                (
-                    e
-                    for group in ("containerStatuses", "initContainerStatuses")
-                    for e in status.get(group, [])
-                    if e.get("containerID") == wanted
-                ),
+                (e for e in [*statuses_of(status, "regular"), *statuses_of(status, "init")] if e.get("containerID") == wanted),
                 None,
             )
             if entry is None or entry.get(key) == value or "running" not in entry.get("state", {}):
@@ -77,7 +78,7 @@ class StatusManager:
             if key == "started" and not value:
                 entry["ready"] = False
             status["conditions"] = ready_conditions(pod, status, now=now)
-            return pod
+            return stored
 
         with contextlib.suppress(NotFoundError):
             self.store.update_with("Pod", ref.namespace, ref.name, update)

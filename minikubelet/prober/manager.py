@@ -17,6 +17,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from minikubelet.api.podutil import init_containers, is_restartable_init_container, statuses_of
+from minikubelet.api.wire import ContainerStatus, Pod, PodStatus
 from minikubelet.errors import ContainerRuntimeError, NotFoundError
 from minikubelet.prober import handlers
 from minikubelet.prober.handlers import Outcome, ProbeError, Result
@@ -98,20 +100,20 @@ class ProbeManager:
             self._workers.pop(key)[1].cancel()
         self.history.forget(uid)
 
-    def update_pod_status(self, pod: dict[str, Any], status: dict[str, Any]) -> None:
+    def update_pod_status(self, pod: Pod, status: PodStatus) -> None:
         """UpdatePodStatus: `started` and `ready` of each container status from the results, and an immediate
         readiness probe (the manual trigger) for a started container that is not ready yet."""
         uid = pod["metadata"]["uid"]
-        sidecars = {c["name"] for c in pod["spec"].get("initContainers", []) if c.get("restartPolicy") == "Always"}
-        for entry in status.get("containerStatuses", []):
+        sidecars = {c["name"] for c in init_containers(pod) if is_restartable_init_container(c)}
+        for entry in statuses_of(status, "regular"):
             self._update_container(uid, entry)
-        for entry in status.get("initContainerStatuses", []):
+        for entry in statuses_of(status, "init"):
             if entry["name"] in sidecars:
                 self._update_container(uid, entry)
             else:
                 entry["started"] = "running" in entry["state"]
 
-    def _update_container(self, uid: str, entry: dict[str, Any]) -> None:
+    def _update_container(self, uid: str, entry: ContainerStatus) -> None:
         name, container_id = entry["name"], str(entry.get("containerID", "")).removeprefix("docker://")
         running = "running" in entry["state"]
         started = running and self._started_by(uid, name, container_id)

@@ -8,6 +8,7 @@ results managers' Updates() channels (docs/kubelet.md#probe-results).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from minikubelet.api.wire import Pod, PodStatus
@@ -25,7 +26,9 @@ class Prober(Protocol):
 
     def result(self, kind: ProbeKind, container_id: str) -> Verdict | None: ...
 
-    def add_pod(self, pod: dict[str, Any]) -> None: ...
+    def add_pod(self, pod: Mapping[str, Any]) -> None:
+        """AddPod, of the pod as the store gave it (kubelet.py passes the store's dict)."""
+        ...
 
     def remove_pod(self, uid: str) -> None: ...
 
@@ -47,7 +50,7 @@ class NoProbes(NoProber):
     def result(self, kind: ProbeKind, container_id: str) -> Verdict | None:
         return None
 
-    def add_pod(self, pod: dict[str, Any]) -> None:
+    def add_pod(self, pod: Mapping[str, Any]) -> None:
         pass
 
     def remove_pod(self, uid: str) -> None:

@@ -13,25 +13,26 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from minikubelet.api.podutil import init_containers, is_restartable_init_container, statuses_of
-from minikubelet.api.wire import ContainerStatus, Pod, PodStatus
+from minikubelet.api.podutil import app_containers, init_containers, is_restartable_init_container, pod_status, statuses_of
+from minikubelet.api.wire import Container, ContainerStatus, Pod, PodStatus, Probe, as_pod
 from minikubelet.errors import ContainerRuntimeError, NotFoundError
 from minikubelet.prober import handlers
 from minikubelet.prober.handlers import Outcome, ProbeError, Result
 from minikubelet.prober.history import Attempt, ProbeHistory
 from minikubelet.prober.results import ProbeKind, ResultsCache, Update, Verdict
-from minikubelet.prober.worker import Worker
+from minikubelet.prober.worker import Worker, container_probe, has_probe
 from minikubelet.recorder import EventRecorder
 from minikubelet.runtime.interface import ContainerID, ContainerRuntime
 from minikubelet.store import Store
 
 __all__ = ["ProbeManager"]
 
-_FIELDS = {ProbeKind.STARTUP: "startupProbe", ProbeKind.LIVENESS: "livenessProbe", ProbeKind.READINESS: "readinessProbe"}
+# The order in which a container's workers are started.
+_KINDS = (ProbeKind.STARTUP, ProbeKind.LIVENESS, ProbeKind.READINESS)
 _RETRIES = 3
 
 
@@ -64,17 +65,16 @@ class ProbeManager:
         """The liveness / readiness / startup results manager's Get."""
         return self.cache.get(container_id, kind)
 
-    def add_pod(self, pod: dict[str, Any]) -> None:
-        """AddPod: start the workers the pod's probes need (once: probes are part of the immutable spec)."""
+    def add_pod(self, stored: Mapping[str, Any]) -> None:
+        """AddPod: start the workers the pod's probes need (once: probes are part of the immutable spec). `stored`
+        is the pod as the store gave it (kubelet.py passes the store's dict)."""
+        pod = as_pod(stored)
         meta = pod["metadata"]
-        containers = [
-            *pod["spec"].get("containers", []),
-            *(c for c in pod["spec"].get("initContainers", []) if c.get("restartPolicy") == "Always"),
-        ]
+        containers = [*app_containers(pod), *(c for c in init_containers(pod) if is_restartable_init_container(c))]
         for container in containers:
-            for kind, field in _FIELDS.items():
+            for kind in _KINDS:
                 key = (meta["uid"], container["name"], kind)
-                if field not in container or key in self._workers:
+                if not has_probe(container, kind) or key in self._workers:
                     continue
                 worker = Worker(
                     self, namespace=meta["namespace"], name=meta["name"], uid=meta["uid"], container=container, kind=kind
@@ -145,9 +145,9 @@ class ProbeManager:
 
     # ------------------------------------------------------------------------------ the workers' context
 
-    def pod(self, namespace: str, name: str, uid: str) -> dict[str, Any] | None:
+    def pod(self, namespace: str, name: str, uid: str) -> Pod | None:
         try:
-            pod = self.store.get("Pod", namespace, name)
+            pod = as_pod(self.store.get("Pod", namespace, name))
         except NotFoundError:
             return None
         return pod if pod["metadata"].get("uid") == uid else None
@@ -158,7 +158,7 @@ class ProbeManager:
     def seconds_since_start(self) -> float:
         return time.monotonic() - self._started
 
-    def event(self, pod: dict[str, Any], container: str, event_type: str, reason: str, message: str) -> None:
+    def event(self, pod: Pod, container: str, event_type: str, reason: str, message: str) -> None:
         self.recorder.record(
             pod, "Warning" if event_type == "Warning" else "Normal", reason, message, field_path=f"spec.containers{{{container}}}"
         )
@@ -166,41 +166,39 @@ class ProbeManager:
     def record(self, pod_uid: str, attempt: Attempt) -> None:
         self.history.add(pod_uid, attempt)
 
-    async def run(self, kind: ProbeKind, pod: dict[str, Any], container: dict[str, Any], container_id: str) -> Outcome:
+    async def run(self, kind: ProbeKind, pod: Pod, container: Container, container_id: str) -> Outcome:
         outcome = Outcome(Result.UNKNOWN)
         for _ in range(_RETRIES):
-            outcome = await self._run_once(container[_FIELDS[kind]], pod, container, container_id)
+            outcome = await self._run_once(container_probe(container, kind), pod, container, container_id)
             if not outcome.error:
                 break
         return outcome
 
-    async def _run_once(
-        self, probe: dict[str, Any], pod: dict[str, Any], container: dict[str, Any], container_id: str
-    ) -> Outcome:
+    async def _run_once(self, probe: Probe, pod: Pod, container: Container, container_id: str) -> Outcome:
         timeout = float(probe.get("timeoutSeconds", 1))
-        pod_ip = (pod.get("status") or {}).get("podIP", "")
+        pod_ip = pod_status(pod).get("podIP", "")
         try:
             if "exec" in probe:
                 return await handlers.probe_exec(self._exec_in(container_id), probe["exec"].get("command", []), timeout=timeout)
             if "httpGet" in probe:
-                action = probe["httpGet"]
-                headers = [(h["name"], h.get("value", "")) for h in action.get("httpHeaders", [])]
+                http = probe["httpGet"]
+                headers = [(h["name"], h.get("value", "")) for h in http.get("httpHeaders", [])]
                 return await handlers.probe_http(
-                    scheme=action.get("scheme", "HTTP"),
-                    host=action.get("host") or pod_ip,
-                    port=handlers.resolve_port(action.get("port", 0), container),
-                    path=action.get("path", "/"),
+                    scheme=http.get("scheme", "HTTP"),
+                    host=http.get("host") or pod_ip,
+                    port=handlers.resolve_port(http.get("port", 0), container),
+                    path=http.get("path", "/"),
                     headers=headers,
                     timeout=timeout,
                 )
             if "tcpSocket" in probe:
-                action = probe["tcpSocket"]
-                port = handlers.resolve_port(action.get("port", 0), container)
-                return await handlers.probe_tcp(host=action.get("host") or pod_ip, port=port, timeout=timeout)
+                tcp = probe["tcpSocket"]
+                port = handlers.resolve_port(tcp.get("port", 0), container)
+                return await handlers.probe_tcp(host=tcp.get("host") or pod_ip, port=port, timeout=timeout)
             if "grpc" in probe:
-                action = probe["grpc"]
+                grpc = probe["grpc"]
                 return await handlers.probe_grpc(
-                    host=pod_ip, port=int(action.get("port", 0)), service=action.get("service"), timeout=timeout
+                    host=pod_ip, port=int(grpc.get("port", 0)), service=grpc.get("service"), timeout=timeout
                 )
         except ProbeError as exc:
             return Outcome(Result.UNKNOWN, error=str(exc))

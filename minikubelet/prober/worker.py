@@ -23,18 +23,41 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from minikubelet.api.podutil import container_should_restart
+from minikubelet.api import wire
+from minikubelet.api.podutil import container_should_restart, find_status, pod_spec, pod_status, probe_of
+from minikubelet.api.wire import Container, Pod, Probe
 from minikubelet.prober.handlers import Outcome, Result
 from minikubelet.prober.history import MESSAGE_LIMIT, Attempt
 from minikubelet.prober.results import ProbeKind, ResultsCache, Verdict
 
-__all__ = ["INITIAL_VERDICT", "ProbeContext", "Worker"]
+__all__ = ["INITIAL_VERDICT", "ProbeContext", "Worker", "container_probe", "has_probe"]
 
 log = logging.getLogger(__name__)
 
 INITIAL_VERDICT = {ProbeKind.READINESS: Verdict.FAILURE, ProbeKind.LIVENESS: Verdict.SUCCESS, ProbeKind.STARTUP: Verdict.UNKNOWN}
+
+# The results' probe kinds as the wire's (podutil.probe_of's) spell them.
+_WIRE_KIND: dict[ProbeKind, wire.ProbeKind] = {
+    ProbeKind.LIVENESS: "liveness",
+    ProbeKind.READINESS: "readiness",
+    ProbeKind.STARTUP: "startup",
+}
+
+
+def has_probe(container: Container, kind: ProbeKind) -> bool:
+    """Whether the container has a probe of `kind` (livenessProbe, readinessProbe or startupProbe)."""
+    return probe_of(container, _WIRE_KIND[kind]) is not None
+
+
+def container_probe(container: Container, kind: ProbeKind) -> Probe:
+    """The container's probe of `kind`; KeyError (naming its field) if it has none: a worker runs only for a
+    probe its container has."""
+    probe = probe_of(container, _WIRE_KIND[kind])
+    if probe is None:
+        raise KeyError(f"{_WIRE_KIND[kind]}Probe")
+    return probe
 
 
 class ProbeContext(Protocol):
@@ -42,15 +65,15 @@ class ProbeContext(Protocol):
 
     cache: ResultsCache
 
-    def pod(self, namespace: str, name: str, uid: str) -> dict[str, Any] | None: ...
+    def pod(self, namespace: str, name: str, uid: str) -> Pod | None: ...
 
     def now(self) -> datetime: ...
 
     def seconds_since_start(self) -> float: ...
 
-    def run(self, kind: ProbeKind, pod: dict[str, Any], container: dict[str, Any], container_id: str) -> Awaitable[Outcome]: ...
+    def run(self, kind: ProbeKind, pod: Pod, container: Container, container_id: str) -> Awaitable[Outcome]: ...
 
-    def event(self, pod: dict[str, Any], container: str, event_type: str, reason: str, message: str) -> None: ...
+    def event(self, pod: Pod, container: str, event_type: str, reason: str, message: str) -> None: ...
 
     def record(self, pod_uid: str, attempt: Attempt) -> None: ...
 
@@ -63,13 +86,13 @@ class _Counter:
 
 class Worker:
     def __init__(
-        self, context: ProbeContext, *, namespace: str, name: str, uid: str, container: dict[str, Any], kind: ProbeKind
+        self, context: ProbeContext, *, namespace: str, name: str, uid: str, container: Container, kind: ProbeKind
     ) -> None:
         self.context = context
         self.namespace, self.name, self.uid = namespace, name, uid
         self.container = container
         self.kind = kind
-        self.probe: dict[str, Any] = container[_FIELD[kind]]
+        self.probe: Probe = container_probe(container, kind)
         self.period = float(self.probe.get("periodSeconds", 10))
         self.container_id = ""
         self.on_hold = False
@@ -117,11 +140,12 @@ class Worker:
         pod = self.context.pod(self.namespace, self.name, self.uid)
         if pod is None:
             return True
-        status = pod.get("status") or {}
+        status = pod_status(pod)
         if status.get("phase") in ("Failed", "Succeeded"):
             return False
-        container_status = _container_status(status, self.container["name"])
-        container_id = (container_status or {}).get("containerID", "").removeprefix("docker://")
+        container_status = find_status(status, self.container["name"])
+        container_id = container_status.get("containerID", "") if container_status is not None else ""
+        container_id = container_id.removeprefix("docker://")
         if not container_id:
             return True
         cache = self.context.cache
@@ -139,7 +163,7 @@ class Worker:
             cache.set(container_id, self.kind, Verdict.FAILURE, pod_uid=self.uid)
             # The worker stops once the container ended for good (ContainerShouldRestart says no).
             ended = state.get("terminated")
-            return ended is None or container_should_restart(self.container, pod.get("spec", {}), ended.get("exitCode"))
+            return ended is None or container_should_restart(self.container, pod_spec(pod), ended.get("exitCode"))
         if pod["metadata"].get("deletionTimestamp") and self.kind is not ProbeKind.READINESS:
             cache.set(container_id, self.kind, Verdict.SUCCESS, pod_uid=self.uid)
             return False
@@ -150,7 +174,7 @@ class Worker:
             return True  # startup stops once started; liveness and readiness wait for it
         return await self._probe(pod, container_id)
 
-    async def _probe(self, pod: dict[str, Any], container_id: str) -> bool:
+    async def _probe(self, pod: Pod, container_id: str) -> bool:
         self.probes_run += 1
         loop = asyncio.get_running_loop()
         started, wall = loop.time(), time.time()
@@ -179,7 +203,10 @@ class Worker:
             self.counter.run += 1
         else:
             self.counter.last, self.counter.run = verdict, 1
-        threshold = int(self.probe.get("failureThreshold" if verdict is Verdict.FAILURE else "successThreshold", 1))
+        if verdict is Verdict.FAILURE:
+            threshold = int(self.probe.get("failureThreshold", 1))
+        else:
+            threshold = int(self.probe.get("successThreshold", 1))
         crossed = self.counter.run >= threshold and self.context.cache.get(container_id, self.kind) is not verdict
         record(
             outcome.result.value.capitalize(),
@@ -202,14 +229,3 @@ class Worker:
             return False
         started = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
         return int((self.context.now() - started).total_seconds()) >= delay
-
-
-_FIELD = {ProbeKind.LIVENESS: "livenessProbe", ProbeKind.READINESS: "readinessProbe", ProbeKind.STARTUP: "startupProbe"}
-
-
-def _container_status(status: dict[str, Any], name: str) -> dict[str, Any] | None:
-    for group in ("containerStatuses", "initContainerStatuses"):
-        for entry in status.get(group, []):
-            if entry.get("name") == name:
-                return dict(entry)
-    return None

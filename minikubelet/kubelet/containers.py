@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from minikubelet.api.expansion import expand
 from minikubelet.api.podutil import pod_spec
 from minikubelet.api.quantity import Quantity
 from minikubelet.api.wire import ObjectMeta, as_container, as_pod
@@ -31,21 +31,14 @@ from minikubelet.runtime.interface import (
     SandboxSpec,
 )
 
-__all__ = ["build_spec", "container_security", "expand", "resolve_env", "sandbox_spec", "spec_hash", "volume_dirs"]
-
-_REFERENCE = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
-
-
-def expand(text: str, values: dict[str, str]) -> str:
-    """Kubernetes' `$(VAR)` expansion: a known variable is replaced, `$$` escapes, anything else stays."""
-
-    def replace(match: re.Match[str]) -> str:
-        if match.group(0) == "$$":
-            return "$"
-        name = match.group(1)
-        return values.get(name, match.group(0))
-
-    return _REFERENCE.sub(replace, text)
+__all__ = [
+    "build_spec",
+    "container_security",
+    "resolve_env",
+    "sandbox_spec",
+    "spec_hash",
+    "volume_dirs",
+]
 
 
 def resolve_env(pod: Mapping[str, Any], container: Mapping[str, Any], *, pod_ip: str, host_ip: str) -> list[tuple[str, str]]:

@@ -4,8 +4,9 @@ Like pkg/kubelet/prober's manager it probes nothing itself: it owns one worker p
 kind) — created when the kubelet first syncs the pod (AddPod), gone when the worker stops or the pod goes
 (RemovePod) — and the results cache, whose changes reach the kubelet through `updates`. Status generation asks
 it `update_pod_status` (UpdatePodStatus); computePodActions reads `result`. Handlers reach the pod at its IP
-(httpGet/tcpSocket `host` default), exec runs through the container runtime; an *errored* probe is retried up
-to 3 times, as runProbeWithRetries does.
+(httpGet/tcpSocket `host` default), exec runs through the container runtime with `$(VAR)` in its command
+expanded from the container's static env; an *errored* probe is retried up to 3 times, as runProbeWithRetries
+does.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from minikubelet.api.expansion import expand_command_only_static
 from minikubelet.api.podutil import app_containers, init_containers, is_restartable_init_container, pod_status, statuses_of
 from minikubelet.api.wire import Container, ContainerStatus, Pod, PodStatus, Probe, as_pod
 from minikubelet.errors import ContainerRuntimeError, NotFoundError
@@ -179,7 +181,9 @@ class ProbeManager:
         pod_ip = pod_status(pod).get("podIP", "")
         try:
             if "exec" in probe:
-                return await handlers.probe_exec(self._exec_in(container_id), probe["exec"].get("command", []), timeout=timeout)
+                # prober.go: the command's `$(VAR)` references expand against the container's static env only.
+                command = expand_command_only_static(probe["exec"].get("command") or [], container.get("env") or [])
+                return await handlers.probe_exec(self._exec_in(container_id), command, timeout=timeout)
             if "httpGet" in probe:
                 http = probe["httpGet"]
                 headers = [(h["name"], h.get("value", "")) for h in http.get("httpHeaders", [])]

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "USER_AGENT",
+    "HookRequest",
     "Outcome",
     "ProbeError",
     "Result",
@@ -52,6 +53,7 @@ __all__ = [
     "probe_http",
     "probe_tcp",
     "resolve_port",
+    "send_hook_request",
 ]
 
 USER_AGENT = "kube-probe/" + ".".join(KUBERNETES_VERSION.lstrip("v").split(".")[:2])  # kube-probe/<major>.<minor>
@@ -575,6 +577,7 @@ class _Exchange:
     hop: _Hop
     reading_body: bool = False
     via: list[httpx.URL] = field(default_factory=list)
+    transport_error: BaseException | None = None  # the last exception of a send, for the hook's HTTPS fallback
 
     async def run(self) -> Outcome:
         import httpx
@@ -610,6 +613,7 @@ class _Exchange:
             try:
                 response = await self._send(custom_host or self.hop.authority, referer)
             except httpx.HTTPError as exc:
+                self.transport_error = exc
                 return self._failed(self._transport_reason(exc))
             location = response.headers.get("Location", "")
             if response.status_code not in _REDIRECT_CODES or not location:
@@ -741,3 +745,94 @@ def _client() -> httpx.AsyncClient:
 
     # No proxy from the environment, no TLS verification, no redirects or timeouts of httpx's own: we do those.
     return httpx.AsyncClient(verify=_insecure_tls(), trust_env=False, follow_redirects=False, timeout=None)
+
+
+# --- httpGet as a lifecycle hook sends it ------------------------------------------------------------------------
+
+# What crypto/tls reports as `http: server gave HTTP response to HTTPS client`: OpenSSL only says the first bytes
+# were no TLS record (WRONG_VERSION_NUMBER up to 3.1, RECORD_LAYER_FAILURE / PACKET_LENGTH_TOO_LONG after).
+_NOT_TLS_REASONS = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST"})
+
+
+@dataclass(frozen=True, slots=True)
+class HookRequest:
+    """How a lifecycle hook's GET ended: `error` "" when any response came back, else Go's `Get "<url>": ...`;
+    `fell_back_to` is the `host:port` when an HTTPS request got an HTTP answer and the retry over HTTP worked."""
+
+    error: str = ""
+    fell_back_to: str = ""
+
+
+def _answered_in_plain_http(exc: BaseException | None) -> bool:
+    seen: set[int] = set()
+    pending = [exc] if exc is not None else []
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError) and (current.reason or "") in _NOT_TLS_REASONS:
+            return True
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return False
+
+
+async def _hook_get(scheme: str, host: str, port: int, path: str, headers: _ProbeHeaders, timeout: float) -> tuple[str, bool]:
+    """One GET, any status a success; (error, whether it failed because a plain HTTP server answered TLS)."""
+    import httpx
+
+    shown = _format_url(scheme, host, port, path)
+    try:
+        url = httpx.URL(shown)
+    except httpx.InvalidURL as exc:  # http.NewRequest failed
+        return f"parse {json.dumps(shown)}: {exc}", False
+    exchange = _Exchange(client=_client(), headers=headers, hop=_Hop(url, shown, authority=_join_host_port(host, port)))
+    async with exchange.client:
+        deadline = asyncio.timeout(timeout)
+        try:
+            async with deadline:
+                answer = await exchange._follow()
+                if isinstance(answer, Outcome):
+                    if _answered_in_plain_http(exchange.transport_error):
+                        return exchange._failed("http: server gave HTTP response to HTTPS client").output, True
+                    return answer.output or answer.error, False
+                try:  # discardHTTPRespBody: read (at most 10 KiB) and drop; a broken body is no failure
+                    with contextlib.suppress(httpx.HTTPError):
+                        await exchange._read_body(answer)
+                finally:
+                    await answer.aclose()
+                return "", False
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            return exchange._failed("context deadline exceeded").output, False
+
+
+async def send_hook_request(
+    *,
+    scheme: str,
+    host: str,
+    port: int,
+    path: str,
+    headers: list[tuple[str, str]],
+    timeout: float,
+    user_agent: str,
+) -> HookRequest:
+    """The GET of an httpGet lifecycle hook (lifecycle/handlers.go runHTTPHandler).
+
+    The request is the probe's (NewRequestForHTTPGetAction: same URL, header rules and redirect policy, no
+    keep-alive, no TLS verification), but the hook client looks at no status: any response, a 500 included, is
+    a success, and its body is discarded. Only a request that got no response fails. An HTTPS request that a
+    plain HTTP server answered is sent again over HTTP without the Authorization header; when that one gets a
+    response the hook succeeded (and the kubelet says so in a `LifecycleHTTPFallback` warning). `timeout` bounds
+    each exchange (upstream's own client has none: the caller's context ends the hook)."""
+    await _load("httpx")
+    base = _probe_headers(headers, user_agent)
+    error, plain_http = await _hook_get(scheme, host, port, path, base, timeout)
+    if not plain_http or scheme.lower() != "https":
+        return HookRequest(error)
+    without_auth = _ProbeHeaders(base.host, base.user_agent, tuple(f for f in base.fields if f[0] != "Authorization"))
+    retry_error, _ = await _hook_get("http", host, port, path, without_auth, timeout)
+    if retry_error:
+        return HookRequest(error)
+    return HookRequest(fell_back_to=_join_host_port(host, port))

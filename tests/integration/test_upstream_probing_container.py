@@ -11,11 +11,11 @@ What changed, and why:
 - runReadinessFailTest polls the *live* pod's readiness (upstream re-reads a stale copy).
 - "should have monotonically increasing restart count" keeps upstream's 5 restarts: the crash-loop back-off
   (10, 20, 40, 80 s) is the kubelet's, not the test's, so this case takes about 3 minutes.
-- "should be restarted with a GRPC liveness probe" keeps its point (the probe targets a port nothing listens
-  on, so it fails) with a busybox pod in place of agnhost's grpc-health-checking server.
+- agnhost `grpc-health-checking` (port 5000) becomes `GRPC_HEALTH_SERVER`: busybox `nc -ll -e` answering every
+  connection with one canned HTTP/2 exchange: the server's SETTINGS (and an ACK of the client's), then on
+  stream 1 the response headers (`:status 200`, `content-type: application/grpc`), a HealthCheckResponse
+  `{status: SERVING}` and the trailers `grpc-status: 0`, which is all a Health/Check caller reads.
 
-Omitted: "should *not* be restarted with a GRPC liveness probe" — it needs a server answering
-grpc.health.v1.Health/Check over HTTP/2, which neither busybox nor the echo image can provide.
 The "Probing restartable init container" suite (sidecars) is a separate Describe and is not re-created here.
 """
 
@@ -79,6 +79,26 @@ EOF
 chmod +x /tmp/handler.sh
 exec nc -ll -p 8080 -e /tmp/handler.sh
 """.replace("WINDOW", str(HEALTHY_WINDOW))
+
+# The frames of a gRPC health reply (see the module docstring), as octal escapes for busybox printf.
+GRPC_REPLY = "".join(
+    (
+        r"\000\000\000\004\000\000\000\000\000",  # SETTINGS
+        r"\000\000\000\004\001\000\000\000\000",  # SETTINGS ACK
+        r"\000\000\024\001\004\000\000\000\001\210\017\020\020application/grpc",  # HEADERS: 200, content-type
+        r"\000\000\007\000\000\000\000\000\001\000\000\000\000\002\010\001",  # DATA: {status: SERVING}
+        r"\000\000\017\001\005\000\000\000\001\000\013grpc-status\0010",  # HEADERS, END_STREAM: grpc-status 0
+    )
+)
+GRPC_HEALTH_SERVER = f"""
+cat > /tmp/grpc.sh <<'EOF'
+#!/bin/sh
+printf '{GRPC_REPLY}'
+timeout 1 cat >/dev/null
+EOF
+chmod +x /tmp/grpc.sh
+exec nc -ll -p 5000 -e /tmp/grpc.sh
+"""
 
 WEBSERVER = "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 80 -h /www"
 
@@ -382,17 +402,28 @@ def test_should_override_timeoutgraceperiodseconds_when_startupprobe_field_is_se
     run_liveness_test(node, pod, 1, 40)
 
 
+def grpc_server_pod(readiness: dict[str, Any] | None, liveness: dict[str, Any] | None, container: str) -> dict[str, Any]:
+    """gRPCServerPodSpec: agnhost grpc-health-checking -> GRPC_HEALTH_SERVER."""
+    spec: dict[str, Any] = {
+        "name": container,
+        "image": BUSYBOX,
+        "command": ["sh", "-c", GRPC_HEALTH_SERVER],
+        "ports": [{"containerPort": 5000}, {"containerPort": 8080}],
+    }
+    _probes(spec, readiness=readiness, liveness=liveness)
+    return {"metadata": {"name": unique("test-grpc")}, "spec": {"containers": [spec]}}
+
+
+def test_should_not_be_restarted_with_a_grpc_liveness_probe(node: Node) -> None:
+    """should *not* be restarted with a GRPC liveness probe"""
+    probe = {"grpc": {"port": 5000}, "initialDelaySeconds": 3, "periodSeconds": 1, "timeoutSeconds": 5, "failureThreshold": 1}
+    run_liveness_test(node, grpc_server_pod(None, probe, "agnhost"), 0, 15)
+
+
 def test_should_be_restarted_with_a_grpc_liveness_probe(node: Node) -> None:
     """should be restarted with a GRPC liveness probe"""
-    probe = {"grpc": {"port": 2333}, "initialDelaySeconds": 3, "timeoutSeconds": 5, "failureThreshold": 1}  # the wrong port
-    spec = {
-        "name": "agnhost",
-        "image": BUSYBOX,
-        "command": ["sh", "-c", "exec nc -ll -p 5000 -e cat"],  # stands in for the health server on 5000
-        "ports": [{"containerPort": 5000}, {"containerPort": 8080}],
-        "livenessProbe": probe,
-    }
-    run_liveness_test(node, {"metadata": {"name": unique("test-grpc")}, "spec": {"containers": [spec]}}, 1, 45)
+    probe = {"grpc": {"port": 2333}, "initialDelaySeconds": 3, "timeoutSeconds": 5, "failureThreshold": 1}  # this port is wrong
+    run_liveness_test(node, grpc_server_pod(None, probe, "agnhost"), 1, 45)
 
 
 TERMINATING_READY_SCRIPT = """

@@ -23,9 +23,10 @@ The events are not this message: upstream records a Warning `FailedPostStartHook
   returns the transport error only). An HTTPS hook answered in plain HTTP is retried over HTTP.
 - sleep waits `seconds` (0 allowed).
 
-`timeout` is the hook's deadline (the grace period for preStop): past it, an exec is `command "<argv>" timed
-out`, a sleep `container terminated before sleep hook finished`, a GET `Get "<url>": context deadline exceeded`.
-Cancelling the call ends the hook at once (CancelledError propagates).
+`timeout` is the hook's deadline (the grace period for preStop; None, upstream's postStart, waits as long as the
+hook takes): past it, an exec is `command "<argv>" timed out`, a sleep `container terminated before sleep hook
+finished`, a GET `Get "<url>": context deadline exceeded`. Cancelling the call ends the hook at once
+(CancelledError propagates).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ __all__ = ["LIFECYCLE_USER_AGENT", "format_pod", "run_handler"]
 
 LIFECYCLE_USER_AGENT = "kube-lifecycle/" + ".".join(KUBERNETES_VERSION.lstrip("v").split(".")[:2])
 _GO_POINTER = "0xc000010000"  # how %v prints a set *Action field; the address is not meaningful
+_NO_DEADLINE = 365 * 24 * 3600.0  # what the runtime's exec gets for "no timeout"
 _ATOI = re.compile(r"[+-]?[0-9]+")
 
 Warn = Callable[[str, str], None]  # (reason, message) of a Warning event about the pod
@@ -62,7 +64,7 @@ async def run_handler(
     container_id: str,
     handler: dict[str, Any],
     *,
-    timeout: float,
+    timeout: float | None,
     pod_ip: str | None = None,
     warn: Warn | None = None,
 ) -> str | None:
@@ -89,7 +91,7 @@ async def run_handler(
         return f"HTTP lifecycle hook ({action.get('path', '')}) for Container {name} in Pod {where} failed - error: {error}"
     if handler.get("sleep") is not None:
         seconds = int(handler["sleep"].get("seconds") or 0)
-        if seconds <= timeout:
+        if timeout is None or seconds <= timeout:
             await asyncio.sleep(max(seconds, 0))
             return None
         await asyncio.sleep(max(timeout, 0))
@@ -103,10 +105,12 @@ async def run_handler(
     return f"Cannot run handler: invalid handler: &{{{fields}}}"
 
 
-async def _run_exec(runtime: ContainerRuntime, container_id: str, command: list[str], timeout: float) -> tuple[str | None, str]:
+async def _run_exec(
+    runtime: ContainerRuntime, container_id: str, command: list[str], timeout: float | None
+) -> tuple[str | None, str]:
     """RunInContainer: (error or None, combined output)."""
     try:
-        result = await runtime.exec(ContainerID(container_id), command, timeout=timeout)
+        result = await runtime.exec(ContainerID(container_id), command, timeout=_NO_DEADLINE if timeout is None else timeout)
     except ContainerRuntimeError as exc:
         return str(exc) or type(exc).__name__, ""
     output = result.output.decode("utf-8", errors="replace")
@@ -136,7 +140,7 @@ def _resolve_port(port: Any, container: dict[str, Any]) -> int:
 
 
 async def _run_http(
-    pod: dict[str, Any], container: dict[str, Any], action: dict[str, Any], pod_ip: str, timeout: float, warn: Warn | None
+    pod: dict[str, Any], container: dict[str, Any], action: dict[str, Any], pod_ip: str, timeout: float | None, warn: Warn | None
 ) -> str | None:
     host = action.get("host") or pod_ip
     if not host:

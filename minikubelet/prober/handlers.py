@@ -777,7 +777,9 @@ def _answered_in_plain_http(exc: BaseException | None) -> bool:
     return False
 
 
-async def _hook_get(scheme: str, host: str, port: int, path: str, headers: _ProbeHeaders, timeout: float) -> tuple[str, bool]:
+async def _hook_get(
+    scheme: str, host: str, port: int, path: str, headers: _ProbeHeaders, timeout: float | None
+) -> tuple[str, bool]:
     """One GET, any status a success; (error, whether it failed because a plain HTTP server answered TLS)."""
     import httpx
 
@@ -815,7 +817,7 @@ async def send_hook_request(
     port: int,
     path: str,
     headers: list[tuple[str, str]],
-    timeout: float,
+    timeout: float | None,
     user_agent: str,
 ) -> HookRequest:
     """The GET of an httpGet lifecycle hook (lifecycle/handlers.go runHTTPHandler).
@@ -825,7 +827,7 @@ async def send_hook_request(
     a success, and its body is discarded. Only a request that got no response fails. An HTTPS request that a
     plain HTTP server answered is sent again over HTTP without the Authorization header; when that one gets a
     response the hook succeeded (and the kubelet says so in a `LifecycleHTTPFallback` warning). `timeout` bounds
-    each exchange (upstream's own client has none: the caller's context ends the hook)."""
+    each exchange; None sets no bound (upstream's own client has none: the caller's context ends the hook)."""
     await _load("httpx")
     base = _probe_headers(headers, user_agent)
     error, plain_http = await _hook_get(scheme, host, port, path, base, timeout)

@@ -248,3 +248,12 @@ async def test_a_tcp_socket_hook_cannot_run() -> None:
 
 def test_ssl_is_available() -> None:  # the fallback relies on OpenSSL's record errors
     assert ssl.OPENSSL_VERSION
+
+
+async def test_no_deadline_is_allowed(running: tuple[FakeRuntime, ContainerID], server: Server) -> None:
+    """postStart upstream runs without a deadline: timeout=None."""
+    runtime, cid = running
+    assert await run_handler(runtime, POD, {"name": "app"}, cid, {"exec": {"command": ["true"]}}, timeout=None) is None
+    assert await run_handler(runtime, POD, {"name": "app"}, cid, {"sleep": {"seconds": 0}}, timeout=None) is None
+    hook = {"httpGet": {"path": "/", "port": server.port}}
+    assert await run_handler(runtime, POD, {"name": "app"}, cid, hook, timeout=None) is None

@@ -253,6 +253,7 @@ def test_should_not_be_restarted_with_a_tcp_8080_liveness_probe(node: Node) -> N
     run_liveness_test(node, liveness_pod(None, probe), 0, 15)
 
 
+@pytest.mark.timeout(420)  # the back-off alone is 150 s
 def test_should_have_monotonically_increasing_restart_count(node: Node) -> None:
     """should have monotonically increasing restart count"""
     probe = {**http_get("/healthz", 8080), "initialDelaySeconds": 1, "periodSeconds": 1, "failureThreshold": 1}

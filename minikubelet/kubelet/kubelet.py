@@ -488,7 +488,12 @@ class Kubelet:
             now = self.clock().timestamp()
             delay = self.restart_backoff.check(key, finished_at=finished, now=now)
             if delay is not None:
-                self.lifecycle.backoff(meta["uid"], name, exited.id, until=finished + delay)
+                # The timeline notes the wait on the instance the status shows. When that is one this sync just
+                # killed (a liveness kill judged by the instance before it), the next sync judges again by the
+                # killed one, whose back-off then runs from now.
+                shown = find_latest(observed, name) or exited
+                until = finished + delay if shown.id == exited.id else now + delay
+                self.lifecycle.backoff(meta["uid"], name, shown.id, until=until)
                 pod_id = f"{meta['name']}_{meta['namespace']}({meta['uid']})"
                 message = f"back-off {go_duration(delay)} restarting failed container={name} pod={pod_id}"
                 state.waiting[name] = Waiting("CrashLoopBackOff", message)

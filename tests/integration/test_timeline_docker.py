@@ -60,6 +60,9 @@ def stamp(text: str) -> float:
 
 
 def test_the_lifecycle_holds_each_instance_its_kill_and_the_back_off(crashed: list[dict[str, Any]]) -> None:
+    """doBackOff judges a liveness kill by the instance before the one killed: the first kill has none (the
+    restart is at once, and no back-off starts), the second finds one and starts the back-off at 10 s (at once
+    again), the third finds the second ended less than 10 s ago: CrashLoopBackOff."""
     steps = [(t["state"], t["reason"]) for t in crashed]
     first = steps.index(("running", ""))
     assert steps[first:] == [
@@ -69,19 +72,22 @@ def test_the_lifecycle_holds_each_instance_its_kill_and_the_back_off(crashed: li
         ("running", ""),
         ("killing", KILL),
         ("terminated", "Error"),
+        ("running", ""),
+        ("killing", KILL),
+        ("terminated", "Error"),
         ("waiting", "CrashLoopBackOff"),
     ]
     runs = crashed[first:]
-    one, two = runs[0]["containerID"], runs[3]["containerID"]
-    assert one != two, "the restart is a new container"
-    assert [t["containerID"] for t in runs] == [one, one, one, two, two, two, two]
-    assert runs[2]["exitCode"] == runs[5]["exitCode"] == 143
-    assert [t["restartCount"] for t in runs if t["state"] == "running"] == [0, 1]
+    one, two, three = runs[0]["containerID"], runs[3]["containerID"], runs[6]["containerID"]
+    assert len({one, two, three}) == 3, "each restart is a new container"
+    assert [t["containerID"] for t in runs] == [one] * 3 + [two] * 3 + [three] * 4
+    assert runs[2]["exitCode"] == runs[5]["exitCode"] == runs[8]["exitCode"] == 143
+    assert [t["restartCount"] for t in runs if t["state"] == "running"] == [0, 1, 2]
     times = [stamp(t["time"]) for t in runs]
     assert times == sorted(times)
-    back_off = runs[6]
+    back_off = runs[9]
     assert back_off["message"].startswith("back-off 10s restarting failed container=app")
-    assert abs(stamp(back_off["backOffUntil"]) - (stamp(runs[5]["time"]) + 10)) < 1.0
+    assert abs(stamp(back_off["backOffUntil"]) - (stamp(runs[8]["time"]) + 10)) < 1.0
 
 
 def test_the_attempts_fail_cross_and_then_stop_until_the_new_container(node: Node, crashed: list[dict[str, Any]]) -> None:

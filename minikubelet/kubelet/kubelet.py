@@ -53,6 +53,7 @@ from minikubelet.kubelet.actions import (
 from minikubelet.kubelet.backoff import Backoff
 from minikubelet.kubelet.containers import build_spec, sandbox_spec, spec_hash, volume_dirs
 from minikubelet.kubelet.history import LifecycleHistory
+from minikubelet.kubelet.lifecycle import run_handler
 from minikubelet.kubelet.pod_workers import DONE, SYNCED, PodWorkers, SyncResult
 from minikubelet.kubelet.probes import NoProbes, Prober
 from minikubelet.kubelet.status import Waiting, compute_status, instances_by_name, latest_sandbox
@@ -562,11 +563,17 @@ class Kubelet:
         state.waiting.pop(name, None)
         self.recorder.record(pod, "Normal", "Started", "Container started", field_path=_field_path(pod, name))
         hook = (container.get("lifecycle") or {}).get("postStart")
-        if hook and not await self._run_hook(cid, hook, timeout=float(pod["spec"].get("terminationGracePeriodSeconds", 30))):
-            self.recorder.record(pod, "Warning", "FailedPostStartHook", "PostStartHook failed", field_path=_field_path(pod, name))
-            await self._kill(pod, cid, KillInfo(name, container, "FailedPostStartHook"))
-            errors.failed = True
-            return False
+        if hook:
+            # startContainer's step 4: the postStart hook, with no deadline of its own. A failure is told without its
+            # message (which may hold secrets), the container is killed and waits with the message.
+            failure = await self._run_hook(pod, container, cid, hook, timeout=None, pod_ip=sandbox.ip)
+            if failure is not None:
+                where = _field_path(pod, name)
+                self.recorder.record(pod, "Warning", "FailedPostStartHook", "PostStartHook failed", field_path=where)
+                await self._kill(pod, cid, KillInfo(name, container, "FailedPostStartHook"))
+                state.waiting[name] = Waiting("PostStartHookError", failure)
+                errors.failed = True
+                return False
         return True
 
     def _config_error(self, pod: dict[str, Any], name: str, exc: SubPathError, state: _PodState) -> None:
@@ -713,9 +720,17 @@ class Kubelet:
         self.lifecycle.killing(pod["metadata"]["uid"], name, container_id, info.message, now=self.clock().timestamp())
         hook = (info.container.get("lifecycle") or {}).get("preStop")
         if hook and grace > 0:
+            # executePreStopHook: the hook within the grace period; what it took comes off the grace period.
             started = self.monotonic()
-            if not await self._run_hook(container_id, hook, timeout=grace):
-                self.recorder.record(pod, "Warning", "FailedPreStopHook", "PreStopHook failed", field_path=_field_path(pod, name))
+            try:
+                async with asyncio.timeout(grace):
+                    failure = await self._run_hook(pod, dict(info.container), container_id, hook, timeout=None)
+            except TimeoutError:
+                log.info("preStop hook of %s not completed in grace period", name)
+            else:
+                if failure is not None:
+                    where = _field_path(pod, name)
+                    self.recorder.record(pod, "Warning", "FailedPreStopHook", "PreStopHook failed", field_path=where)
             grace -= int(self.monotonic() - started)
         await self.runtime.stop_container(container_id, timeout=max(grace, MIN_GRACE_SECONDS))  # type: ignore[arg-type]
 
@@ -748,14 +763,22 @@ class Kubelet:
     def _volumes(self, pod: dict[str, Any]) -> dict[str, tuple[Path, bool]]:
         return volume_dirs(pod, self.state_dir)
 
-    async def _run_hook(self, container_id: str, hook: dict[str, Any], *, timeout: float) -> bool:
-        if "exec" in hook:
-            result = await self.runtime.exec(container_id, hook["exec"].get("command", []), timeout=timeout)  # type: ignore[arg-type]
-            return result.exit_code == 0 and not result.timed_out
-        if "sleep" in hook:
-            await asyncio.sleep(min(float(hook["sleep"].get("seconds", 0)), timeout))
-            return True
-        return True  # httpGet hooks arrive with the prober's HTTP client
+    async def _run_hook(
+        self,
+        pod: dict[str, Any],
+        container: dict[str, Any],
+        container_id: str,
+        hook: dict[str, Any],
+        *,
+        timeout: float | None,
+        pod_ip: str | None = None,
+    ) -> str | None:
+        """The lifecycle handler runner (kubelet/lifecycle.py): None when the hook succeeded, else its message."""
+
+        def warn(reason: str, message: str) -> None:
+            self.recorder.record(pod, "Warning", reason, message)
+
+        return await run_handler(self.runtime, pod, container, container_id, hook, timeout=timeout, pod_ip=pod_ip, warn=warn)
 
     # -------------------------------------------------------------------------------------------- logs
 

@@ -145,6 +145,9 @@ class Kubelet:
         self._pull_lock = asyncio.Lock()
         self.lifecycle = LifecycleHistory()  # what each container went through, for `minikubelet timeline`
         self._pods: dict[str, _PodState] = {}
+        # Pods whose termination is complete (SyncTerminatedPod done) while their object remains, held by a
+        # finalizer: not synced again, so their final status is not overwritten.
+        self._terminated: set[str] = set()
 
     # ------------------------------------------------------------------------------------------- loops
 
@@ -314,12 +317,16 @@ class Kubelet:
         observed = await self.runtime.list_containers(pod_uid=ref.uid)
         if pod is None:  # force-deleted, or gone while this kubelet did not look
             await self.sync_terminated_pod(ref, observed)
+            self._terminated.discard(ref.uid)
             return DONE
+        if ref.uid in self._terminated:
+            return DONE  # terminated, its object kept by a finalizer: its last status stays as it was written
         state = self._pods.setdefault(ref.uid, _PodState())
         self.prober.add_pod(pod)
         if pod["metadata"].get("deletionTimestamp"):
             await self.sync_terminating_pod(pod, observed, state)
             await self.sync_terminated_pod(ref, await self.runtime.list_containers(pod_uid=ref.uid))
+            self._terminated.add(ref.uid)
             meta = pod["metadata"]
             with contextlib.suppress(NotFoundError, ConflictError):
                 self.store.delete("Pod", meta["namespace"], meta["name"], uid=meta["uid"])

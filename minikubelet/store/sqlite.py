@@ -394,9 +394,17 @@ class Store:
         """
         namespace = _scope(kind, namespace)
 
-        def remove(conn: sqlite3.Connection) -> tuple[Object, _Published]:
-            old = json.loads(_existing(conn, kind, namespace, name))
+        def remove(conn: sqlite3.Connection) -> tuple[Object, _Published | None]:
+            old_body = _existing(conn, kind, namespace, name)
+            old = json.loads(old_body)
             _check_preconditions(old, uid=uid, resource_version=resource_version)
+            if old["metadata"].get("finalizers"):
+                # The registry's deletion of an object with finalizers only marks it (deletionTimestamp, a grace
+                # period of 0); the update that removes its last finalizer removes it (_replace).
+                marked = json.loads(old_body)
+                marked["metadata"].setdefault("deletionTimestamp", _now())
+                marked["metadata"]["deletionGracePeriodSeconds"] = 0
+                return _replace(conn, old, old_body, marked)
             rv = _next_rv(conn)
             old["metadata"]["resourceVersion"] = str(rv)
             conn.execute("DELETE FROM objects WHERE kind = ? AND namespace = ? AND name = ?", (kind, namespace, name))
@@ -609,12 +617,21 @@ def _replace(
     meta["resourceVersion"] = str(rv)
     body = _dumps(new)
     namespace = _scope(kind, old_meta.get("namespace", ""))
+    if old_meta.get("finalizers") and not meta.get("finalizers") and _deleted_now(meta):
+        # ShouldDeleteDuringUpdate: the last finalizer of an object whose deletion is due went: it goes.
+        conn.execute("DELETE FROM objects WHERE kind = ? AND namespace = ? AND name = ?", (kind, namespace, old_meta["name"]))
+        return json.loads(body), _Published(_Change("DELETED", kind, namespace, rv, body), new)
     conn.execute(
         "UPDATE objects SET resource_version = ?, body = ? WHERE kind = ? AND namespace = ? AND name = ?",
         (rv, body, kind, namespace, old_meta["name"]),
     )
     change = _Change("MODIFIED", kind, namespace, rv, body, old_body)
     return json.loads(body), _Published(change, new, old)
+
+
+def _deleted_now(meta: dict[str, Any]) -> bool:
+    """A deletion that waits for nothing but finalizers: marked, with no grace period left to run."""
+    return "deletionTimestamp" in meta and not meta.get("deletionGracePeriodSeconds")
 
 
 def _next_generation(old: Object, new: Object) -> int:

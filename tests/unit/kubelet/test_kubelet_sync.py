@@ -297,3 +297,21 @@ def test_pod_resyncs_are_jittered_as_pod_workers_do() -> None:
     waits = [jittered(RESYNC_SECONDS) for _ in range(200)]
     assert all(RESYNC_SECONDS <= wait <= 1.5 * RESYNC_SECONDS for wait in waits)
     assert max(waits) - min(waits) > RESYNC_SECONDS / 4
+
+
+async def test_a_deleted_pod_held_by_a_finalizer_keeps_its_final_status(h: Harness) -> None:
+    """SyncTerminatingPod writes the final status (phase and terminated containers); the kubelet's deletion then
+    waits for the finalizer, and the pod is not synced again, so that status stays for whoever holds it."""
+    ref = h.create("held", terminationGracePeriodSeconds=2)
+    h.store.update_with("Pod", "default", "held", lambda p: {**p, "metadata": {**p["metadata"], "finalizers": ["test/f"]}})
+    await h.sync(ref)
+    h.registry.delete(RESOURCES["pods"], "default", "held")
+    assert not await h.sync(ref), "the worker ends once the pod is terminated"
+    pod = h.pod("held")
+    assert pod["metadata"]["deletionGracePeriodSeconds"] == 0
+    main = pod["status"]["containerStatuses"][0]
+    assert "terminated" in main["state"] and pod["status"]["phase"] in ("Succeeded", "Failed")
+    assert await h.runtime.list_containers(pod_uid=ref.uid) == [], "its containers are removed"
+    rv = pod["metadata"]["resourceVersion"]
+    assert not await h.sync(ref)
+    assert h.pod("held")["metadata"]["resourceVersion"] == rv, "not synced again"

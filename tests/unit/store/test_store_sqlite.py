@@ -480,3 +480,37 @@ def test_file_mode_survives_umask(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "state.db").stat().st_mode) == 0o600
+
+
+def test_deleting_an_object_with_finalizers_marks_it_and_removing_the_last_one_deletes_it(store: Any) -> None:
+    """The registry's deletion waits for the finalizers (rest.BeforeDelete, ShouldDeleteDuringUpdate)."""
+    store.create(pod("kept", finalizers=["test/finalizer"]))
+    marked = store.delete("Pod", "default", "kept")
+    assert marked["metadata"]["deletionTimestamp"] and marked["metadata"]["deletionGracePeriodSeconds"] == 0
+    assert store.get("Pod", "default", "kept")["metadata"]["finalizers"] == ["test/finalizer"], "still there"
+
+    def status(obj: dict[str, Any]) -> dict[str, Any]:
+        obj["status"] = {"phase": "Failed"}
+        return obj
+
+    store.update_with("Pod", "default", "kept", status)
+    assert store.get("Pod", "default", "kept")["status"] == {"phase": "Failed"}, "other updates keep it"
+
+    def unfinalize(obj: dict[str, Any]) -> dict[str, Any]:
+        obj["metadata"]["finalizers"] = []
+        return obj
+
+    store.update_with("Pod", "default", "kept", unfinalize)
+    with pytest.raises(NotFoundError):
+        store.get("Pod", "default", "kept")
+
+
+def test_removing_a_finalizer_of_an_object_not_being_deleted_keeps_it(store: Any) -> None:
+    store.create(pod("alive", finalizers=["test/finalizer"]))
+
+    def unfinalize(obj: dict[str, Any]) -> dict[str, Any]:
+        obj["metadata"]["finalizers"] = []
+        return obj
+
+    store.update_with("Pod", "default", "alive", unfinalize)
+    assert store.get("Pod", "default", "alive")["metadata"].get("finalizers") == []

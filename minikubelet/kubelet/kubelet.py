@@ -33,6 +33,17 @@ from pathlib import Path
 from typing import Any
 
 from minikubelet.api.images import parse_image
+from minikubelet.api.podutil import all_statuses, container_kind, container_names, find_container, find_status, pod_status
+from minikubelet.api.wire import (
+    Container,
+    ContainerState,
+    ContainerStateTerminated,
+    ContainerStatus,
+    LifecycleHandler,
+    Pod,
+    as_container,
+    as_pod,
+)
 from minikubelet.errors import (
     BadRequestError,
     ConflictError,
@@ -175,7 +186,7 @@ class Kubelet:
         for container in await self._remove_leftovers({p["metadata"]["uid"] for p in pods}):
             kept.setdefault(container.pod.uid, []).append(container)
         for pod in pods:
-            self._restore_backoffs(pod, kept.get(pod["metadata"]["uid"], []))
+            self._restore_backoffs(as_pod(pod), kept.get(pod["metadata"]["uid"], []))
 
     async def shutdown(self, timeout: float = SHUTDOWN_SECONDS) -> None:
         """Before the daemon exits (`down`, after `run()` is cancelled, which ended the pod workers): finish what
@@ -221,7 +232,7 @@ class Kubelet:
                     self._remove_volumes(directory.name)
         return kept
 
-    def _restore_backoffs(self, pod: dict[str, Any], observed: list[RuntimeContainer]) -> None:
+    def _restore_backoffs(self, pod: Pod, observed: list[RuntimeContainer]) -> None:
         """A restarted daemon goes on with each container's restart back-off instead of starting a crash loop
         afresh. The delay is rebuilt from the latest instance: every restart doubled it from 10 s (capped at
         5 min), unless the instance before ran long enough to reset it; it counts from that instance's creation."""
@@ -261,15 +272,15 @@ class Kubelet:
         """The config source: every pod bound to this node, then every change to one."""
         pods, rv = self.store.list("Pod", None, field_selector=f"spec.nodeName={self.node_name}")
         for pod in pods:
-            self._update_pod(pod)
+            self._update_pod(as_pod(pod))
         watch = self.store.watch("Pod", None, resource_version=rv, field_selector=f"spec.nodeName={self.node_name}")
         try:
             async for _kind, pod in watch:
-                self._update_pod(pod)
+                self._update_pod(as_pod(pod))
         finally:
             watch.close()
 
-    def _update_pod(self, pod: dict[str, Any]) -> None:
+    def _update_pod(self, pod: Pod) -> None:
         meta = pod["metadata"]
         self.pod_workers.update_pod(PodRef(meta["uid"], meta["name"], meta["namespace"]))
 
@@ -336,16 +347,16 @@ class Kubelet:
             return SYNCED
         return await self.sync_pod(pod, observed, state)
 
-    def _current(self, ref: PodRef) -> dict[str, Any] | None:
+    def _current(self, ref: PodRef) -> Pod | None:
         try:
-            pod = self.store.get("Pod", ref.namespace, ref.name)
+            pod = as_pod(self.store.get("Pod", ref.namespace, ref.name))
         except NotFoundError:
             return None
         if pod["metadata"].get("uid") != ref.uid or pod.get("spec", {}).get("nodeName") != self.node_name:
             return None
         return pod
 
-    async def sync_pod(self, pod: dict[str, Any], observed: list[RuntimeContainer], state: _PodState) -> SyncResult:
+    async def sync_pod(self, pod: Pod, observed: list[RuntimeContainer], state: _PodState) -> SyncResult:
         """kubelet.go SyncPod: the status first (generateAPIPodStatus, then the status manager), then the runtime's
         SyncPod with the actions computePodActions chose, then the status of what that did."""
         self._write_status(pod, observed, state)
@@ -362,7 +373,7 @@ class Kubelet:
         return errors.result()
 
     async def _execute(
-        self, pod: dict[str, Any], observed: list[RuntimeContainer], actions: PodActions, state: _PodState, errors: _SyncErrors
+        self, pod: Pod, observed: list[RuntimeContainer], actions: PodActions, state: _PodState, errors: _SyncErrors
     ) -> None:
         """kuberuntime_manager.go SyncPod, steps 2 to 8, for the actions computed."""
         spec = pod["spec"]
@@ -402,7 +413,7 @@ class Kubelet:
         for index in actions.containers_to_start:
             await self._start(pod, spec["containers"][index], "app", observed, sandbox, state, errors)
 
-    async def _kill_pod(self, pod: dict[str, Any], observed: list[RuntimeContainer], *, grace: int | None) -> None:
+    async def _kill_pod(self, pod: Pod, observed: list[RuntimeContainer], *, grace: int | None) -> None:
         """killPodWithSyncResult: every running container stopped — the regular ones together, then the sidecars one
         by one in the reverse of their start order — then the sandbox (which stays, stopped, for the pod's last
         status)."""
@@ -428,7 +439,7 @@ class Kubelet:
             if container.kind in ("sandbox", "init"):
                 await self._remove_quietly(container)
 
-    async def sync_terminating_pod(self, pod: dict[str, Any], observed: list[RuntimeContainer], state: _PodState) -> None:
+    async def sync_terminating_pod(self, pod: Pod, observed: list[RuntimeContainer], state: _PodState) -> None:
         """SyncTerminatingPod: write the status, stop the liveness and startup probes (readiness goes on, and the
         status manager writes what it finds), kill every container in parallel within the grace period, then
         write the final status, in which the pod's phase is Succeeded or Failed.
@@ -474,8 +485,8 @@ class Kubelet:
 
     async def _start(
         self,
-        pod: dict[str, Any],
-        container: dict[str, Any],
+        pod: Pod,
+        container: Container,
         kind: ContainerKind,
         observed: list[RuntimeContainer],
         sandbox: RuntimeContainer,
@@ -519,12 +530,13 @@ class Kubelet:
             errors.failed = True
             return False
         target = None
-        if container.get("targetContainerName"):
+        target_name = str(container.get("targetContainerName") or "")
+        if target_name:
             # startSpec.getTargetID: the target's latest instance, whatever its state (the engine then says whether
             # its process namespace can be joined).
-            instances = (groups or {}).get(container["targetContainerName"], [])
+            instances = (groups or {}).get(target_name, [])
             if not instances:
-                message = f"unable to find target container {container['targetContainerName']}"
+                message = f"unable to find target container {target_name}"
                 state.waiting[name] = Waiting("CreateContainerConfigError", message)
                 self.recorder.record(pod, "Warning", "Failed", f"Error: {message}", field_path=_field_path(pod, name))
                 errors.failed = True
@@ -583,7 +595,7 @@ class Kubelet:
                 return False
         return True
 
-    def _config_error(self, pod: dict[str, Any], name: str, exc: SubPathError, state: _PodState) -> None:
+    def _config_error(self, pod: Pod, name: str, exc: SubPathError, state: _PodState) -> None:
         """startContainer when generateContainerConfig fails (kuberuntime_container.go): the container waits in
         CreateContainerConfigError with the message, a `Failed` event says `Error: <message>`, and the pod is
         synced again after the pod worker's back-off. The host details go to the log only, as makeMounts logs
@@ -594,7 +606,7 @@ class Kubelet:
         state.waiting[name] = Waiting("CreateContainerConfigError", exc.message)
         self.recorder.record(pod, "Warning", "Failed", f"Error: {exc.message}", field_path=_field_path(pod, name))
 
-    async def _ensure_image(self, pod: dict[str, Any], container: dict[str, Any], state: _PodState) -> str | None:
+    async def _ensure_image(self, pod: Pod, container: Container, state: _PodState) -> str | None:
         """EnsureImageExists: imagePullPolicy with the kubelet's events and its own pull back-off; None: not now."""
         name, image = container["name"], container["image"]
         where = _field_path(pod, name)
@@ -653,7 +665,7 @@ class Kubelet:
         for key in [key for key in self._pull_errors if key.startswith(f"{uid}_")]:
             del self._pull_errors[key]
 
-    async def _create_sandbox(self, pod: dict[str, Any], attempt: int, errors: _SyncErrors) -> RuntimeContainer | None:
+    async def _create_sandbox(self, pod: Pod, attempt: int, errors: _SyncErrors) -> RuntimeContainer | None:
         """createPodSandbox, after the pod's volumes are set up (WaitForAttachAndMount)."""
         meta = pod["metadata"]
         if not self._set_up_volumes(pod, self._pods[meta["uid"]]):
@@ -686,7 +698,7 @@ class Kubelet:
             errors.failed = True
             return None
 
-    def _set_up_volumes(self, pod: dict[str, Any], state: _PodState) -> bool:
+    def _set_up_volumes(self, pod: Pod, state: _PodState) -> bool:
         """The pod's emptyDirs, as the volume manager's MountVolume.SetUp; False while one cannot be made.
 
         A failure (a read-only or full home) is told as the operation executor does: a `FailedMount` event
@@ -717,7 +729,7 @@ class Kubelet:
 
     # ---------------------------------------------------------------------------------------- stopping
 
-    async def _kill(self, pod: dict[str, Any], container_id: str, info: KillInfo, *, grace: int | None = None) -> None:
+    async def _kill(self, pod: Pod, container_id: str, info: KillInfo, *, grace: int | None = None) -> None:
         """killContainer: Killing event, preStop within the grace period, then stop with a 2 s floor. The grace
         period is setTerminationGracePeriod's: the deletion's, else the killing probe's own, else the pod's."""
         name = info.name
@@ -731,7 +743,7 @@ class Kubelet:
             started = self.monotonic()
             try:
                 async with asyncio.timeout(grace):
-                    failure = await self._run_hook(pod, dict(info.container), container_id, hook, timeout=None)
+                    failure = await self._run_hook(pod, as_container(info.container), container_id, hook, timeout=None)
             except TimeoutError:
                 log.info("preStop hook of %s not completed in grace period", name)
             else:
@@ -767,15 +779,15 @@ class Kubelet:
     def _remove_volumes(self, uid: str) -> None:
         shutil.rmtree(self.state_dir / "pods" / uid, ignore_errors=True)
 
-    def _volumes(self, pod: dict[str, Any]) -> dict[str, tuple[Path, bool]]:
+    def _volumes(self, pod: Pod) -> dict[str, tuple[Path, bool]]:
         return volume_dirs(pod, self.state_dir)
 
     async def _run_hook(
         self,
-        pod: dict[str, Any],
-        container: dict[str, Any],
+        pod: Pod,
+        container: Container,
         container_id: str,
-        hook: dict[str, Any],
+        hook: LifecycleHandler,
         *,
         timeout: float | None,
         pod_ip: str | None = None,
@@ -802,8 +814,8 @@ class Kubelet:
         timestamps: bool = False,
     ) -> AsyncIterator[bytes]:
         """A container's output, as `GET .../pods/<name>/log` serves it; errors in the API server's words."""
-        pod = self.store.get("Pod", namespace, name)
-        names = [c["name"] for c in _all_containers(pod)]
+        pod = as_pod(self.store.get("Pod", namespace, name))
+        names = container_names(pod)
         if not container:
             regular = [c["name"] for c in pod["spec"].get("containers", [])]
             if len(regular) != 1:
@@ -813,14 +825,14 @@ class Kubelet:
             raise BadRequestError(f"container {container} is not valid for pod {name}")
         observed = await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"])
         instances = instances_by_name(observed).get(container, [])
-        reported = next((s for s in _all_statuses(pod.get("status") or {}) if s.get("name") == container), None)
+        reported = find_status(pod_status(pod), container)
         if reported is None:  # no status written yet
             if previous or not instances:
                 waiting = self._pods.get(pod["metadata"]["uid"], _PodState()).waiting.get(container)
                 reason = waiting.reason if waiting else "ContainerCreating"
-                reported = {"state": {"waiting": {"reason": reason}}}
+                reported = ContainerStatus(name=container, state={"waiting": {"reason": reason}})
             else:
-                reported = {"state": {"running": {}}, "containerID": instances[0].id}
+                reported = ContainerStatus(name=container, state={"running": {}}, containerID=instances[0].id)
         wanted = _log_source(name, container, reported, previous=previous)
         chosen = next((c for c in instances if wanted in (c.id, f"docker://{c.id}")), None)
         if chosen is None:
@@ -829,9 +841,7 @@ class Kubelet:
 
     # ------------------------------------------------------------------------------------------ status
 
-    def _write_status(
-        self, pod: dict[str, Any], observed: list[RuntimeContainer], state: _PodState, *, terminal: bool = False
-    ) -> None:
+    def _write_status(self, pod: Pod, observed: list[RuntimeContainer], state: _PodState, *, terminal: bool = False) -> None:
         """generateAPIPodStatus, then the status manager's SetPodStatus (which writes only a change). The reason
         cache gives a waiting reason only to a container that is to be started again."""
         waiting = {name: w for name, w in state.waiting.items() if _to_start_again(pod, observed, name)}
@@ -842,7 +852,7 @@ class Kubelet:
         self.status_manager.set_pod_status(pod, status)
 
 
-def _to_start_again(pod: dict[str, Any], observed: list[RuntimeContainer], name: str) -> bool:
+def _to_start_again(pod: Pod, observed: list[RuntimeContainer], name: str) -> bool:
     """convertToAPIContainerStatuses' filter of the reason cache: an init container that succeeded, or a regular
     container its pod's policy does not restart, shows how it ended, not why it would wait."""
     latest = find_latest(observed, name)
@@ -856,18 +866,20 @@ def _to_start_again(pod: dict[str, Any], observed: list[RuntimeContainer], name:
     return should_container_be_restarted({**pod, "metadata": {**pod["metadata"], "deletionTimestamp": None}}, container, observed)
 
 
-def _log_source(pod: str, container: str, status: dict[str, Any], *, previous: bool) -> str:
+def _log_source(pod: str, container: str, status: ContainerStatus, *, previous: bool) -> str:
     """The kubelet's validateContainerLogStatus: from a container's reported status, the ID of the instance
     whose logs to serve, or the refusal (BadRequestError). In a crash loop (waiting, with a last state) the
     current logs are those of the last run, and so are the previous ones."""
-    state, last = status.get("state", {}), (status.get("lastState") or {}).get("terminated") or {}
+    state: ContainerState = status.get("state") or {}
+    last: ContainerStateTerminated | dict[str, str] = (status.get("lastState") or {}).get("terminated") or {}
     if previous:
         wanted = last.get("containerID", "")
         message = f'previous terminated container "{container}" in pod "{pod}" not found'
     elif "running" in state:
         wanted, message = status.get("containerID", ""), f'container "{container}" in pod "{pod}" is not available'
     elif "terminated" in state or last:
-        wanted = (state.get("terminated") or {}).get("containerID") or last.get("containerID", "")
+        ended = state.get("terminated")
+        wanted = (ended.get("containerID") if ended else "") or last.get("containerID", "")
         message = f'container "{container}" in pod "{pod}" is terminated'
     else:
         wanted, reason = "", (state.get("waiting") or {}).get("reason", "")
@@ -880,46 +892,30 @@ def _log_source(pod: str, container: str, status: dict[str, Any], *, previous: b
     return str(wanted)
 
 
-def _deletion_grace(pod: dict[str, Any]) -> int:
+def _deletion_grace(pod: Pod) -> int:
     deletion = pod["metadata"].get("deletionGracePeriodSeconds")
     return int(deletion if deletion is not None else pod["spec"].get("terminationGracePeriodSeconds", 30))
 
 
-def _attempt_after_vanished(pod: dict[str, Any], name: str) -> int:
+def _attempt_after_vanished(pod: Pod, name: str) -> int:
     """The attempt of a container the engine holds no instance of: 0 at first, but one more than the restart
     count in the pod's status when an instance existed (someone removed it: its replacement is a restart)."""
-    for previous in _all_statuses(pod.get("status") or {}):
+    for previous in all_statuses(pod_status(pod)):
         if previous.get("name") == name and previous.get("containerID"):
             return int(previous.get("restartCount", 0)) + 1
     return 0
 
 
-def _backoff_key(pod: dict[str, Any], container: dict[str, Any]) -> str:
+def _backoff_key(pod: Pod, container: Container) -> str:
     """The restart back-off's key, as the kubelet's: a changed definition starts a new back-off."""
     meta = pod["metadata"]
     return f"{meta['name']}_{meta['namespace']}_{meta['uid']}_{container['name']}_{spec_hash(container)}"
 
 
-def _field_path(pod: dict[str, Any], container: str) -> str:
+def _field_path(pod: Pod, container: str) -> str:
     """The field path of an event about `container`, as the kubelet's container reference gives it."""
-    group = next(
-        (key for key in _CONTAINER_GROUPS if any(c["name"] == container for c in pod["spec"].get(key, []))), "containers"
-    )
+    group = {"init": "initContainers", "ephemeral": "ephemeralContainers"}.get(container_kind(pod, container) or "", "containers")
     return f"spec.{group}{{{container}}}"
-
-
-_CONTAINER_GROUPS = ("containers", "initContainers", "ephemeralContainers")
-
-
-def _all_containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
-    """The init, regular and ephemeral containers of a pod's spec (names are unique across the three)."""
-    spec = pod["spec"]
-    return [*spec.get("initContainers", []), *spec.get("containers", []), *spec.get("ephemeralContainers", [])]
-
-
-def _all_statuses(status: dict[str, Any]) -> list[dict[str, Any]]:
-    keys = ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
-    return [entry for key in keys for entry in status.get(key, [])]
 
 
 def _go_os_error(op: str, exc: OSError) -> str:
@@ -929,13 +925,13 @@ def _go_os_error(op: str, exc: OSError) -> str:
     return f"{op} {exc.filename}: {text}" if exc.filename else f"{op}: {text}"
 
 
-def _stopping(pod: dict[str, Any], container: RuntimeContainer) -> KillInfo:
+def _stopping(pod: Pod, container: RuntimeContainer) -> KillInfo:
     """The kill of a pod's container when the whole pod stops (killContainersWithSyncResult)."""
-    spec = next((c for c in _all_containers(pod) if c["name"] == container.name), {"name": container.name})
+    spec = find_container(pod, container.name) or Container(name=container.name)
     return KillInfo(container.name, spec, f"Stopping container {container.name}")
 
 
-def _kill_grace(pod: dict[str, Any], info: KillInfo) -> int:
+def _kill_grace(pod: Pod, info: KillInfo) -> int:
     """setTerminationGracePeriod: a deletion's grace period, else the killing probe's own
     terminationGracePeriodSeconds, else the pod's."""
     deletion = pod["metadata"].get("deletionGracePeriodSeconds")

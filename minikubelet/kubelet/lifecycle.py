@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from minikubelet import KUBERNETES_VERSION
@@ -51,7 +51,7 @@ _ATOI = re.compile(r"[+-]?[0-9]+")
 Warn = Callable[[str, str], None]  # (reason, message) of a Warning event about the pod
 
 
-def format_pod(pod: dict[str, Any]) -> str:
+def format_pod(pod: Mapping[str, Any]) -> str:
     """kubelet/util/format.Pod: `<name>_<namespace>(<uid>)`."""
     meta = pod.get("metadata") or {}
     return f"{meta.get('name', '')}_{meta.get('namespace', '')}({meta.get('uid', '')})"
@@ -59,10 +59,10 @@ def format_pod(pod: dict[str, Any]) -> str:
 
 async def run_handler(
     runtime: ContainerRuntime,
-    pod: dict[str, Any],
-    container: dict[str, Any],
+    pod: Mapping[str, Any],
+    container: Mapping[str, Any],
     container_id: str,
-    handler: dict[str, Any],
+    handler: Mapping[str, Any],
     *,
     timeout: float | None,
     pod_ip: str | None = None,
@@ -121,7 +121,7 @@ async def _run_exec(
     return None, output
 
 
-def _resolve_port(port: Any, container: dict[str, Any]) -> int:
+def _resolve_port(port: Any, container: Mapping[str, Any]) -> int:
     """probe.ResolveContainerPort with its Go errors: a name is looked up in the ports, then parsed as a number."""
     if isinstance(port, int):
         number = port
@@ -140,7 +140,12 @@ def _resolve_port(port: Any, container: dict[str, Any]) -> int:
 
 
 async def _run_http(
-    pod: dict[str, Any], container: dict[str, Any], action: dict[str, Any], pod_ip: str, timeout: float | None, warn: Warn | None
+    pod: Mapping[str, Any],
+    container: Mapping[str, Any],
+    action: Mapping[str, Any],
+    pod_ip: str,
+    timeout: float | None,
+    warn: Warn | None,
 ) -> str | None:
     host = action.get("host") or pod_ip
     if not host:

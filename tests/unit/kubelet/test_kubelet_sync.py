@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from minikubelet.apiserver.registry import RESOURCES, Registry
 from minikubelet.kubelet.kubelet import Kubelet
 from minikubelet.recorder import EventRecorder
-from minikubelet.runtime.fake import FakeRuntime
+from minikubelet.runtime.fake import FakeRuntime, normalize_image
 from minikubelet.runtime.interface import PodRef
 from minikubelet.store import Store
 
@@ -315,3 +316,51 @@ async def test_a_deleted_pod_held_by_a_finalizer_keeps_its_final_status(h: Harne
     rv = pod["metadata"]["resourceVersion"]
     assert not await h.sync(ref)
     assert h.pod("held")["metadata"]["resourceVersion"] == rv, "not synced again"
+
+
+async def test_each_sync_in_back_off_records_back_off_and_requeues_at_its_end(h: Harness) -> None:
+    """doBackOff records a BackOff event at every sync that finds the container waiting (the recorder folds them
+    into one event's count), and its BackoffError makes the pod worker come back when the back-off ends."""
+    ref = h.create("loop")
+    await h.sync(ref)
+    h.finish(ref, 0, 1)
+    await h.sync(ref)  # the first restart: at once
+    h.clock.advance(1)
+    h.finish(ref, 1, 1)
+    first = await h.sync(ref)
+    assert first.failed and first.retry_in == pytest.approx(10.0)
+    h.clock.advance(4)
+    second = await h.sync(ref)
+    assert second.retry_in == pytest.approx(6.0)
+    events, _ = h.store.list("Event", "default", field_selector="involvedObject.name=loop")
+    back_off = [e for e in events if e["reason"] == "BackOff"]
+    assert len(back_off) == 1 and back_off[0]["count"] == 2
+
+
+async def test_a_pulled_image_is_told_with_its_time_and_size(tmp_path: Path) -> None:
+    harness = Harness(tmp_path)
+    try:
+        harness.runtime.pullable = {normalize_image("registry.local/app:1")}
+        ref = harness.create("pull", image="registry.local/app:1")
+        await harness.sync(ref)
+        events, _ = harness.store.list("Event", "default", field_selector="involvedObject.name=pull")
+        pulled = next(e["message"] for e in events if e["reason"] == "Pulled")
+        size = await harness.runtime.image_size("registry.local/app:1")
+        assert re.fullmatch(
+            rf'Successfully pulled image "registry\.local/app:1" in \S+ \(\S+ including waiting\)\. Image size: {size} bytes\.',
+            pulled,
+        ), pulled
+    finally:
+        harness.store.close()
+
+
+async def test_a_failed_pod_is_not_ready_with_reason_pod_failed(h: Harness) -> None:
+    ref = h.create("failed", restart="Never")
+    await h.sync(ref)
+    h.finish(ref, 0, 3)
+    await h.sync(ref)
+    status = h.pod("failed")["status"]
+    assert status["phase"] == "Failed"
+    conditions = {c["type"]: c for c in status["conditions"]}
+    assert conditions["Ready"]["reason"] == conditions["ContainersReady"]["reason"] == "PodFailed"
+    assert status["observedGeneration"] == h.pod("failed")["metadata"]["generation"]

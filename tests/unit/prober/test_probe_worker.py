@@ -270,3 +270,37 @@ async def test_ticks_keep_to_the_schedule_and_a_manual_trigger_probes_at_once() 
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_a_slow_probe_runs_one_missed_tick_and_drops_the_others_as_go_s_ticker() -> None:
+    """A probe that outlasts several periods: Go's ticker keeps one tick in its channel and drops the rest, so
+    one probe follows at once and the next ones keep to the grid (not one per missed tick, back to back)."""
+    context = Context()
+    context.history = ProbeHistory()
+    started: list[float] = []
+    slow = asyncio.Event()
+
+    async def run(kind: ProbeKind, pod: dict[str, Any], container: dict[str, Any], container_id: str) -> Outcome:
+        started.append(time.monotonic())
+        if len(started) == 1:
+            await asyncio.sleep(0.55)  # 2.75 periods of 0.2 s
+            slow.set()
+        return OK
+
+    context.run = run  # type: ignore[method-assign]
+    probe = worker(context, ProbeKind.READINESS, periodSeconds=0.2)
+    task = asyncio.create_task(probe.run())
+    try:
+        deadline = time.monotonic() + 10
+        while len(started) < 4 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert len(started) >= 4
+        dues = [a.due for a in context.history.attempts("u1")][:4]
+        gaps = [round(b - a, 2) for a, b in itertools.pairwise(dues)]
+        assert gaps[0] == pytest.approx(0.4, abs=0.05), f"the tick due at 0.2 s was dropped, the one at 0.4 s kept: {gaps}"
+        assert gaps[1:] == pytest.approx([0.2, 0.2], abs=0.05), gaps
+        assert started[1] - started[0] >= 0.5, "the kept tick runs when the slow probe ends"
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

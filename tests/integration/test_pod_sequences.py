@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.nodes import BUSYBOX, KUBECTL, Node, kubectl_present, pod_yaml, running_node
+from tests.integration.nodes import BUSYBOX, KUBECTL, Node, kubectl_present, kubectl_requests, pod_yaml, running_node
 
 pytestmark = pytest.mark.docker
 
@@ -37,15 +37,27 @@ class Watch:
         self.name = name
         env = {**node.env, "KUBECONFIG": str(node.kubeconfig), "HOME": str(node.home)}
         self.process = subprocess.Popen(
-            [KUBECTL, "get", "pods", "--field-selector", f"metadata.name={name}", "-w", "--output-watch-events", "--no-headers"],
+            [
+                *(KUBECTL, "get", "pods", "--field-selector", f"metadata.name={name}"),
+                *("-w", "--output-watch-events", "--no-headers", "-v=6"),
+            ],
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             text=True,
             env=env,
         )
         self.rows: list[tuple[str, str, str, str]] = []
+        self.listed = threading.Event()  # kubectl's watch is open (from its list's version: nothing is missed)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        self._errors = threading.Thread(target=self._read_errors, daemon=True)
+        self._errors.start()
+
+    def _read_errors(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            if any(method == "GET" and "watch=true" in path for method, path, _ in kubectl_requests(line)):
+                self.listed.set()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -75,8 +87,10 @@ class Watch:
         self.process.terminate()
         self.process.wait(timeout=10)
         self._reader.join(timeout=10)
-        assert self.process.stdout is not None
+        self._errors.join(timeout=10)
+        assert self.process.stdout is not None and self.process.stderr is not None
         self.process.stdout.close()
+        self.process.stderr.close()
 
 
 def _subsequence(wanted: list[str], seen: list[str]) -> bool:
@@ -92,7 +106,7 @@ def apply(node: Node, manifest: str) -> None:
 def watch(node: Node, request: pytest.FixtureRequest) -> Iterator[Watch]:
     name = request.node.name.removeprefix("test_").replace("_", "-")[:40].strip("-")
     watcher = Watch(node, name)
-    time.sleep(0.5)  # kubectl has listed (no pod yet) and watches; every row of the pod's life follows
+    assert watcher.listed.wait(timeout=30), "kubectl never watched"  # every row of the pod's life follows
     try:
         yield watcher
     finally:

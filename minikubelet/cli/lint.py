@@ -1,0 +1,81 @@
+"""`minikubelet lint -f pod.yml`: offline checks of a manifest's probes, restarts and ports (docs/lint.md).
+
+No kubectl counterpart, and no node needed. Exit codes: 0 when no finding is a warning or an error, 1 when one is,
+2 for bad input (a manifest that cannot be read or parsed, a bad flag), printed as `apply -f` prints it. The
+checks live in minikubelet.lint; this module only reads the flags and prints.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from minikubelet.cli.common import eprint
+
+if TYPE_CHECKING:  # minikubelet.lint (pydantic, the schemas) is imported when the command runs
+    from minikubelet.lint import Finding
+
+__all__ = ["lint_command"]
+
+
+class Output(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def lint_command(
+    filenames: Annotated[
+        list[str], typer.Option("--filename", "-f", help="File, directory or '-' (stdin) holding the manifests.")
+    ],
+    recursive: Annotated[bool, typer.Option("--recursive", "-R", help="Process directories under -f recursively.")] = False,
+    starts_within: Annotated[
+        str,
+        typer.Option(
+            "--starts-within",
+            help="How long the containers may take to start (Go duration: 90s, 2m, 1m30s): warn when a liveness "
+            "or startup probe can kill them sooner.",
+        ),
+    ] = "",
+    output: Annotated[Output, typer.Option("--output", "-o", help="text, or json: a list of findings.")] = Output.TEXT,
+) -> None:
+    """Check pod manifests' probes offline: kill windows, timeouts, ports, and the Kubernetes v1.37 schema."""
+    from minikubelet.lint import RuleOptions, lint_sources, parse_go_duration, read_sources
+
+    start: float | None = None
+    if starts_within:
+        try:
+            start = parse_go_duration(starts_within)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--starts-within") from None
+    sources, errors = read_sources(filenames, recursive=recursive)
+    result = lint_sources(sources, RuleOptions(starts_within=start))
+    errors += result.errors
+    if output is Output.JSON:
+        typer.echo(json.dumps([finding.to_json() for finding in result.findings], indent=2, ensure_ascii=False))
+    else:
+        _print_text(result.objects, result.findings)
+    for error in errors:
+        for line in error.lines():
+            eprint(line)
+    if errors or not result.objects:
+        if not errors:
+            eprint("error: no objects passed to lint")
+        raise typer.Exit(2)
+    if any(finding.severity != "info" for finding in result.findings):
+        raise typer.Exit(1)
+
+
+def _print_text(objects: list[tuple[str, str]], findings: list[Finding]) -> None:
+    by_object: dict[tuple[str, str], list[Finding]] = {key: [] for key in objects}
+    for finding in findings:
+        by_object.setdefault((finding.source, finding.object), []).append(finding)
+    for (source, label), found in by_object.items():
+        if not found:
+            typer.echo(f"{source}: {label}: nothing found")
+            continue
+        typer.echo(f"{source}: {label}")
+        for finding in found:
+            typer.echo(finding.line())

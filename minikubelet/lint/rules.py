@@ -109,11 +109,11 @@ def _timeout_period(probe: Probe, at: str) -> list[Finding]:
     if t < p:
         return []
     message = (
-        f"timeoutSeconds {t} >= periodSeconds {p}: an attempt that hangs until its timeout outlasts its period;"
-        f" the worker drops the missed ticks and starts the next attempt at once, so hanging attempts come every"
-        f" {format_seconds(t)} (timeoutSeconds), not every {format_seconds(p)}, and failureThreshold {f} of them take"
-        f" {f} x {t} = {format_seconds(f * t)}, after up to one period {format_seconds(p)} for the first tick;"
-        f" keep timeoutSeconds below periodSeconds"
+        f"timeoutSeconds {t} >= periodSeconds {p}: an attempt that hangs until its timeout takes its whole period or"
+        f" more; the worker keeps one missed tick and drops the others, so the next attempt starts as soon as it ends:"
+        f" hanging attempts come back to back, every timeoutSeconds {t}, and failureThreshold {f} of them take"
+        f" {f} x {t} = {format_seconds(f * t)} from the first, which itself comes up to one period ({format_seconds(p)})"
+        f" after the delay; keep timeoutSeconds below periodSeconds, so that a probe that hangs is a failure like any other"
     )
     return [Finding("timeout-period", Severity.WARNING, at, message)]
 
@@ -201,7 +201,7 @@ def _probe_ports(container: Container, at: str) -> list[Finding]:
             out.append(Finding("probe-port", Severity.ERROR, field, message))
         elif container.ports and port not in declared_numbers and not getattr(handler, "host", ""):
             message = (
-                f"port {port} is not among the ports the container declares ({declared}): the kubelet probes it"
+                f"port {port} is not among the ports the container declares ({declared}): the kubelet uses it"
                 f" anyway (declaring a port is informational), but {what} then targets a port the container does not"
                 f" say it listens on; a typo?"
             )

@@ -39,6 +39,14 @@ def lint_command(
             "or startup probe can kill them sooner.",
         ),
     ] = "",
+    check_images: Annotated[
+        bool,
+        typer.Option(
+            "--check-images",
+            help="Also look for exec probes' and hooks' programs in the local images (asks Docker; nothing is pulled "
+            "or run; skipped when Docker does not answer).",
+        ),
+    ] = False,
     output: Annotated[Output, typer.Option("--output", "-o", help="text, or json: a list of findings.")] = Output.TEXT,
 ) -> None:
     """Check pod manifests' probes offline: kill windows, timeouts, ports, and the Kubernetes v1.37 schema."""
@@ -50,8 +58,13 @@ def lint_command(
             start = parse_go_duration(starts_within)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--starts-within") from None
+    image_check = None
+    if check_images:
+        from minikubelet.lint.images import docker_image_check
+
+        image_check = docker_image_check()
     sources, errors = read_sources(filenames, recursive=recursive)
-    result = lint_sources(sources, RuleOptions(starts_within=start))
+    result = lint_sources(sources, RuleOptions(starts_within=start), image_check)
     errors += result.errors
     if output is Output.JSON:
         typer.echo(json.dumps([finding.to_json() for finding in result.findings], indent=2, ensure_ascii=False))

@@ -129,3 +129,11 @@ def test_stdin() -> None:
     result = runner.invoke(app, ["lint", "-f", "-"], input=POD.format(name="s", timeout=1))
     assert result.exit_code == 0, result.output
     assert result.stdout == "<stdin>: pod/s: nothing found\n"
+
+
+def test_check_images_without_docker_says_nothing_about_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    path = MANIFESTS / "lint" / "exec-programs.yml"
+    result = runner.invoke(app, ["lint", "-f", str(path), "--check-images"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{path}: pod/exec-programs: nothing found\n"

@@ -4,6 +4,7 @@
 - `rules`: the probe rules on a decoded Pod's spec (pure);
 - `schema`: the Kubernetes v1.37 OpenAPI schema check (kubernetes-validate's definitions);
 - `run`: reading manifests as `apply -f` does and dispatching each document;
+- `images`: rule `exec-binary` (`--check-images`), the one that asks the local Docker engine.
 
 Nothing here imports the command-line libraries; the command is minikubelet.cli.lint.
 """

@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "exec": ("exec", "exec_command"),
     "port-forward": ("port_forward", "port_forward_command"),
     "timeline": ("timeline", "timeline_command"),
+    "why": ("why", "why_command"),
     "lint": ("lint", "lint_command"),
     "up": ("node", "up_command"),
     "down": ("node", "down_command"),

@@ -405,12 +405,20 @@ def _crash_loop(
     name: str, message: str, restarts: int, transitions: list[Mapping[str, Any]], instances: list[_Instance], now: float
 ) -> Finding:
     ended = [i for i in instances if i.end is not None]
-    parts = []
-    for i in ended[-5:]:
+    exits: dict[str, list[float]] = {}  # "exit 3 (Error)": how long each such instance ran
+    for i in ended:
         assert i.end is not None
-        ran = f"after {format_seconds(_seconds(i.end['time']) - i.start)}" if i.start is not None else ""
         why = "killed" if i.kill else str(i.end.get("reason") or "")
-        parts.append(f"#{i.restart_count} exit {i.end.get('exitCode')} {ran}" + (f" ({why})" if why else ""))
+        ran = _seconds(i.end["time"]) - i.start if i.start is not None else math.nan
+        exits.setdefault(f"exit {i.end.get('exitCode')}" + (f" ({why})" if why else ""), []).append(ran)
+    parts = []
+    for label, runs in exits.items():
+        known = [r for r in runs if not math.isnan(r)]
+        lasted = ""
+        if known:
+            low, high = format_seconds(min(known)), format_seconds(max(known))
+            lasted = f" after running {low}" if low == high else f" after running {low} to {high}"
+        parts.append(f"{label} ×{len(runs)}{lasted}")
     found = _BACKOFF.match(message)
     delay = found.group(1) if found else "?"
     backoffs = [t for t in transitions if t.get("reason") == "CrashLoopBackOff" and t.get("backOffUntil")]
@@ -421,9 +429,8 @@ def _crash_loop(
         clock = datetime.fromtimestamp(until, UTC).strftime("%H:%M:%S")
         left = until - now
         nxt = f"; next restart at {clock} UTC ({'in ' + format_seconds(left) if left > 0 else 'due now'})"
-    earlier = f" ({len(ended) - 5} earlier not shown)" if len(ended) > 5 else ""
     text = (
-        f"CrashLoopBackOff: restarted {restarts} times; the last instances: {', '.join(parts) or 'not recorded'}{earlier}; "
+        f"CrashLoopBackOff: restarted {restarts} times; the recorded instances ended with {', '.join(parts) or 'nothing'}; "
         f"the kubelet now waits back-off {delay} (10 s doubling to 300 s){nxt}"
     )
     return Finding(name, "crash-loop", "cause", "restart back-off", text, time=at, restart_count=restarts)
@@ -537,7 +544,8 @@ def _pod_summary(d: Diagnosis, status: Mapping[str, Any]) -> str:
         parts.append("Ready")
     else:
         cond: Mapping[str, Any] = next((c for c in status.get("conditions", []) or [] if c.get("type") == "Ready"), {})
-        reason = f" ({cond.get('reason')}: {cond.get('message')})" if cond.get("reason") else ""
+        said = ": ".join(str(cond[k]) for k in ("reason", "message") if cond.get(k))
+        reason = f" ({said})" if said else ""
         parts.append(f"not Ready{reason}")
     restarted = [f"{c.name} restarted {c.restart_count} time{'s' if c.restart_count != 1 else ''}"
                  for c in d.containers if c.restart_count]  # fmt: skip
@@ -671,10 +679,15 @@ def to_text(d: Diagnosis) -> str:
         lines.append(f"container {c.name}: {state}, {c.restart_count} restart{'s' if c.restart_count != 1 else ''}")
         if not mine:
             lines.append("  nothing to explain: no restart, no failing probe recorded")
-        for f in mine:
-            where = f"instance #{f.restart_count}" if f.restart_count is not None and f.container_id else ""
-            at = f"at {_plus(f.time, f.time - f.offset)}" if f.time is not None and f.offset is not None else ""
-            head = ", ".join(p for p in (where, at) if p)
+        for group in _groups(mine):
+            f = group[-1]
+            if len(group) > 1:
+                where = f"instances #{group[0].restart_count}–#{f.restart_count} ({len(group)} times), the last"
+            else:
+                where = f"instance #{f.restart_count}" if f.restart_count is not None and f.container_id else ""
+            verb = "ended at" if f.kind in _ENDINGS else "at"
+            at = f"{verb} {_plus(f.time, f.time - f.offset)}" if f.time is not None and f.offset is not None else ""
+            head = " ".join(p for p in (where, at) if p)
             mark = {"cause": "✗", "warning": "!", "info": "·"}.get(f.severity, "·")
             lines.append(f"  {mark} {head + ': ' if head else ''}{f.text}")
             if f.rule:
@@ -682,3 +695,25 @@ def to_text(d: Diagnosis) -> str:
             if f.suggestion:
                 lines.append(f"      fix: {f.suggestion}")
     return "\n".join(lines) + "\n"
+
+
+_ENDINGS = ("liveness-kill", "startup-kill", "post-start-hook", "oom-killed", "exited", "killed")
+
+
+def _groups(findings: list[Finding]) -> list[list[Finding]]:
+    """Consecutive endings of instances for the same reason (kind, rule, exit code, fix) told once."""
+    out: list[list[Finding]] = []
+    for f in findings:
+        last = out[-1][-1] if out else None
+        same = (
+            last is not None
+            and f.kind in _ENDINGS
+            and f.container_id
+            and last.container_id
+            and (last.kind, last.rule, last.exit_code, last.suggestion) == (f.kind, f.rule, f.exit_code, f.suggestion)
+        )
+        if same:
+            out[-1].append(f)
+        else:
+            out.append([f])
+    return out

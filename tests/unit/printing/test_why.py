@@ -205,12 +205,14 @@ def test_a_crash_loop_tells_each_exit_the_back_off_and_the_next_restart() -> Non
     loop = d.findings[-1]
     assert loop.rule == "restart back-off"
     assert loop.text == (
-        "CrashLoopBackOff: restarted 2 times; the last instances: #0 exit 1 after 0.2 s (Error), "
-        "#1 exit 1 after 0.2 s (Error), #2 exit 1 after 0.2 s (Error); the kubelet now waits back-off 20s "
-        "(10 s doubling to 300 s); next restart at 12:00:32 UTC (in 12 s)"
+        "CrashLoopBackOff: restarted 2 times; the recorded instances ended with exit 1 (Error) ×3 after running 0.2 s; "
+        "the kubelet now waits back-off 20s (10 s doubling to 300 s); next restart at 12:00:32 UTC (in 12 s)"
     )
     assert d.summary.startswith("pod default/web: Running, not Ready (ContainersNotReady")
     assert d.summary.endswith("; app restarted 2 times")
+    text = to_text(d)
+    assert "  ✗ instances #0–#2 (3 times), the last ended at +0.2 s: the process exited on its own with code 1" in text
+    assert text.count("rule: restartPolicy") == 1
 
 
 def test_oom_killed_is_the_memory_limit_not_the_kubelet() -> None:
@@ -316,7 +318,7 @@ def test_the_text_and_the_json() -> None:
     text = to_text(d)
     assert text.splitlines()[0] == "pod default/web: Running, Ready; app restarted 1 time"
     assert "container app: running, ready, 1 restart" in text
-    assert "  ✗ instance #0, at +81 s: liveness httpGet :8080/healthz failed 3 times" in text
+    assert "  ✗ instance #0 ended at +81 s: liveness httpGet :8080/healthz failed 3 times" in text
     assert "      rule: livenessProbe.failureThreshold" in text
     assert "      fix: a startupProbe with failureThreshold 12" in text
     out = to_json(d)

@@ -340,6 +340,20 @@ threshold, the kills, the restarts and the back-off waits. (A real cluster has n
 """,
         )
         command(doc, node, "timeline", "pod/echo-lp")
+    if node.run("why", "--help").returncode == 0:
+        doc.say(
+            """
+`why` tells the same story in sentences, from the same record: the rule that fired (here
+`livenessProbe.failureThreshold`), what the app answered, how the container ended after the kill, and what
+change would have avoided it. `why -o json` gives the same to scripts ([why.md](why.md)).
+""",
+            """
+`why`는 같은 기록으로 같은 이야기를 문장으로 들려줍니다: 어떤 규칙이 작동했는지(여기서는
+`livenessProbe.failureThreshold`), 앱이 무엇이라고 답했는지, 종료 명령 뒤에 컨테이너가 어떻게 끝났는지, 그리고
+무엇을 바꾸면 피할 수 있었는지. `why -o json`은 같은 내용을 스크립트용으로 출력합니다([why.md](why.md)).
+""",
+        )
+        command(doc, node, "why", "pod/echo-lp")
     command(doc, node, "delete", "pod/echo-lp", "--grace-period=1")
 
     doc.say(

@@ -290,7 +290,7 @@ def _probe_kill(
     first = _seconds(run[0]["start"])
     said = _answer(str(run[-1].get("message", "")), probe)
     text = (
-        f"{head} failed {len(run)} times in a row (failureThreshold {threshold}, every {period} s)"
+        f"{head} failed {_in_a_row(len(run))} (failureThreshold {threshold}, every {period} s)"
         f" from {_plus(first, inst.start)}; {said}"
     )
     passed = [a for a in mine[:crossing] if a.get("result") in ("Success", "Warning")]
@@ -481,7 +481,7 @@ def _not_ready(
     crossing = next((a for a in after if a.get("verdict") == "Failure"), after[-1] if after else mine[-1])
     said = _answer(str(after[-1].get("message", "")) if after else "", probe)
     text = (
-        f"not Ready: {head} passed until {_plus(last_ok, start)}, then failed {len(after)} times in a row "
+        f"not Ready: {head} passed until {_plus(last_ok, start)}, then failed {_in_a_row(len(after))} "
         f"(failureThreshold {threshold}, every {period} s) from "
         f"{_plus(_seconds(after[0]['start']), start) if after else '?'}; {said}; the container keeps running"
     )
@@ -583,6 +583,10 @@ def _answer(message: str, probe: Mapping[str, Any]) -> str:
     if _is_timeout(text):
         return f"the app did not answer within timeoutSeconds {probe.get('timeoutSeconds', 1)} s"
     return f"the app answered `{text[:160]}`"
+
+
+def _in_a_row(n: int) -> str:
+    return "once" if n == 1 else f"{n} times in a row"
 
 
 def _is_timeout(message: str) -> bool:

@@ -32,6 +32,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from minikubelet.api.podutil import container_names
+from minikubelet.api.wire import as_pod
 from minikubelet.apiserver import decoding, discovery, ephemeral, leases, protobuf, reviews, watchlist
 from minikubelet.apiserver.decoding import HEADERS_TOO_LARGE, MAX_BODY_BYTES, MAX_HEADER_BYTES
 from minikubelet.apiserver.registry import (
@@ -44,7 +46,7 @@ from minikubelet.apiserver.registry import (
 )
 from minikubelet.apiserver.streams import AttachSource, ExecSource, PodLogOptions, StreamEndpoints
 from minikubelet.errors import BadRequestError, GoneError, InvalidError, NotFoundError, StatusError, UnauthorizedError
-from minikubelet.printing import tables
+from minikubelet.printing import tables, why
 from minikubelet.store import ObjectSelector
 
 __all__ = ["MAX_BODY_BYTES", "MAX_HEADER_BYTES", "build_app"]
@@ -151,6 +153,7 @@ def build_app(
         Route("/api/v1/namespaces/{namespace}/pods/{name}/log", api.log, methods=["GET"]),
         Route(f"{pod}/probes", api.probes, methods=["GET"]),
         Route(f"{pod}/lifecycle", api.lifecycle, methods=["GET"]),
+        Route(f"{pod}/why", api.why, methods=["GET"]),
         WebSocketRoute(f"{pod}/exec", streams.exec_socket),
         WebSocketRoute(f"{pod}/attach", streams.attach_socket),
         Route(f"{pod}/exec", _errors(streams.http_fallback), methods=["GET", "POST"]),
@@ -306,6 +309,7 @@ class _Api:
             "log",
             "probes",
             "lifecycle",
+            "why",
             "leases",
             "review",
         ):
@@ -506,6 +510,22 @@ class _Api:
         items = self.transitions(pod["metadata"]["uid"]) if self.transitions is not None else []
         kind = "ContainerTransitionList"
         return _json({"kind": kind, "apiVersion": "minikubelet.dev/v1alpha1", "metadata": {}, "items": items})
+
+    async def why(self, request: Request) -> Response:
+        """minikubelet's own subresource: `minikubelet why`'s diagnosis of the pod, a PodDiagnosis (docs/why.md);
+        `?container=NAME` for one container."""
+        namespace, name = request.path_params["namespace"], request.path_params["name"]
+        pod = self.registry.get(RESOURCES["pods"], namespace, name)
+        uid = pod["metadata"]["uid"]
+        selector = f"involvedObject.name={name},involvedObject.namespace={namespace},involvedObject.uid={uid}"
+        events, _ = self.registry.store.list(RESOURCES["events"].kind, namespace, field_selector=selector)
+        attempts = self.probe_attempts(uid) if self.probe_attempts is not None else []
+        transitions = self.transitions(uid) if self.transitions is not None else []
+        container = request.query_params.get("container", "")
+        if container and container not in container_names(as_pod(pod), ephemeral=False):
+            raise BadRequestError(f"container {container} is not valid for pod {name}")
+        diagnosis = why.diagnose(pod, events, attempts, transitions, now=datetime.now(UTC), container=container)
+        return _json(why.to_json(diagnosis))
 
     async def _patch(self, request: Request, resource: Resource, namespace: str, name: str, *, subresource: str = "") -> Response:
         content_type = request.headers.get("content-type", "").split(";")[0].strip()

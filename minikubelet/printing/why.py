@@ -167,7 +167,7 @@ def diagnose(
         name = spec["name"]
         mine_t = [t for t in transitions if t.get("container") == name]
         mine_a = sorted((a for a in attempts if a.get("container") == name), key=lambda a: _seconds(a["start"]))
-        mine_e = [e for e in events if _event_container(e) == name]
+        mine_e = sorted((e for e in events if _event_container(e) == name), key=lambda e: _event_time(e) or 0.0)
         entry = statuses.get(name, {})
         diagnosis.containers.append(_summary(name, entry))
         diagnosis.findings.extend(_container_findings(pod, spec, entry, mine_e, mine_a, mine_t, now.timestamp()))

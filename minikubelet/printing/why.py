@@ -291,7 +291,7 @@ def _probe_kill(
     said = _answer(str(run[-1].get("message", "")), probe)
     text = (
         f"{head} failed {_in_a_row(len(run))} (failureThreshold {threshold}, every {period} s)"
-        f" from {_plus(first, inst.start)}; {said}"
+        f" {'at' if len(run) == 1 else 'from'} {_plus(first, inst.start)}; {said}"
     )
     passed = [a for a in mine[:crossing] if a.get("result") in ("Success", "Warning")]
     if kind == "liveness" and passed:

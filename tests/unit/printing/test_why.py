@@ -352,5 +352,14 @@ def test_a_healthy_pod_has_nothing_to_explain() -> None:
     assert "nothing to explain" in to_text(d)
 
 
+def test_a_single_failure_that_crossed_is_told_as_once() -> None:
+    probe = LIVENESS | {"failureThreshold": 1}
+    p = pod({"livenessProbe": probe}, {"state": {"running": {}}, "containerID": "docker://c1"})
+    attempts = [attempt("Liveness", 5, "Failure", "c1", verdict="Failure", message=REFUSED)]
+    transitions = [transition(0, "running", "c1"), transition(5.1, "killing", "c1", reason=LIVENESS_KILL)]
+    (kill,) = diagnose(p, [], attempts, transitions, now=now(6)).findings
+    assert kill.text.startswith("liveness httpGet :8080/healthz failed once (failureThreshold 1, every 10 s) at +5.0 s;")
+
+
 def test_format_seconds() -> None:
     assert [format_seconds(s) for s in (0.42, 31.4, 95, 125, 3725)] == ["0.4 s", "31 s", "95 s", "2 min 05 s", "1 h 02 min"]

@@ -4,6 +4,7 @@ loop, an OOM kill under a memory limit, and an image that cannot be pulled."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -99,7 +100,7 @@ def test_a_liveness_kill_sigkilled_after_the_grace_and_one_that_exits_on_sigterm
     kill = next(f for f in obeys["findings"] if f["kind"] == "liveness-kill")
     assert kill["exitCode"] == 143 and kill["restartCount"] == 0 and kill["container"] == "obeys"
     assert "the kubelet sent SIGTERM and the process exited on it" in kill["text"]
-    assert 1.0 < kill["offsetSeconds"] < 30
+    assert 0.5 < kill["offsetSeconds"] < 30, "two failures a period apart, then the kill"
 
 
 def test_a_crash_loop(node: Node) -> None:
@@ -117,7 +118,7 @@ def test_a_crash_loop(node: Node) -> None:
     assert "the process exited on its own with code 3 after running" in exited[0]["text"]
     loop = next(f for f in out["findings"] if f["kind"] == "crash-loop")
     assert loop["text"].startswith("CrashLoopBackOff: restarted ")
-    assert "the kubelet now waits back-off 10s" in loop["text"] or "back-off 20s" in loop["text"], loop["text"]
+    assert re.search(r"the kubelet now waits back-off \d+s \(10 s doubling to 300 s\)", loop["text"]), loop["text"]
     assert "next restart at " in loop["text"]
 
 
@@ -140,6 +141,8 @@ def test_an_image_that_cannot_be_pulled(node: Node) -> None:
         return status.get("state", {}).get("waiting", {}).get("reason") in ("ErrImagePull", "ImagePullBackOff")
 
     assert eventually(failing, timeout=90, interval=0.5)
+    # The Failed event carries the engine's message; the CLI may look between the status write and the event's.
+    assert eventually(lambda: "Failed to pull image" in node.cli("why", "why-image").stdout, timeout=20, interval=0.5)
     out = why_json(node, "why-image")
     (pull,) = out["findings"]
     assert pull["kind"] == "image-pull" and pull["severity"] == "cause"

@@ -45,6 +45,7 @@ from minikubelet.errors import AlreadyExistsError, MinikubeletError, NotFoundErr
 from minikubelet.kubelet import nodestatus
 from minikubelet.kubelet.kubelet import Kubelet
 from minikubelet.kubelet.streaming import open_attach, open_exec
+from minikubelet.lint.images import ImageFiles
 from minikubelet.node.kubeconfig import write_kubeconfig
 from minikubelet.node.paths import NodePaths, cannot_write, write_private
 from minikubelet.node.process import (
@@ -157,6 +158,13 @@ def _docker_runtime(instance: str) -> ContainerRuntime:
     from minikubelet.runtime.docker import DockerRuntime
 
     return DockerRuntime(instance)
+
+
+def local_image_files() -> ImageFiles | None:
+    """The local Docker engine's image files, for `minikubelet lint --check-images` (None: Docker does not answer)."""
+    from minikubelet.runtime.docker import local_image_files as docker_image_files
+
+    return docker_image_files()
 
 
 class _Server(uvicorn.Server):

@@ -60,9 +60,11 @@ def lint_command(
             raise typer.BadParameter(str(exc), param_hint="--starts-within") from None
     image_check = None
     if check_images:
-        from minikubelet.lint.images import docker_image_check
+        from minikubelet.daemon import local_image_files
+        from minikubelet.lint.images import image_check as check_with
 
-        image_check = docker_image_check()
+        files = local_image_files()
+        image_check = check_with(files) if files is not None else None
     sources, errors = read_sources(filenames, recursive=recursive)
     result = lint_sources(sources, RuleOptions(starts_within=start), image_check)
     errors += result.errors

@@ -10,23 +10,20 @@ the working directory); a bare name is looked for in each directory of `PATH`: t
 manifest sets one with a literal value, else the image's, else Docker's default. A `command[0]` holding a
 `$(VAR)` reference is skipped (the kubelet expands it first).
 
-The check talks to Docker through the SDK (imported only for --check-images). minikubelet's import contracts give
-Docker to minikubelet.runtime.docker; this module is the one other place, until the runtime grows a call for it.
+The files are looked for through `ImageFiles`; the CLI gives it the engine's (`runtime.docker.local_image_files`,
+since only minikubelet.runtime.docker talks to Docker).
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import warnings
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Protocol
 
 from minikubelet.api.pod import Container, PodSpec
 from minikubelet.lint.findings import Finding, Severity
 from minikubelet.lint.run import ImageCheck
 
-__all__ = ["DEFAULT_PATH", "ImageFiles", "docker_image_check", "exec_binary_findings"]
+__all__ = ["DEFAULT_PATH", "ImageFiles", "exec_binary_findings", "image_check"]
 
 #: Docker's PATH for an image that sets none.
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -61,7 +58,7 @@ def exec_binary_findings(spec: PodSpec, path: str, files: ImageFiles) -> list[Fi
         image_path = files.image_path(container.image)
         if image_path is None:
             continue  # not present locally: nothing to look at, and lint pulls nothing
-        search = _container_path(container) or image_path
+        search = _container_path(container) or image_path or DEFAULT_PATH
         candidates = {field: _candidates(program, search) for field, program, _ in wanted}
         existing = files.existing(container.image, sorted({c for paths in candidates.values() for c in paths}))
         for field, program, what in wanted:
@@ -112,57 +109,6 @@ def _candidates(program: str, search: str) -> list[str]:
     return [f"{directory.rstrip('/')}/{program}" for directory in search.split(":") if directory.startswith("/")]
 
 
-class _DockerImageFiles:
-    """ImageFiles on the local Docker engine (the SDK's low-level client)."""
-
-    def __init__(self, api: Any) -> None:
-        self.api = api
-
-    def image_path(self, image: str) -> str | None:
-        try:
-            info = self.api.inspect_image(image)
-        except Exception:  # not present (NotFound), or any engine error: say nothing
-            return None
-        env = (info.get("Config") or {}).get("Env") or []
-        return next((item.split("=", 1)[1] for item in env if item.startswith("PATH=")), DEFAULT_PATH)
-
-    def existing(self, image: str, paths: list[str]) -> set[str]:
-        found: set[str] = set()
-        container = self.api.create_container(image, command=["/minikubelet-lint"], labels={"minikubelet.lint": "check-images"})
-        try:
-            for candidate in paths:
-                try:
-                    stream, _stat = self.api.get_archive(container["Id"], candidate)
-                except Exception:  # NotFound: not there
-                    continue
-                with contextlib.suppress(Exception):
-                    stream.close()
-                found.add(candidate)
-        finally:
-            with contextlib.suppress(Exception):
-                self.api.remove_container(container["Id"], force=True)
-        return found
-
-
-def docker_image_check(timeout: float = 5.0) -> ImageCheck | None:
-    """The rule on the local engine, or None when Docker does not answer (then lint says nothing about images)."""
-    client: Any = None
-    with warnings.catch_warnings():
-        # When from_env() fails (it asks the engine's API version), the SDK leaves its half-open socket to the
-        # garbage collector: collect it here, so that its ResourceWarning does not surface later.
-        warnings.simplefilter("ignore", ResourceWarning)
-        try:
-            import docker
-
-            client = docker.from_env(timeout=timeout)
-            client.ping()
-        except Exception:
-            if client is not None:
-                with contextlib.suppress(Exception):
-                    client.close()
-            client = None
-        if client is None:
-            gc.collect()  # out of the except block: the exception's frames no longer hold the socket
-            return None
-    files = _DockerImageFiles(client.api)
+def image_check(files: ImageFiles) -> ImageCheck:
+    """The rule, looking for the programs through `files`."""
     return lambda spec, path: exec_binary_findings(spec, path, files)

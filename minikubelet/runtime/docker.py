@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import io
 import re
 import socket
 import threading
+import warnings
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -73,7 +75,9 @@ __all__ = [
     "EVENT_ACTIONS",
     "EXEC_OUTPUT_LIMIT",
     "DockerRuntime",
+    "LocalImageFiles",
     "container_from_inspect",
+    "local_image_files",
     "parse_docker_time",
     "translate_error",
 ]
@@ -915,3 +919,62 @@ class _DockerSession:
         await self._reader.close()
         self._frames.release()
         self._on_close()
+
+
+# ------------------------------------------------------------------ image files (`minikubelet lint --check-images`)
+
+
+class LocalImageFiles:
+    """ImageFiles on the local Docker engine (the SDK's low-level client)."""
+
+    def __init__(self, api: Any) -> None:
+        self.api = api
+
+    def image_path(self, image: str) -> str | None:
+        """The image's PATH ("" when it sets none), or None when the image is not here."""
+        try:
+            info = self.api.inspect_image(image)
+        except Exception:  # not present (NotFound), or any engine error: say nothing
+            return None
+        env = (info.get("Config") or {}).get("Env") or []
+        return next((item.split("=", 1)[1] for item in env if item.startswith("PATH=")), "")
+
+    def existing(self, image: str, paths: list[str]) -> set[str]:
+        found: set[str] = set()
+        container = self.api.create_container(image, command=["/minikubelet-lint"], labels={"minikubelet.lint": "check-images"})
+        try:
+            for candidate in paths:
+                try:
+                    stream, _stat = self.api.get_archive(container["Id"], candidate)
+                except Exception:  # NotFound: not there
+                    continue
+                with contextlib.suppress(Exception):
+                    stream.close()
+                found.add(candidate)
+        finally:
+            with contextlib.suppress(Exception):
+                self.api.remove_container(container["Id"], force=True)
+        return found
+
+
+def local_image_files(timeout: float = 5.0) -> LocalImageFiles | None:
+    """The local engine's image files (`minikubelet lint --check-images`), or None when Docker does not answer."""
+    client: Any = None
+    with warnings.catch_warnings():
+        # When from_env() fails (it asks the engine's API version), the SDK leaves its half-open socket to the
+        # garbage collector: collect it here, so that its ResourceWarning does not surface later.
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            import docker
+
+            client = docker.from_env(timeout=timeout)
+            client.ping()
+        except Exception:
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    client.close()
+            client = None
+        if client is None:
+            gc.collect()  # out of the except block: the exception's frames no longer hold the socket
+            return None
+    return LocalImageFiles(client.api)

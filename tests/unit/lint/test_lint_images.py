@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from minikubelet.api.loading import decode_pod
-from minikubelet.lint.images import DEFAULT_PATH, _DockerImageFiles, docker_image_check, exec_binary_findings
+from minikubelet.lint.images import exec_binary_findings
+from minikubelet.runtime.docker import LocalImageFiles, local_image_files
 
 
 class Files:
@@ -82,7 +83,7 @@ def test_an_image_not_present_locally_is_skipped() -> None:
 
 
 class FakeApi:
-    """The SDK's low-level client, as far as _DockerImageFiles uses it."""
+    """The SDK's low-level client, as far as LocalImageFiles uses it."""
 
     def __init__(self, env: list[str] | None, files: set[str]) -> None:
         self.env, self.files = env, files
@@ -107,14 +108,14 @@ class FakeApi:
 
 def test_the_docker_side() -> None:
     api = FakeApi(["HOME=/root", "PATH=/sbin:/bin"], {"/bin/sh"})
-    files = _DockerImageFiles(api)
+    files = LocalImageFiles(api)
     assert files.image_path("bb") == "/sbin:/bin"
     assert files.existing("bb", ["/bin/sh", "/bin/curl"]) == {"/bin/sh"}
     assert api.removed == ["c1"], "the created container is removed"
-    assert _DockerImageFiles(FakeApi([], set())).image_path("x") == DEFAULT_PATH
-    assert _DockerImageFiles(FakeApi(None, set())).image_path("x") is None
+    assert LocalImageFiles(FakeApi([], set())).image_path("x") == "", "no PATH of its own: lint takes Docker's default"
+    assert LocalImageFiles(FakeApi(None, set())).image_path("x") is None
 
 
 def test_no_docker_means_no_check(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-    assert docker_image_check(timeout=0.5) is None
+    assert local_image_files(timeout=0.5) is None

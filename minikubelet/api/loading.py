@@ -29,7 +29,7 @@ from minikubelet.api.pod import Pod
 from minikubelet.api.validation import validate_pod
 from minikubelet.errors import FieldError, FieldValueError, InvalidError, ManifestError
 
-__all__ = ["MAX_MANIFEST_BYTES", "LoadResult", "Loaded", "check_bounds", "decode_pod", "load_text"]
+__all__ = ["MAX_MANIFEST_BYTES", "LoadResult", "Loaded", "check_bounds", "decode_pod", "load_text", "parse_documents"]
 
 #: The API server refuses request bodies over 3 MiB; so do we, for any one manifest.
 MAX_MANIFEST_BYTES = 3 * 1024 * 1024
@@ -65,25 +65,36 @@ class LoadResult:
         return [line for error in self.errors for line in error.lines()]
 
 
-def load_text(text: str, source: str, *, fmt: Literal["yaml", "json"] = "yaml") -> LoadResult:
-    """Parse, decode and validate every document of one manifest."""
-    result = LoadResult()
+def parse_documents(
+    text: str, source: str, *, fmt: Literal["yaml", "json"] = "yaml"
+) -> tuple[list[tuple[str, Any]], list[ManifestError]]:
+    """The documents of one manifest's text that pass the size, syntax and nesting checks, each with the prefix
+    that names it in a message ("document 2: " when there are several, else ""); the errors of those checks."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_MANIFEST_BYTES:
-        result.errors.append(ManifestError(source, [too_large(size)]))
-        return result
+        return [], [ManifestError(source, [too_large(size)])]
     try:
         documents = _parse_json(text) if fmt == "json" else _parse_yaml(text)
     except _ParseError as exc:
-        result.errors.append(ManifestError(source, [str(exc)]))
-        return result
+        return [], [ManifestError(source, [str(exc)])]
     numbered = len(documents) > 1
+    found: list[tuple[str, Any]] = []
+    errors: list[ManifestError] = []
     for index, document in enumerate(documents, start=1):
         where = f"document {index}: " if numbered else ""
         problem = check_bounds(document)
         if problem:
-            result.errors.append(ManifestError(source, [where + problem]))
-            continue
+            errors.append(ManifestError(source, [where + problem]))
+        else:
+            found.append((where, document))
+    return found, errors
+
+
+def load_text(text: str, source: str, *, fmt: Literal["yaml", "json"] = "yaml") -> LoadResult:
+    """Parse, decode and validate every document of one manifest."""
+    result = LoadResult()
+    documents, result.errors = parse_documents(text, source, fmt=fmt)
+    for where, document in documents:
         for obj, problems, raw in _decode_document(document):
             # An object's own errors name it ("The Pod "echo" is invalid"); others need the document.
             if isinstance(problems, InvalidError):

@@ -24,6 +24,7 @@ __all__ = [
     "connect",
     "default_container",
     "format_status_error",
+    "one_pod_name",
     "parse_targets",
     "start_node",
 ]
@@ -115,6 +116,16 @@ def parse_targets(args: list[str]) -> list[Target]:
     resource = _resource(args[0])
     names = args[1:]
     return [Target(resource, name) for name in names] if names else [Target(resource)]
+
+
+def one_pod_name(args: list[str]) -> str:
+    """The one pod `POD`, `pod/POD` or `pod POD` names (`timeline`, `why`); a usage error otherwise."""
+    if len(args) == 1 and "/" not in args[0]:
+        return args[0]
+    targets = parse_targets(args)
+    if len(targets) != 1 or targets[0].resource != "pods" or not targets[0].name:
+        raise typer.BadParameter("expected one pod: POD, pod/POD or pod POD")
+    return targets[0].name
 
 
 def _resource(word: str) -> str:

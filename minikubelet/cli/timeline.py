@@ -18,7 +18,7 @@ import typer
 
 from minikubelet.api.podutil import container_names
 from minikubelet.api.wire import Pod
-from minikubelet.cli.common import connect, eprint, parse_duration, parse_targets
+from minikubelet.cli.common import connect, eprint, one_pod_name, parse_duration
 from minikubelet.client import resource_path
 from minikubelet.printing.render import escape_terminal
 from minikubelet.printing.timeline import (
@@ -71,7 +71,7 @@ def timeline_command(
     since: Annotated[str, typer.Option("--since", help="Only the last DURATION (30s, 5m, 1h).")] = "",
 ) -> None:
     """Draw a pod's containers over time: states, every probe attempt, kills, restarts and back-offs."""
-    name = _pod_name(args)
+    name = one_pod_name(args)
     window = parse_duration(since, "--since") if since else None
     if output is not None and output.suffix.lower() not in (".svg", ".html", ".htm"):
         raise typer.BadParameter(f"the file name must end in .svg or .html: {output}", param_hint="--output")
@@ -97,13 +97,6 @@ def timeline_command(
     eprint(f"timeline of pod/{name} written to {output}")
 
 
-def _pod_name(args: list[str]) -> str:
-    if len(args) == 1 and "/" not in args[0]:
-        return args[0]
-    targets = parse_targets(args)
-    if len(targets) != 1 or targets[0].resource != "pods" or not targets[0].name:
-        raise typer.BadParameter("expected one pod: POD, pod/POD or pod POD")
-    return targets[0].name
 
 
 def render(timeline: Timeline, console: Console, *, tz: tzinfo | None = None) -> None:

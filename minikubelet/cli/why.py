@@ -17,7 +17,7 @@ import typer
 
 from minikubelet.api.podutil import container_names
 from minikubelet.api.wire import Pod
-from minikubelet.cli.common import connect, eprint, parse_targets
+from minikubelet.cli.common import connect, eprint, one_pod_name
 from minikubelet.client import ApiClient, resource_path
 from minikubelet.printing.render import escape_terminal
 from minikubelet.printing.why import diagnose, to_json, to_text
@@ -32,7 +32,7 @@ def why_command(
     output: Annotated[str, typer.Option("--output", "-o", help="Output format: text (default) or json.")] = "",
 ) -> None:
     """Explain why a pod's containers restarted or why it is not Ready, from the kubelet's own record."""
-    name = _pod_name(args)
+    name = one_pod_name(args)
     if output not in ("", "text", "json"):
         raise typer.BadParameter(f"unsupported output format {output!r}: text or json", param_hint="--output")
     with connect() as client:
@@ -50,13 +50,6 @@ def why_command(
     typer.echo(escape_terminal(to_text(diagnosis)), nl=False)
 
 
-def _pod_name(args: list[str]) -> str:
-    if len(args) == 1 and "/" not in args[0]:
-        return args[0]
-    targets = parse_targets(args)
-    if len(targets) != 1 or targets[0].resource != "pods" or not targets[0].name:
-        raise typer.BadParameter("expected one pod: POD, pod/POD or pod POD")
-    return targets[0].name
 
 
 def _events(client: ApiClient, pod: Pod) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from minikubelet.api.loading import MAX_MANIFEST_BYTES, _parse_json, _parse_yaml, _ParseError, check_bounds, decode_pod, too_large
+from minikubelet.api.loading import MAX_MANIFEST_BYTES, decode_pod, parse_documents, too_large
 from minikubelet.api.pod import PodSpec
 from minikubelet.errors import InvalidError, ManifestError
 from minikubelet.lint.findings import Finding, Severity
@@ -133,22 +133,8 @@ def lint_text(
 ) -> LintResult:
     """Every document of one manifest's text."""
     result = LintResult()
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > MAX_MANIFEST_BYTES:
-        result.errors.append(ManifestError(source, [too_large(size)]))
-        return result
-    try:
-        documents = _parse_json(text) if fmt == "json" else _parse_yaml(text)
-    except _ParseError as exc:
-        result.errors.append(ManifestError(source, [str(exc)]))
-        return result
-    numbered = len(documents) > 1
-    for index, document in enumerate(documents, start=1):
-        where = f"document {index}: " if numbered else ""
-        problem = check_bounds(document)
-        if problem:
-            result.errors.append(ManifestError(source, [where + problem]))
-            continue
+    documents, result.errors = parse_documents(text, source, fmt=fmt)
+    for where, document in documents:
         _lint_document(document, source, where, "", options or RuleOptions(), image_check, result)
     return result
 

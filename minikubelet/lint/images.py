@@ -21,6 +21,7 @@ from typing import Protocol
 
 from minikubelet.api.pod import Container, PodSpec
 from minikubelet.lint.findings import Finding, Severity
+from minikubelet.lint.rules import containers_at
 from minikubelet.lint.run import ImageCheck
 
 __all__ = ["DEFAULT_PATH", "ImageFiles", "exec_binary_findings", "image_check"]
@@ -51,7 +52,7 @@ class ImageFiles(Protocol):
 
 def exec_binary_findings(spec: PodSpec, path: str, files: ImageFiles) -> list[Finding]:
     findings: list[Finding] = []
-    for at, container in _containers(spec, path):
+    for at, container in containers_at(spec, path):
         wanted = list(_exec_programs(container, at))
         if not wanted:
             continue
@@ -74,11 +75,6 @@ def exec_binary_findings(spec: PodSpec, path: str, files: ImageFiles) -> list[Fi
     return findings
 
 
-def _containers(spec: PodSpec, path: str) -> Iterator[tuple[str, Container]]:
-    for index, init in enumerate(spec.init_containers):
-        yield f"{path}.initContainers[{index}]", init
-    for index, container in enumerate(spec.containers):
-        yield f"{path}.containers[{index}]", container
 
 
 def _exec_programs(container: Container, at: str) -> Iterator[tuple[str, str, str]]:

@@ -14,7 +14,7 @@ from minikubelet.api.probe import GRPCAction, HTTPGetAction, Probe, TCPSocketAct
 from minikubelet.lint.findings import Finding, Severity
 from minikubelet.lint.timing import format_seconds, kill_window, threshold_for
 
-__all__ = ["LONG_READINESS_DELAY", "RuleOptions", "lint_spec"]
+__all__ = ["LONG_READINESS_DELAY", "RuleOptions", "containers_at", "lint_spec"]
 
 #: A readiness initialDelaySeconds from which rule `readiness-delay` speaks: three default periods (3 x 10 s).
 #: Shorter delays hold the pod out of service for little longer than the first periods would anyway.
@@ -30,12 +30,13 @@ def lint_spec(spec: PodSpec, path: str = "spec", options: RuleOptions | None = N
     """Every rule on every container of a pod spec found at `path` (`spec`, or `spec.template.spec`)."""
     options = options or RuleOptions()
     findings: list[Finding] = []
-    for at, container in _containers(spec, path):
+    for at, container in containers_at(spec, path):
         findings += _container_findings(container, at, options)
     return findings
 
 
-def _containers(spec: PodSpec, path: str) -> Iterator[tuple[str, Container]]:
+def containers_at(spec: PodSpec, path: str) -> Iterator[tuple[str, Container]]:
+    """The init and regular containers of a pod spec, each with its field path under `path`."""
     for index, init in enumerate(spec.init_containers):
         yield f"{path}.initContainers[{index}]", init
     for index, container in enumerate(spec.containers):

@@ -47,9 +47,9 @@ def test_the_pods_chapter_as_the_notes_write_it(node: Node) -> None:
     described = run(node, "describe", "pod/echo").stdout
     for reason, message in [
         ("Scheduled", "Successfully assigned default/echo to "),
-        ("Pulled", f'spec.containers{{echo}}: Container image "{ECHO_IMAGE}" already present on machine'),
-        ("Created", "spec.containers{echo}: Created container"),
-        ("Started", "spec.containers{echo}: Started container"),
+        ("Pulled", f'spec.containers{{echo}}: Container image "{ECHO_IMAGE}" already present on machine and can be accessed'),
+        ("Created", "spec.containers{echo}: Container created"),
+        ("Started", "spec.containers{echo}: Container started"),
     ]:
         assert re.search(rf"^  Normal  +{reason} .*{re.escape(message)}", described, re.MULTILINE), described
     # kubectl delete pod/echo

@@ -23,67 +23,32 @@ How the hook cases are built, as upstream builds them:
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-from nodes import Node, eventually, running_node
+from nodes import Node, running_node
 from upstream import (
     BUSYBOX,
-    ECHO,
     PAUSE,
     container_status,
     create,
     delete,
-    events,
+    exec_hook,
     force_delete,
-    logs,
+    hook_handler,
+    http_hook,
     must_get,
     parse_time,
+    pod_with_hook_test,
     wait_for,
     wait_gone,
 )
 
 pytestmark = pytest.mark.docker
 
-POST_START_WAIT = 60  # upstream: 2 minutes
-PRE_STOP_WAIT = 30
 FINALIZER = "test/finalizer"
-
-# agnhost netexec, the part the sidecar needs: `/echo?msg=` answers the message, `/dial?host=&port=&request=`
-# sends GET http://host:port/<request> and answers what came back.
-NETEXEC = r"""
-cat > /tmp/netexec.sh <<'EOF'
-#!/bin/sh
-cr=$(printf '\r')
-IFS= read -r -t 10 request || exit 0
-while IFS= read -r -t 10 line; do line=${line%"$cr"}; [ -n "$line" ] || break; done
-path=$(echo "$request" | cut -d' ' -f2)
-echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $request" >&2
-body=''
-case $path in
-  /dial\?*)
-    host=''; port=''; req=''
-    IFS='&'
-    for kv in ${path#*\?}; do
-      case $kv in
-        host=*) host=${kv#host=};;
-        port=*) port=${kv#port=};;
-        request=*) req=$(httpd -d "${kv#request=}");;
-      esac
-    done
-    unset IFS
-    body=$(wget -q -O- "http://$host:$port/$req" 2>&1);;
-  /echo\?msg=*) body=$(httpd -d "${path#*msg=}");;
-esac
-printf 'HTTP/1.1 200 OK\r\nContent-Length: %s\r\nConnection: close\r\n\r\n%s' "${#body}" "$body"
-EOF
-chmod +x /tmp/netexec.sh
-exec nc -ll -p 8080 -e /tmp/netexec.sh
-"""
 
 
 @pytest.fixture(scope="module")
@@ -94,33 +59,7 @@ def node(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 @pytest.fixture
 def handler(node: Node) -> Iterator[tuple[str, str]]:
     """BeforeEach: the pod handling the hooks' requests; (its name, its IP)."""
-    name = "pod-handle-http-request"
-    create(
-        node,
-        {
-            "metadata": {"name": name},
-            "spec": {
-                "containers": [
-                    {
-                        "name": "container-handle-http-request",
-                        "image": ECHO,
-                        "env": [{"name": "PORT", "value": "8080"}],
-                        "ports": [{"containerPort": 8080}],
-                    }
-                ]
-            },
-        },
-    )
-    try:
-        pod = wait_for(node, name, _running_with_ip, timeout=60, what="Running with an IP")
-        yield name, str(pod["status"]["podIP"])
-    finally:
-        force_delete(node, name)
-        wait_gone(node, name, timeout=60)
-
-
-def _running_with_ip(pod: dict[str, Any]) -> bool:
-    return pod["status"].get("phase") == "Running" and bool(pod["status"].get("podIP"))
+    yield from hook_handler(node)
 
 
 def pod_with_hook(name: str, image: str, lifecycle: dict[str, Any], *, command: list[str] | None = None) -> dict[str, Any]:
@@ -131,102 +70,47 @@ def pod_with_hook(name: str, image: str, lifecycle: dict[str, Any], *, command: 
     return {"metadata": {"name": name}, "spec": {"containers": [container]}}
 
 
-def netexec_connect(target: str, request: str) -> str:
-    """netexecConnect: the sidecar's path relaying `request` to the handler pod."""
-    return f"/dial?host={target}&port=8080&request={quote(request.lstrip('/'), safe='')}"
-
-
-def matched(node: Node, handler_pod: str, pattern: str) -> bool:
-    """podClient.MatchContainerOutput on the handler pod."""
-    return re.search(pattern, logs(node, handler_pod)) is not None
-
-
-def pod_with_hook_test(node: Node, handler_pod: str, pod: dict[str, Any]) -> None:
-    """testPodWithHook: add the sidecar, create the pod (and wait for it), check postStart, delete (grace 15, and
-    wait for it to go), check preStop."""
-    lifecycle = pod["spec"]["containers"][0]["lifecycle"]
-    sidecar = {
-        "name": "container-redirect",
-        "image": BUSYBOX,
-        "command": ["sh", "-c", NETEXEC],
-        "restartPolicy": "Always",
-        "startupProbe": {"httpGet": {"scheme": "HTTP", "path": "/echo?msg=startup", "port": 8080}},
-    }
-    pod["spec"]["initContainers"] = [sidecar, *pod["spec"].get("initContainers", [])]
-    name = create(node, pod)
-    try:
-        wait_for(node, name, lambda p: p["status"].get("phase") == "Running", timeout=60, what="Running")
-        if "postStart" in lifecycle:
-            assert eventually(
-                lambda: matched(node, handler_pod, r"GET /echo\?msg=poststart"), timeout=POST_START_WAIT, interval=1
-            ), f"no postStart request in the handler's log:\n{logs(node, handler_pod)}"
-        delete(node, name, "--grace-period=15")
-        wait_gone(node, name, timeout=60)
-        if "preStop" in lifecycle:
-            assert eventually(lambda: matched(node, handler_pod, r"GET /echo\?msg=prestop"), timeout=PRE_STOP_WAIT, interval=1), (
-                f"no preStop request in the handler's log:\n{logs(node, handler_pod)}"
-            )
-    finally:
-        force_delete(node, name)
-
-
-def fell_back(node: Node, name: str) -> bool:
-    return any(
-        "got HTTP response, retry with HTTP succeeded" in e["message"] for e in events(node, name, "LifecycleHTTPFallback")
-    )
-
-
 # --- Container Lifecycle Hook ------------------------------------------------------------------------------------
 
 
 def test_should_execute_poststart_exec_hook_properly(node: Node, handler: tuple[str, str]) -> None:
     """should execute poststart exec hook properly"""
     handler_pod, target = handler
-    lifecycle = {"postStart": {"exec": {"command": ["sh", "-c", f"wget -q -O- http://{target}:8080/echo?msg=poststart"]}}}
-    pod = pod_with_hook("pod-with-poststart-exec-hook", BUSYBOX, lifecycle, command=["sleep", "600"])
+    pod = pod_with_hook("pod-with-poststart-exec-hook", BUSYBOX, exec_hook("postStart", target), command=["sleep", "600"])
     pod_with_hook_test(node, handler_pod, pod)
 
 
 def test_should_execute_prestop_exec_hook_properly(node: Node, handler: tuple[str, str]) -> None:
     """should execute prestop exec hook properly"""
     handler_pod, target = handler
-    lifecycle = {"preStop": {"exec": {"command": ["sh", "-c", f"wget -q -O- http://{target}:8080/echo?msg=prestop"]}}}
-    pod = pod_with_hook("pod-with-prestop-exec-hook", BUSYBOX, lifecycle, command=["sleep", "600"])
+    pod = pod_with_hook("pod-with-prestop-exec-hook", BUSYBOX, exec_hook("preStop", target), command=["sleep", "600"])
     pod_with_hook_test(node, handler_pod, pod)
 
 
 def test_should_execute_poststart_http_hook_properly(node: Node, handler: tuple[str, str]) -> None:
     """should execute poststart http hook properly"""
     handler_pod, target = handler
-    lifecycle = {"postStart": {"httpGet": {"path": netexec_connect(target, "/echo?msg=poststart"), "port": 8080}}}
-    pod_with_hook_test(node, handler_pod, pod_with_hook("pod-with-poststart-http-hook", PAUSE, lifecycle))
+    pod_with_hook_test(node, handler_pod, pod_with_hook("pod-with-poststart-http-hook", PAUSE, http_hook("postStart", target)))
 
 
 def test_should_execute_poststart_https_hook_properly(node: Node, handler: tuple[str, str]) -> None:
     """should execute poststart https hook properly"""
     handler_pod, target = handler
-    name = "pod-with-poststart-https-hook"
-    lifecycle = {
-        "postStart": {"httpGet": {"scheme": "HTTPS", "path": netexec_connect(target, "/echo?msg=poststart"), "port": 8080}}
-    }
-    pod_with_hook_test(node, handler_pod, pod_with_hook(name, PAUSE, lifecycle))
-    assert eventually(lambda: fell_back(node, name), timeout=10, interval=0.5), "no LifecycleHTTPFallback warning"
+    lifecycle = http_hook("postStart", target, "HTTPS")
+    pod_with_hook_test(node, handler_pod, pod_with_hook("pod-with-poststart-https-hook", PAUSE, lifecycle))
 
 
 def test_should_execute_prestop_http_hook_properly(node: Node, handler: tuple[str, str]) -> None:
     """should execute prestop http hook properly"""
     handler_pod, target = handler
-    lifecycle = {"preStop": {"httpGet": {"path": netexec_connect(target, "/echo?msg=prestop"), "port": 8080}}}
-    pod_with_hook_test(node, handler_pod, pod_with_hook("pod-with-prestop-http-hook", PAUSE, lifecycle))
+    pod_with_hook_test(node, handler_pod, pod_with_hook("pod-with-prestop-http-hook", PAUSE, http_hook("preStop", target)))
 
 
 def test_should_execute_prestop_https_hook_properly(node: Node, handler: tuple[str, str]) -> None:
     """should execute prestop https hook properly"""
     handler_pod, target = handler
-    name = "pod-with-prestop-https-hook"
-    lifecycle = {"preStop": {"httpGet": {"scheme": "HTTPS", "path": netexec_connect(target, "/echo?msg=prestop"), "port": 8080}}}
-    pod_with_hook_test(node, handler_pod, pod_with_hook(name, PAUSE, lifecycle))
-    assert eventually(lambda: fell_back(node, name), timeout=10, interval=0.5), "no LifecycleHTTPFallback warning"
+    lifecycle = http_hook("preStop", target, "HTTPS")
+    pod_with_hook_test(node, handler_pod, pod_with_hook("pod-with-prestop-https-hook", PAUSE, lifecycle))
 
 
 # --- Lifecycle Sleep Hook ----------------------------------------------------------------------------------------

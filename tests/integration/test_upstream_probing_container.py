@@ -17,90 +17,39 @@ What changed, and why:
   stream 1 the response headers (`:status 200`, `content-type: application/grpc`), a HealthCheckResponse
   `{status: SERVING}` and the trailers `grpc-status: 0`, which is all a Health/Check caller reads.
 
-The "Probing restartable init container" suite (sidecars) is a separate Describe and is not re-created here.
+The "Probing restartable init container" suite (sidecars) is in test_upstream_probing_restartable_init_container.py;
+the servers, pod builders and the longer case bodies both share are in upstream.py.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from nodes import Node, eventually, running_node
+from nodes import Node, running_node
 from upstream import (
-    BUSYBOX,
-    container_status,
-    create,
-    delete,
-    events,
-    force_delete,
-    get,
-    is_ready,
-    must_get,
-    ready_transition,
+    HEALTHY_WINDOW,
+    busybox_container,
+    check_never_ready,
+    check_non_local_redirect_warning,
+    check_not_ready_while_terminating,
+    check_ready_after_initial_delay,
+    check_ready_soon_after_startup,
+    exec_handler,
+    grpc_container,
+    http_get,
+    liveness_container,
+    plain_pod,
+    probed,
     run_liveness_test,
-    running_ready,
-    started_at,
-    total_restarts,
+    run_readiness_fail_test,
+    terminating_container,
     unique,
-    wait_for,
-    wait_ready,
+    webserver_container,
 )
 
 pytestmark = pytest.mark.docker
-
-HEALTHY_WINDOW = 3  # agnhost liveness: /healthz fails after 10 s; here after 3 s
-
-# agnhost `liveness` in busybox sh: nc forks the handler for each connection on :8080.
-LIVENESS_SERVER = r"""
-date +%s > /tmp/started
-cat > /tmp/handler.sh <<'EOF'
-#!/bin/sh
-cr=$(printf '\r')
-IFS= read -r -t 10 request || exit 0
-while IFS= read -r -t 10 line; do line=${line%"$cr"}; [ -n "$line" ] || break; done
-path=$(echo "$request" | cut -d' ' -f2)
-age=$(( $(date +%s) - $(cat /tmp/started) ))
-loc=''
-case $path in
-  /healthz*)
-    if [ "$age" -gt WINDOW ]; then status='500 Internal Server Error'; body="error: $age"; else status='200 OK'; body='ok'; fi;;
-  /redirect*)
-    loc=$(httpd -d "${path#*loc=}"); status='302 Found'; body="<a href=\"$loc\">Found</a>.
-
-";;
-  *) status='404 Not Found'; body='404 page not found';;
-esac
-printf 'HTTP/1.1 %s\r\n' "$status"
-[ -z "$loc" ] || printf 'Location: %s\r\n' "$loc"
-printf 'Content-Length: %s\r\nConnection: close\r\n\r\n%s' "${#body}" "$body"
-EOF
-chmod +x /tmp/handler.sh
-exec nc -ll -p 8080 -e /tmp/handler.sh
-""".replace("WINDOW", str(HEALTHY_WINDOW))
-
-# The frames of a gRPC health reply (see the module docstring), as octal escapes for busybox printf.
-GRPC_REPLY = "".join(
-    (
-        r"\000\000\000\004\000\000\000\000\000",  # SETTINGS
-        r"\000\000\000\004\001\000\000\000\000",  # SETTINGS ACK
-        r"\000\000\024\001\004\000\000\000\001\210\017\020\020application/grpc",  # HEADERS: 200, content-type
-        r"\000\000\007\000\000\000\000\000\001\000\000\000\000\002\010\001",  # DATA: {status: SERVING}
-        r"\000\000\017\001\005\000\000\000\001\000\013grpc-status\0010",  # HEADERS, END_STREAM: grpc-status 0
-    )
-)
-GRPC_HEALTH_SERVER = f"""
-cat > /tmp/grpc.sh <<'EOF'
-#!/bin/sh
-printf '{GRPC_REPLY}'
-timeout 1 cat >/dev/null
-EOF
-chmod +x /tmp/grpc.sh
-exec nc -ll -p 5000 -e /tmp/grpc.sh
-"""
-
-WEBSERVER = "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 80 -h /www"
 
 
 @pytest.fixture(scope="module")
@@ -111,72 +60,34 @@ def node(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 # --- upstream's pod builders -------------------------------------------------------------------------------------
 
 
-def http_get(path: str, port: int) -> dict[str, Any]:
-    return {"httpGet": {"path": path, "port": port}}
-
-
-def exec_handler(*command: str) -> dict[str, Any]:
-    return {"exec": {"command": list(command)}}
-
-
 def webserver_pod(readiness: dict[str, Any] | None, liveness: dict[str, Any] | None, container: str, port: int) -> dict[str, Any]:
-    """testWebServerPodSpec: agnhost test-webserver -> busybox httpd serving `/`."""
-    spec: dict[str, Any] = {
-        "name": container,
-        "image": BUSYBOX,
-        "command": ["sh", "-c", WEBSERVER],
-        "ports": [{"containerPort": port}],
-    }
-    _probes(spec, readiness=readiness, liveness=liveness)
-    return {"metadata": {"name": unique("test-webserver")}, "spec": {"containers": [spec]}}
+    """testWebServerPodSpec."""
+    return plain_pod("test-webserver", probed(webserver_container(container, port), readiness=readiness, liveness=liveness))
 
 
 def busybox_pod(readiness: dict[str, Any] | None, liveness: dict[str, Any] | None, cmd: list[str]) -> dict[str, Any]:
     """busyBoxPodSpec."""
-    spec: dict[str, Any] = {"name": "busybox", "image": BUSYBOX, "command": cmd}
-    _probes(spec, readiness=readiness, liveness=liveness)
-    return {"metadata": {"name": unique("busybox"), "labels": {"test": "liveness"}}, "spec": {"containers": [spec]}}
+    container = probed(busybox_container("busybox", cmd), readiness=readiness, liveness=liveness)
+    return plain_pod("busybox", container, {"test": "liveness"})
 
 
 def liveness_pod(readiness: dict[str, Any] | None, liveness: dict[str, Any] | None) -> dict[str, Any]:
-    """livenessPodSpec: agnhost liveness -> LIVENESS_SERVER."""
-    spec: dict[str, Any] = {
-        "name": "agnhost-container",
-        "image": BUSYBOX,
-        "command": ["sh", "-c", LIVENESS_SERVER],
-        "ports": [{"containerPort": 8080}],
-    }
-    _probes(spec, readiness=readiness, liveness=liveness)
-    return {"metadata": {"name": unique("liveness"), "labels": {"test": "liveness"}}, "spec": {"containers": [spec]}}
+    """livenessPodSpec."""
+    container = probed(liveness_container("agnhost-container"), readiness=readiness, liveness=liveness)
+    return plain_pod("liveness", container, {"test": "liveness"})
 
 
 def startup_pod(
     startup: dict[str, Any] | None, readiness: dict[str, Any] | None, liveness: dict[str, Any] | None, cmd: list[str]
 ) -> dict[str, Any]:
     """startupPodSpec."""
-    spec: dict[str, Any] = {"name": "busybox", "image": BUSYBOX, "command": cmd}
-    _probes(spec, readiness=readiness, liveness=liveness, startup=startup)
-    return {"metadata": {"name": unique("startup"), "labels": {"test": "startup"}}, "spec": {"containers": [spec]}}
+    container = probed(busybox_container("busybox", cmd), readiness=readiness, liveness=liveness, startup=startup)
+    return plain_pod("startup", container, {"test": "startup"})
 
 
-def _probes(spec: dict[str, Any], **probes: dict[str, Any] | None) -> None:
-    for kind, probe in probes.items():
-        if probe is not None:
-            spec[f"{kind}Probe"] = probe
-
-
-def run_readiness_fail_test(node: Node, pod: dict[str, Any], not_ready_until: float, wait_for_not_pending: bool) -> None:
-    """runReadinessFailTest."""
-    name = create(node, pod)
-    try:
-        if wait_for_not_pending:
-            wait_for(node, name, lambda p: p["status"].get("phase") != "Pending", timeout=60, what="not Pending")
-        deadline = time.monotonic() + not_ready_until
-        while time.monotonic() < deadline:
-            assert not is_ready(get(node, name)), f"pod {name} - expected to be not ready"
-            time.sleep(1)
-    finally:
-        force_delete(node, name)
+def grpc_server_pod(readiness: dict[str, Any] | None, liveness: dict[str, Any] | None, container: str) -> dict[str, Any]:
+    """gRPCServerPodSpec."""
+    return plain_pod("test-grpc", probed(grpc_container(container), readiness=readiness, liveness=liveness))
 
 
 # --- the cases ---------------------------------------------------------------------------------------------------
@@ -185,35 +96,14 @@ def run_readiness_fail_test(node: Node, pod: dict[str, Any], not_ready_until: fl
 def test_with_readiness_probe_should_not_be_ready_before_initial_delay_and_never_restart(node: Node) -> None:
     """with readiness probe should not be ready before initial delay and never restart"""
     initial_delay = 5
-    container = "test-webserver"
     probe = {**http_get("/", 80), "initialDelaySeconds": initial_delay}
-    name = create(node, webserver_pod(probe, None, container, 80))
-    try:
-        pod = wait_ready(node, name, timeout=60)
-        assert running_ready(pod), f"pod {name} should be ready"
-        ready_time, started_time = ready_transition(pod), started_at(pod, container)
-        assert (ready_time - started_time).total_seconds() >= initial_delay, (
-            f"Pod became ready before it's {initial_delay}s initial delay: started {started_time}, ready {ready_time}"
-        )
-        assert total_restarts(pod) == 0
-    finally:
-        force_delete(node, name)
+    check_ready_after_initial_delay(node, webserver_pod(probe, None, "test-webserver", 80), "test-webserver", initial_delay)
 
 
 def test_with_readiness_probe_that_fails_should_never_be_ready_and_never_restart(node: Node) -> None:
     """with readiness probe that fails should never be ready and never restart"""
     probe = http_get("/", 81)  # webserverProbeBuilder.withFailing: nothing listens on 81
-    name = create(node, webserver_pod(probe, None, "test-webserver", 80))
-    try:
-        deadline = time.monotonic() + 15  # upstream: Consistently for 1 minute
-        while time.monotonic() < deadline:
-            assert not is_ready(get(node, name)), "pod should not be ready"
-            time.sleep(1)
-        pod = must_get(node, name)
-        assert not running_ready(pod), f"pod {name} should be not ready"
-        assert total_restarts(pod) == 0
-    finally:
-        force_delete(node, name)
+    check_never_ready(node, webserver_pod(probe, None, "test-webserver", 80), 15)
 
 
 def test_should_be_restarted_with_a_exec_cat_tmp_health_liveness_probe(node: Node) -> None:
@@ -313,18 +203,7 @@ def test_should_not_be_restarted_with_a_non_local_redirect_http_liveness_probe(n
         "periodSeconds": 1,
         "failureThreshold": 1,
     }
-    pod = liveness_pod(None, probe)
-    name = pod["metadata"]["name"]
-    expected = 'Probe terminated redirects, Response body: <a href="http://0.0.0.0/">Found</a>.'
-    warnings: list[str] = []
-
-    def warned() -> bool:
-        warnings[:] = [e["message"] for e in events(node, name, "ProbeWarning")]
-        return any(expected in m for m in warnings)
-
-    # The pod is removed by run_liveness_test's cleanup: look for the event while it observes.
-    run_liveness_test(node, pod, 0, 15)
-    assert eventually(warned, timeout=30, interval=0.5), f"no ProbeWarning event with {expected!r}: {warnings}"
+    check_non_local_redirect_warning(node, liveness_pod(None, probe))
 
 
 def test_should_be_restarted_startup_probe_fails(node: Node) -> None:
@@ -359,22 +238,8 @@ def test_should_be_ready_immediately_after_startupprobe_succeeds(node: Node) -> 
     cmd = ["/bin/sh", "-c", f"echo ok >/tmp/health; sleep {readiness_period + 2}; echo ok >/tmp/startup; sleep 600"]
     readiness = {**exec_handler("/bin/cat", "/tmp/health"), "initialDelaySeconds": 0, "periodSeconds": readiness_period}
     startup = {**exec_handler("/bin/cat", "/tmp/startup"), "initialDelaySeconds": 0, "failureThreshold": 120, "periodSeconds": 1}
-    name = create(node, startup_pod(startup, readiness, None, cmd))
-    try:
-        wait_for(
-            node, name, lambda p: container_status(p, "busybox").get("started") is True, timeout=90, what="container started"
-        )
-        started_time = time.monotonic()
-        pod = wait_ready(node, name, timeout=90)
-        ready_in = time.monotonic() - started_time
-        assert running_ready(pod), f"pod {name} should be ready"
-        # Upstream allows 25 s against a 30 s readiness period: the next readiness tick is always later.
-        assert ready_in <= 10, (
-            f"Pod became ready in {ready_in:.1f}s, more than 10s after startupProbe succeeded. It means that the delay "
-            "readiness probes were not initiated immediately after startup finished."
-        )
-    finally:
-        force_delete(node, name)
+    # Upstream allows 25 s against a 30 s readiness period: the next readiness tick is always later.
+    check_ready_soon_after_startup(node, startup_pod(startup, readiness, None, cmd), 10)
 
 
 def test_should_override_timeoutgraceperiodseconds_when_livenessprobe_field_is_set(node: Node) -> None:
@@ -403,18 +268,6 @@ def test_should_override_timeoutgraceperiodseconds_when_startupprobe_field_is_se
     run_liveness_test(node, pod, 1, 40)
 
 
-def grpc_server_pod(readiness: dict[str, Any] | None, liveness: dict[str, Any] | None, container: str) -> dict[str, Any]:
-    """gRPCServerPodSpec: agnhost grpc-health-checking -> GRPC_HEALTH_SERVER."""
-    spec: dict[str, Any] = {
-        "name": container,
-        "image": BUSYBOX,
-        "command": ["sh", "-c", GRPC_HEALTH_SERVER],
-        "ports": [{"containerPort": 5000}, {"containerPort": 8080}],
-    }
-    _probes(spec, readiness=readiness, liveness=liveness)
-    return {"metadata": {"name": unique("test-grpc")}, "spec": {"containers": [spec]}}
-
-
 def test_should_not_be_restarted_with_a_grpc_liveness_probe(node: Node) -> None:
     """should *not* be restarted with a GRPC liveness probe"""
     probe = {"grpc": {"port": 5000}, "initialDelaySeconds": 3, "periodSeconds": 1, "timeoutSeconds": 5, "failureThreshold": 1}
@@ -427,77 +280,13 @@ def test_should_be_restarted_with_a_grpc_liveness_probe(node: Node) -> None:
     run_liveness_test(node, grpc_server_pod(None, probe, "agnhost"), 1, 45)
 
 
-TERMINATING_READY_SCRIPT = """
-_term() {
-  rm -f /tmp/ready
-  sleep 30
-  exit 0
-}
-trap _term TERM
-
-touch /tmp/ready
-
-while true; do
-  echo "hello"
-  sleep 1
-done
-"""
-
-
 def test_should_mark_readiness_on_pods_to_false_while_pod_is_in_progress_of_terminating_when_a_pod_has_a_readiness_probe(
     node: Node,
 ) -> None:
     """should mark readiness on pods to false while pod is in progress of terminating when a pod has a readiness probe"""
     name = unique("probe-test")
-    pod = {
-        "metadata": {"name": name},
-        "spec": {
-            "terminationGracePeriodSeconds": 30,
-            "containers": [
-                {
-                    "name": name,
-                    "image": BUSYBOX,
-                    "command": ["/bin/sh"],
-                    "args": ["-c", TERMINATING_READY_SCRIPT],
-                    "readinessProbe": {
-                        **exec_handler("cat", "/tmp/ready"),
-                        "failureThreshold": 1,
-                        "initialDelaySeconds": 2,
-                        "periodSeconds": 2,
-                    },
-                }
-            ],
-        },
-    }
-    create(node, pod)
-    try:
-        wait_for(node, name, running_ready, timeout=60, what="running and ready")
-        delete(node, name)
-        # waitForPodStatusByInformer: the pod, still terminating (its script sleeps 30 s), turns not ready.
-        assert eventually(lambda: get(node, name) is not None and not is_ready(get(node, name)), timeout=25, interval=0.5), (
-            f"pod {name} is still ready (or gone without being seen not ready)"
-        )
-    finally:
-        force_delete(node, name)
-
-
-TERMINATING_LIVENESS_SCRIPT = """
-_term() {
-  rm -f /tmp/ready
-  rm -f /tmp/liveness
-  sleep 20
-  exit 0
-}
-trap _term TERM
-
-touch /tmp/ready
-touch /tmp/liveness
-
-while true; do
-  echo "hello"
-  sleep 1
-done
-"""
+    pod = {"metadata": {"name": name}, "spec": {"containers": [terminating_container(name, liveness=False)]}}
+    check_not_ready_while_terminating(node, pod, liveness=False)
 
 
 def test_should_mark_readiness_on_pods_to_false_and_disable_liveness_probes_while_pod_is_in_progress_of_terminating(
@@ -505,44 +294,5 @@ def test_should_mark_readiness_on_pods_to_false_and_disable_liveness_probes_whil
 ) -> None:
     """should mark readiness on pods to false and disable liveness probes while pod is in progress of terminating"""
     name = unique("probe-test")
-    pod = {
-        "metadata": {"name": name},
-        "spec": {
-            "terminationGracePeriodSeconds": 30,
-            "containers": [
-                {
-                    "name": name,
-                    "image": BUSYBOX,
-                    "command": ["/bin/sh"],
-                    "args": ["-c", TERMINATING_LIVENESS_SCRIPT],
-                    "readinessProbe": {
-                        **exec_handler("cat", "/tmp/ready"),
-                        "failureThreshold": 1,
-                        "initialDelaySeconds": 2,
-                        "periodSeconds": 2,
-                    },
-                    "livenessProbe": {
-                        **exec_handler("cat", "/tmp/liveness"),
-                        "failureThreshold": 1,
-                        "initialDelaySeconds": 2,
-                        "periodSeconds": 1,
-                    },
-                }
-            ],
-        },
-    }
-    create(node, pod)
-    try:
-        wait_for(node, name, running_ready, timeout=60, what="running and ready")
-        delete(node, name)
-        assert eventually(lambda: get(node, name) is not None and not is_ready(get(node, name)), timeout=25, interval=0.5), (
-            f"pod {name} is still ready (or gone without being seen not ready)"
-        )
-        # Consistently (upstream: 1 minute; here 10 s of the script's 20 s): no liveness failure while terminating.
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            failed = [e["message"] for e in events(node, name) if "failed liveness probe" in e["message"]]
-            assert not failed, f"should not see liveness probe failures: {failed}"
-            time.sleep(1)
-    finally:
-        force_delete(node, name)
+    pod = {"metadata": {"name": name}, "spec": {"containers": [terminating_container(name, liveness=True)]}}
+    check_not_ready_while_terminating(node, pod, liveness=True)

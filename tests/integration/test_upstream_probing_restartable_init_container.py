@@ -12,6 +12,10 @@ module shares through upstream.py):
 - agnhost `test-webserver`, `liveness` and `grpc-health-checking` are busybox `httpd` and `nc -ll -e` servers
   (upstream.py: WEBSERVER, LIVENESS_SERVER with a 3 s healthy window, GRPC_HEALTH_SERVER); bash scripts run in
   busybox sh.
+- The probed processes (busybox sh, nc and httpd as PID 1) ignore SIGTERM, so every liveness or startup kill waits
+  out the grace period, as upstream's do; the pods get `terminationGracePeriodSeconds: 5` (upstream: the default
+  30 s) so that a restart takes seconds, not half a minute. The two "override timeoutGracePeriodSeconds" cases set
+  upstream's 500 s, and the two "terminating" cases upstream's 30 s, as upstream does.
 - "should have monotonically increasing restart count" keeps upstream's 5 restarts: the back-off before them is the
   kubelet's (0, 10, 20, 40 and 80 s), so this case alone takes about 3 minutes.
 - "should be ready immediately after startupProbe succeeds": a 20 s readiness period (upstream 30 s) and a bound of
@@ -57,26 +61,32 @@ def node(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 # --- upstream's sidecar pod builders -----------------------------------------------------------------------------
 
+KILL_GRACE = 5  # the pods' terminationGracePeriodSeconds (see the module docstring)
+
+
+def _pod(prefix: str, container: dict[str, Any], labels: dict[str, str] | None = None) -> dict[str, Any]:
+    pod = sidecar_pod(prefix, container, labels)
+    pod["spec"]["terminationGracePeriodSeconds"] = KILL_GRACE
+    return pod
+
 
 def webserver_sidecar_pod(
     readiness: dict[str, Any] | None, liveness: dict[str, Any] | None, container: str, port: int
 ) -> dict[str, Any]:
     """testWebServerSidecarPodSpec."""
-    return sidecar_pod(
-        "test-webserver-sidecar", probed(webserver_container(container, port), readiness=readiness, liveness=liveness)
-    )
+    return _pod("test-webserver-sidecar", probed(webserver_container(container, port), readiness=readiness, liveness=liveness))
 
 
 def busybox_sidecar_pod(readiness: dict[str, Any] | None, liveness: dict[str, Any] | None, cmd: list[str]) -> dict[str, Any]:
     """busyBoxSidecarPodSpec."""
     container = probed(busybox_container("busybox", cmd), readiness=readiness, liveness=liveness)
-    return sidecar_pod("busybox-sidecar", container, {"test": "liveness"})
+    return _pod("busybox-sidecar", container, {"test": "liveness"})
 
 
 def liveness_sidecar_pod(readiness: dict[str, Any] | None, liveness: dict[str, Any] | None) -> dict[str, Any]:
     """livenessSidecarPodSpec."""
     container = probed(liveness_container("sidecar"), readiness=readiness, liveness=liveness)
-    return sidecar_pod("test-liveness-sidecar", container, {"test": "liveness"})
+    return _pod("test-liveness-sidecar", container, {"test": "liveness"})
 
 
 def startup_sidecar_pod(
@@ -84,12 +94,12 @@ def startup_sidecar_pod(
 ) -> dict[str, Any]:
     """startupSidecarPodSpec."""
     container = probed(busybox_container("sidecar", cmd), readiness=readiness, liveness=liveness, startup=startup)
-    return sidecar_pod("startup-sidecar", container, {"test": "startup"})
+    return _pod("startup-sidecar", container, {"test": "startup"})
 
 
 def grpc_server_sidecar_pod(readiness: dict[str, Any] | None, liveness: dict[str, Any] | None, container: str) -> dict[str, Any]:
     """gRPCServerSidecarPodSpec."""
-    return sidecar_pod("test-grpc-sidecar", probed(grpc_container(container), readiness=readiness, liveness=liveness))
+    return _pod("test-grpc-sidecar", probed(grpc_container(container), readiness=readiness, liveness=liveness))
 
 
 def terminating_sidecar_pod(*, liveness: bool) -> dict[str, Any]:

@@ -74,6 +74,17 @@ class PodActions:
     containers_to_start: list[int] = field(default_factory=list)
     ephemeral_containers_to_start: list[int] = field(default_factory=list)
 
+    def changes_nothing(self) -> bool:
+        """Nothing to kill, create or start: the pod runs as it should."""
+        return not (
+            self.kill_pod
+            or self.create_sandbox
+            or self.containers_to_kill
+            or self.init_containers_to_start
+            or self.containers_to_start
+            or self.ephemeral_containers_to_start
+        )
+
 
 def find_latest(observed: list[RuntimeContainer], name: str) -> RuntimeContainer | None:
     """PodStatus.FindContainerStatusByName: the newest instance of the container `name`."""

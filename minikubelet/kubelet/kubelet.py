@@ -33,7 +33,15 @@ from pathlib import Path
 from typing import Any
 
 from minikubelet.api.images import parse_image
-from minikubelet.api.podutil import all_statuses, container_kind, container_names, find_container, find_status, pod_status
+from minikubelet.api.podutil import (
+    all_statuses,
+    container_kind,
+    container_names,
+    container_should_restart,
+    find_container,
+    find_status,
+    pod_status,
+)
 from minikubelet.api.wire import (
     Container,
     ContainerState,
@@ -59,7 +67,6 @@ from minikubelet.kubelet.actions import (
     find_exited,
     find_latest,
     is_restartable_init_container,
-    should_container_be_restarted,
 )
 from minikubelet.kubelet.backoff import Backoff
 from minikubelet.kubelet.containers import build_spec, sandbox_spec, spec_hash, volume_dirs
@@ -304,7 +311,7 @@ class Kubelet:
         updates = self.prober.updates
         while True:
             update = await updates.get()
-            ref = self.pod_workers.known().get(update.pod_uid)
+            ref = self.pod_workers.ref(update.pod_uid)
             if ref is None:
                 continue
             if update.kind is ProbeKind.READINESS:
@@ -362,8 +369,10 @@ class Kubelet:
         self._write_status(pod, observed, state)
         actions = compute_pod_actions(pod, observed, self.prober.result)
         errors = _SyncErrors()
-        await self._execute(pod, observed, actions, state, errors)
         await self._collect_garbage(instances_by_name(observed))
+        if actions.changes_nothing():
+            return errors.result()  # what runs is what the status just written shows
+        await self._execute(pod, observed, actions, state, errors)
         after = await self.runtime.list_containers(pod_uid=pod["metadata"]["uid"])
         self._write_status(
             self._current(PodRef(pod["metadata"]["uid"], pod["metadata"]["name"], pod["metadata"]["namespace"])) or pod,
@@ -854,16 +863,16 @@ class Kubelet:
 
 def _to_start_again(pod: Pod, observed: list[RuntimeContainer], name: str) -> bool:
     """convertToAPIContainerStatuses' filter of the reason cache: an init container that succeeded, or a regular
-    container its pod's policy does not restart, shows how it ended, not why it would wait."""
+    container its restart policy does not restart (ContainerShouldRestart), shows how it ended, not why it would
+    wait."""
     latest = find_latest(observed, name)
-    if latest is None:
+    kind = container_kind(pod, name)
+    container = find_container(pod, name)
+    if latest is None or latest.state != "exited" or container is None or kind == "ephemeral":
         return True
-    if any(c["name"] == name for c in pod["spec"].get("initContainers", [])):
-        return not (latest.state == "exited" and latest.exit_code == 0)
-    container = next((c for c in pod["spec"].get("containers", []) if c["name"] == name), None)
-    if container is None:
-        return True
-    return should_container_be_restarted({**pod, "metadata": {**pod["metadata"], "deletionTimestamp": None}}, container, observed)
+    if kind == "init":
+        return latest.exit_code != 0
+    return container_should_restart(container, pod["spec"], latest.exit_code)
 
 
 def _log_source(pod: str, container: str, status: ContainerStatus, *, previous: bool) -> str:

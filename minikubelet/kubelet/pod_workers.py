@@ -122,6 +122,11 @@ class PodWorkers:
         """The pods that have a worker, by UID."""
         return {uid: worker.ref for uid, worker in self._workers.items()}
 
+    def ref(self, uid: str) -> PodRef | None:
+        """The pod whose worker this is, if it has one (no copy of the others: the probe results' path)."""
+        worker = self._workers.get(uid)
+        return worker.ref if worker is not None else None
+
     def _start(self, worker: _Worker) -> None:
         assert self._group is not None
         if worker.task is None or worker.task.done():

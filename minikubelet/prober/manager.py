@@ -46,6 +46,7 @@ class ProbeManager:
         recorder: EventRecorder,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.runtime = runtime
@@ -53,8 +54,10 @@ class ProbeManager:
         self.clock = clock
         self.cache = ResultsCache()
         self.history = ProbeHistory()
-        self._started = time.monotonic()
+        self.monotonic = monotonic
+        self._started = monotonic()
         self._workers: dict[tuple[str, str, ProbeKind], tuple[Worker, asyncio.Task[None]]] = {}
+        self._pods: dict[tuple[str, str], tuple[str, Pod | None]] = {}  # (namespace, name) -> (store revision, pod)
 
     # ------------------------------------------------------------------------------ the kubelet's side
 
@@ -101,6 +104,8 @@ class ProbeManager:
         for key in [k for k in self._workers if k[0] == uid]:
             self._workers.pop(key)[1].cancel()
         self.history.forget(uid)
+        for key in [k for k, (_, pod) in self._pods.items() if pod is None or pod["metadata"].get("uid") == uid]:
+            del self._pods[key]
 
     def update_pod_status(self, pod: Pod, status: PodStatus) -> None:
         """UpdatePodStatus: `started` and `ready` of each container status from the results, and an immediate
@@ -148,17 +153,24 @@ class ProbeManager:
     # ------------------------------------------------------------------------------ the workers' context
 
     def pod(self, namespace: str, name: str, uid: str) -> Pod | None:
-        try:
-            pod = as_pod(self.store.get("Pod", namespace, name))
-        except NotFoundError:
-            return None
-        return pod if pod["metadata"].get("uid") == uid else None
+        """The pod as stored now. Read once per store revision: the workers of a pod (and of every pod, between
+        two writes) share one decoded copy, which they only read."""
+        revision = self.store.resource_version
+        cached = self._pods.get((namespace, name))
+        if cached is None or cached[0] != revision:
+            try:
+                pod: Pod | None = as_pod(self.store.get("Pod", namespace, name))
+            except NotFoundError:
+                pod = None
+            cached = self._pods[(namespace, name)] = (revision, pod)
+        pod = cached[1]
+        return pod if pod is not None and pod["metadata"].get("uid") == uid else None
 
     def now(self) -> datetime:
         return self.clock()
 
     def seconds_since_start(self) -> float:
-        return time.monotonic() - self._started
+        return self.monotonic() - self._started
 
     def event(self, pod: Pod, container: str, event_type: str, reason: str, message: str) -> None:
         self.recorder.record(

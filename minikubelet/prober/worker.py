@@ -19,7 +19,6 @@ import contextlib
 import logging
 import math
 import random
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -177,7 +176,7 @@ class Worker:
     async def _probe(self, pod: Pod, container_id: str) -> bool:
         self.probes_run += 1
         loop = asyncio.get_running_loop()
-        started, wall = loop.time(), time.time()
+        started, wall = loop.time(), self.context.now().timestamp()
         outcome = await self.context.run(self.kind, pod, self.container, container_id)
         duration = loop.time() - started
         due = wall - (started - self._due) if self._due is not None else wall

@@ -107,8 +107,8 @@ def _scope(kind: str, namespace: str) -> str:
     return "" if kind in CLUSTER_SCOPED_KINDS else namespace
 
 
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+def _stamp(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 def _dumps(obj: Object) -> str:
@@ -248,12 +248,17 @@ class Store:
     runs its `mutate` inside the write transaction, so a mutate must be quick and must not use the store.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, history_size: int = HISTORY_SIZE) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, history_size: int = HISTORY_SIZE, clock: Callable[[], float] = time.time
+    ) -> None:
         """Open (or create, mode 0600) the file at `path`; its directory must exist.
 
         UnavailableError if the file cannot be opened or is not a minikubelet state database.
-        `history_size` is how many changes a watch can replay (tests make it small).
+        `history_size` is how many changes a watch can replay (tests make it small). `clock` (seconds since the
+        epoch) stamps creationTimestamp and a finalizer-held deletion's deletionTimestamp (`simulate` passes a
+        virtual one).
         """
+        self._clock = clock
         self._path = os.fspath(path)
         self._lock = threading.RLock()
         self._history: collections.deque[_Change] = collections.deque(maxlen=history_size)
@@ -329,7 +334,7 @@ class Store:
         namespace = _settle_namespace(kind, meta, meta.get("namespace") or "default")
         name = _settle_name(kind, meta)
         meta["uid"] = meta.get("uid") or str(uuid.uuid4())
-        meta["creationTimestamp"] = meta.get("creationTimestamp") or _now()
+        meta["creationTimestamp"] = meta.get("creationTimestamp") or _stamp(self._clock())
         meta.setdefault("generation", 1)
 
         def insert(conn: sqlite3.Connection) -> tuple[Object, _Published]:
@@ -402,7 +407,7 @@ class Store:
                 # The registry's deletion of an object with finalizers only marks it (deletionTimestamp, a grace
                 # period of 0); the update that removes its last finalizer removes it (_replace).
                 marked = json.loads(old_body)
-                marked["metadata"].setdefault("deletionTimestamp", _now())
+                marked["metadata"].setdefault("deletionTimestamp", _stamp(self._clock()))
                 marked["metadata"]["deletionGracePeriodSeconds"] = 0
                 return _replace(conn, old, old_body, marked)
             rv = _next_rv(conn)

@@ -217,7 +217,6 @@ async def test_every_attempt_is_recorded_with_the_threshold_crossings_in_a_bound
     context = Context()
     probe = worker(context, ProbeKind.LIVENESS, failureThreshold=2)
     context.outcomes.extend([OK, FAIL, Outcome(Result.UNKNOWN, error="port http not found"), FAIL])
-    before = time.time()
     for _ in range(5):
         await probe.step()  # the fifth is on hold: no attempt
     attempts = context.history.attempts("u1")
@@ -230,7 +229,8 @@ async def test_every_attempt_is_recorded_with_the_threshold_crossings_in_a_bound
     assert attempts[1].message == "HTTP probe failed with statuscode: 404" and attempts[0].message == ""
     assert attempts[2].message == "port http not found"
     assert all(a.kind is ProbeKind.LIVENESS and a.container == "app" and a.container_id == "c1" for a in attempts)
-    assert all(before <= a.due <= a.start <= time.time() for a in attempts)
+    # Stamped by the context's clock (the manager's: virtual in a simulation); `due` is when the tick fell.
+    assert all(a.due <= a.start == context.clock.timestamp() for a in attempts)
     context.pod_obj = pod(container_id="c2")
     for _ in range(3):
         await probe.step()
@@ -242,6 +242,7 @@ async def test_every_attempt_is_recorded_with_the_threshold_crossings_in_a_bound
 
 async def test_ticks_keep_to_the_schedule_and_a_manual_trigger_probes_at_once() -> None:
     context = Context()
+    context.now = lambda: datetime.now(UTC)  # type: ignore[method-assign]  # attempts stamped in real time
     context.history = ProbeHistory()
     probe = worker(context, ProbeKind.READINESS, periodSeconds=0.2)
     task = asyncio.create_task(probe.run())
@@ -276,6 +277,7 @@ async def test_a_slow_probe_runs_one_missed_tick_and_drops_the_others_as_go_s_ti
     """A probe that outlasts several periods: Go's ticker keeps one tick in its channel and drops the rest, so
     one probe follows at once and the next ones keep to the grid (not one per missed tick, back to back)."""
     context = Context()
+    context.now = lambda: datetime.now(UTC)  # type: ignore[method-assign]  # attempts stamped in real time
     context.history = ProbeHistory()
     started: list[float] = []
     slow = asyncio.Event()

@@ -104,8 +104,8 @@ class ProbeManager:
         for key in [k for k in self._workers if k[0] == uid]:
             self._workers.pop(key)[1].cancel()
         self.history.forget(uid)
-        for key in [k for k, (_, pod) in self._pods.items() if pod is None or pod["metadata"].get("uid") == uid]:
-            del self._pods[key]
+        for cached in [k for k, (_, pod) in self._pods.items() if pod is None or pod["metadata"].get("uid") == uid]:
+            del self._pods[cached]
 
     def update_pod_status(self, pod: Pod, status: PodStatus) -> None:
         """UpdatePodStatus: `started` and `ready` of each container status from the results, and an immediate

@@ -249,16 +249,22 @@ class Store:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, history_size: int = HISTORY_SIZE, clock: Callable[[], float] = time.time
+        self,
+        path: str | os.PathLike[str],
+        *,
+        history_size: int = HISTORY_SIZE,
+        clock: Callable[[], float] = time.time,
+        new_uid: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         """Open (or create, mode 0600) the file at `path`; its directory must exist.
 
         UnavailableError if the file cannot be opened or is not a minikubelet state database.
         `history_size` is how many changes a watch can replay (tests make it small). `clock` (seconds since the
         epoch) stamps creationTimestamp and a finalizer-held deletion's deletionTimestamp (`simulate` passes a
-        virtual one).
+        virtual one), `new_uid` makes a new object's uid (`simulate` passes a seeded one, for repeatable runs).
         """
         self._clock = clock
+        self._new_uid = new_uid
         self._path = os.fspath(path)
         self._lock = threading.RLock()
         self._history: collections.deque[_Change] = collections.deque(maxlen=history_size)
@@ -333,7 +339,7 @@ class Store:
         meta = new["metadata"]
         namespace = _settle_namespace(kind, meta, meta.get("namespace") or "default")
         name = _settle_name(kind, meta)
-        meta["uid"] = meta.get("uid") or str(uuid.uuid4())
+        meta["uid"] = meta.get("uid") or self._new_uid()
         meta["creationTimestamp"] = meta.get("creationTimestamp") or _stamp(self._clock())
         meta.setdefault("generation", 1)
 

@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "timeline": ("timeline", "timeline_command"),
     "why": ("why", "why_command"),
     "lint": ("lint", "lint_command"),
+    "simulate": ("simulate", "simulate_command"),
     "up": ("node", "up_command"),
     "down": ("node", "down_command"),
     "status": ("node", "status_command"),

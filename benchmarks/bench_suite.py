@@ -34,7 +34,7 @@ from harness import RUN_ID, Cleanup, log
 from scenarios import Context, Result
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
-ORDER = ("cold-start", "pod-start", "peer", "burst", "cli", "liveness", "kubectl", "probe-load")
+ORDER = ("cold-start", "pod-start", "peer", "burst", "cli", "liveness", "kubectl", "simulate", "probe-load")
 HEAVY = ("burst", "probe-load")  # profiled over one repetition only
 
 
@@ -48,6 +48,7 @@ def runners(args: argparse.Namespace) -> dict[str, Callable[[Context], Result]]:
         "cli": lambda ctx: scenarios.cli_latency(ctx, args.cli_pods),
         "liveness": scenarios.liveness,
         "kubectl": scenarios.kubectl_waits,
+        "simulate": scenarios.simulate_speed,
         "probe-load": lambda ctx: scenarios.probe_load(
             ctx, probe_pods, min(args.probe_seconds, 20) if ctx.profile else args.probe_seconds
         ),

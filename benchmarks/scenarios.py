@@ -836,3 +836,115 @@ def kubectl_waits(ctx: Context) -> Result:
         baseline=direct.label,
         subject=forwarded.label,
     )
+
+
+SIMULATED_HOUR = 3600.0
+SIMULATE_PODS = 100
+
+
+def _three_probe_pod(name: str) -> dict[str, Any]:
+    """One container with a startup, a liveness and a readiness probe, each every 1 s (httpGet)."""
+    probe = {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 1}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {
+            "containers": [
+                {
+                    "name": "app",
+                    "image": "minikubelet.local/busybox:1.35",
+                    "startupProbe": dict(probe),
+                    "livenessProbe": dict(probe),
+                    "readinessProbe": dict(probe),
+                }
+            ]
+        },
+    }
+
+
+def _bare_tickers(seconds: float) -> None:
+    """The floor: three asyncio tickers at 1 s for `seconds` on the same virtual clock, with no kubelet."""
+    import asyncio
+
+    from minikubelet.simulate.clock import VirtualClockLoop
+
+    async def ticker() -> None:
+        for _ in range(int(seconds)):
+            await asyncio.sleep(1.0)
+
+    async def main() -> None:
+        await asyncio.gather(ticker(), ticker(), ticker())
+
+    loop = VirtualClockLoop()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
+def simulate_speed(ctx: Context) -> Result:
+    """`minikubelet simulate`: an hour of virtual time for one pod with three 1 s probes, in process, beside the
+    floor (the same three tickers on the virtual clock with nothing behind them); then 100 such pods through the
+    CLI (`-o json`, one process per core), the whole command timed."""
+    from minikubelet.simulate.behaviour import Behaviour
+    from minikubelet.simulate.engine import simulate
+
+    one = Series("1 pod, 3 probes at 1 s, 1 h of virtual time: simulate() wall time")
+    floor = Series("floor: 3 bare asyncio tickers at 1 s, 1 h on the virtual clock")
+    hundred = Series(f"{SIMULATE_PODS} such pods, 1 h each: `minikubelet simulate -f … -o json` (whole command)")
+    behaviours = {"app": Behaviour(container="app")}
+    pod = _three_probe_pod("sim")
+
+    def run_one(series: Series | None) -> None:
+        started = time.monotonic()
+        sim = simulate(pod, behaviours, duration=SIMULATED_HOUR)
+        if series is not None:
+            series.add(_ms(time.monotonic() - started))
+        if sim.containers["app"].restarts or sim.ready_at is None:
+            raise SystemExit(f"the simulated pod restarted or never became Ready: {sim.containers}")
+
+    def run_floor(series: Series | None) -> None:
+        started = time.monotonic()
+        _bare_tickers(SIMULATED_HOUR)
+        if series is not None:
+            series.add(_ms(time.monotonic() - started))
+
+    run_one(None)
+    run_floor(None)
+    for rep in range(ctx.reps):
+        alternate(rep, partial(run_one, one), partial(run_floor, floor))
+    manifest = ctx.workdir / "simulate-100.yml"
+    manifest.write_text(yaml.safe_dump_all([_three_probe_pod(f"sim-{i:03d}") for i in range(SIMULATE_PODS)]))
+    for _ in range(max(1, min(ctx.reps, 3))):
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "minikubelet", "simulate", "-f", str(manifest), "--for", "1h", "-o", "json"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        elapsed = time.monotonic() - started
+        if done.returncode:
+            raise SystemExit(f"minikubelet simulate failed: {done.stderr.strip()[-500:]}")
+        reports = json.loads(done.stdout)
+        if len(reports) != SIMULATE_PODS or any(r["readyAfterSeconds"] is None for r in reports):
+            raise SystemExit("minikubelet simulate did not report every pod Ready")
+        hundred.add(elapsed * 1000)
+    met = one.median <= 1000 and hundred.median <= 30_000
+    return Result(
+        key="simulate",
+        title="simulate: virtual time",
+        method=(
+            "`simulate()` (the real scheduler, kubelet and prober on the simulated engine and the virtual clock) runs "
+            "one pod with a startup, a liveness and a readiness probe, each httpGet every 1 s, for one hour of "
+            f"virtual time, {ctx.reps} repetitions after a warm-up, alternating with the floor: three bare asyncio "
+            "tickers at 1 s for the same hour on the same virtual clock. Then a manifest of "
+            f"{SIMULATE_PODS} such pods goes through the CLI, `minikubelet simulate -f … --for 1h -o json` "
+            f"(pods simulated independently, one process per core), timed whole, {max(1, min(ctx.reps, 3))} times."
+        ),
+        series=[one, floor, hundred],
+        target=f"1 pod-hour ≤ 1 s; {SIMULATE_PODS} pod-hours ≤ 30 s",
+        verdict=f"1 pod-hour {one.median:.0f} ms; {SIMULATE_PODS} pod-hours {hundred.median / 1000:.1f} s",
+        met=met,
+    )

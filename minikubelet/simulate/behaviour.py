@@ -16,6 +16,9 @@ Clauses (keywords are lower case; empty clauses, e.g. after a trailing `;`, are 
 `listens after D`
     Before D the application does not listen: httpGet, tcpSocket and grpc probes get "connection refused", exec
     probes fail. Default: 0.
+`listens on PORT[, PORT ...]`
+    The application listens on these ports only (numbers, or names as the probes give them): probes on any other
+    port are refused, for ever — a probe on the wrong port. Default: every port a probe uses.
 `TARGET fails [WINDOW]`, `TARGET hangs [WINDOW]`
     The probes that TARGET matches fail (HTTP 500, TCP connection refused, gRPC NOT_SERVING, exec exit 1) or hang
     (time out) while WINDOW covers the instance's age. TARGET is one of
@@ -75,7 +78,8 @@ PROBE_KINDS = ("liveness", "readiness", "startup")
 NETWORK_HANDLERS = ("httpGet", "tcpSocket", "grpc")
 
 EXPECTED = (
-    "expected: listens after D, TARGET fails|hangs [from D] [for D] | [until D] | [every P for D [from D]], "
+    "expected: listens after D, listens on PORT[, PORT], "
+    "TARGET fails|hangs [from D] [for D] | [until D] | [every P for D [from D]], "
     "exits CODE at D, completes at D, is OOM-killed at D, ignores SIGTERM, stops in D, "
     "N% of probes time out, N% of probes fail"
 )
@@ -152,6 +156,7 @@ class Behaviour:
     stop_seconds: float = 0.0
     timeout_fraction: float = 0.0
     failure_fraction: float = 0.0
+    ports: tuple[str, ...] = ()  # `listens on`: the only ports answered (numbers or names); () = every port
 
     def answer(
         self,
@@ -167,6 +172,8 @@ class Behaviour:
         """How one probe attempt at `at` goes; `draw` is a uniform number in [0, 1) the caller draws (seeded)."""
         if at < self.listens_after:
             return "fails" if handler == "exec" else "refused"
+        if handler != "exec" and not self.listens_on(port, port_name):
+            return "refused"
         modes = {
             fault.mode
             for fault in self.faults
@@ -181,6 +188,10 @@ class Behaviour:
         if draw < self.timeout_fraction + self.failure_fraction:
             return "fails"
         return "ok"
+
+    def listens_on(self, port: int | None, port_name: str | None) -> bool:
+        """Whether the application listens on this port at all (`listens on`; every port without it)."""
+        return not self.ports or str(port) in self.ports or (port_name is not None and port_name in self.ports)
 
     def process_end(self) -> tuple[float, int, bool] | None:
         """(at, exit code, OOM-killed) of the process's own end, the earlier of its exit and its OOM kill (the OOM
@@ -206,6 +217,7 @@ _D = r"(\S+)"  # a duration token, checked by parse_duration
 _TARGET = r"(/\S*|:\S+|exec|liveness|readiness|startup|probes)"
 _CLAUSES: dict[str, re.Pattern[str]] = {
     "listens": re.compile(rf"listens after {_D}"),
+    "ports": re.compile(r"listens on (\S+(?:\s*,\s*\S+)*)"),
     "fault": re.compile(rf"{_TARGET} (fails|hangs)(?: (.+))?"),
     "exits": re.compile(rf"exits (\S+) (?:at|after) {_D}"),
     "completes": re.compile(rf"completes (?:at|after) {_D}"),
@@ -262,6 +274,7 @@ class _Draft:
     given: set[str] = field(default_factory=set)
     numbers: dict[str, float] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    ports: tuple[str, ...] = ()
 
     def set(self, clause: _Clause, what: str, **numbers: float) -> None:
         if what in self.given:
@@ -320,6 +333,7 @@ def _parse_value(value: str, container: str) -> Behaviour:
         stop_seconds=numbers.get("stop_seconds", 0.0),
         timeout_fraction=timeouts,
         failure_fraction=failures,
+        ports=draft.ports,
     )
 
 
@@ -331,6 +345,17 @@ def _parse_clause(clause: _Clause, draft: _Draft) -> None:
             continue
         if name == "listens":
             draft.set(clause, "listens after", listens_after=clause.duration(match[1]))
+        elif name == "ports":
+            ports = tuple(port.strip() for port in match[1].split(","))
+            bad = [
+                p
+                for p in ports
+                if not re.fullmatch(r"\d{1,5}|[a-z0-9](?:[-a-z0-9]*[a-z0-9])?", p) or (p.isdigit() and not 0 < int(p) < 65536)
+            ]
+            if bad:
+                raise clause.error(f'bad port "{bad[0]}" (expected a port number from 1 to 65535 or a port name)')
+            draft.set(clause, "listens on")
+            draft.ports = ports
         elif name == "fault":
             target, mode = match[1], match[2]
             draft.faults.append(Fault(target, "hangs" if mode == "hangs" else "fails", _window(clause, match[3])))

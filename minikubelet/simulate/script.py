@@ -246,6 +246,8 @@ def _sleep_until(label: str, seconds: float) -> list[str]:
 
 
 def _listeners(behaviour: Behaviour, probes: list[_Probe], name: str) -> list[str]:
+    # `listens on`: a probe on another port finds nothing listening (connection refused).
+    probes = [p for p in probes if behaviour.listens_on(p.port, p.port_name)]
     http_ports = sorted({p.port for p in probes if p.handler == "httpGet" and p.port is not None})
     tcp: dict[int, list[_Probe]] = {}
     for probe in probes:

@@ -202,7 +202,7 @@ def test_a_prefix_is_a_container_name_and_a_port_target_is_not() -> None:
         (
             ["app: listens aftr 90s"],
             '--behaviour "app: listens aftr 90s": unknown clause "listens aftr 90s" (expected: listens after D, '
-            "TARGET fails|hangs [from D] [for D]",
+            "listens on PORT[, PORT], TARGET fails|hangs [from D] [for D]",
         ),
         (["nope: exits 1 at 3s"], '--behaviour "nope: exits 1 at 3s": unknown container "nope" (the pod\'s containers: app)'),
         (["listens after 9o"], '--behaviour "listens after 9o": bad duration "9o" (expected a duration such as 90s'),
@@ -239,3 +239,20 @@ def test_errors(values: list[str], message: str) -> None:
         parse_behaviours(values, ["app"])
     assert message in str(caught.value)
     assert isinstance(caught.value, ValueError)
+
+
+def test_listens_on_refuses_every_other_port_for_ever() -> None:
+    """The tutorial's echo server listens on 3000; a probe on 8080 is refused, whatever the time."""
+    (behaviour,) = parse_behaviours(["listens on 3000, http"], ["app"]).values()
+    assert behaviour.ports == ("3000", "http")
+
+    def answer(port: int, name: str | None = None, at: float = 100.0) -> str:
+        return behaviour.answer(kind="liveness", handler="httpGet", path="/", port=port, port_name=name, at=at, draw=0.5)
+
+    assert answer(8080) == "refused" and answer(8080, at=1e6) == "refused"
+    assert answer(3000) == "ok"
+    assert answer(8081, "http") == "ok", "a named port is matched by its name"
+    exec_answer = behaviour.answer(kind="liveness", handler="exec", path=None, port=None, port_name=None, at=1, draw=0.5)
+    assert exec_answer == "ok", "exec probes have no port"
+    with pytest.raises(BehaviourError, match='bad port "70000"'):
+        parse_behaviours(["listens on 70000"], ["app"])

@@ -63,6 +63,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from minikubelet.lint.timing import parse_go_duration
+
 __all__ = [
     "Behaviour",
     "BehaviourError",
@@ -209,9 +211,7 @@ class Behaviour:
 # --- parsing -----------------------------------------------------------------------------------------------------
 
 _PREFIX = re.compile(r"\s*([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\s*:(.*)", re.DOTALL)
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 _NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 _D = r"(\S+)"  # a duration token, checked by parse_duration
 _TARGET = r"(/\S*|:\S+|exec|liveness|readiness|startup|probes)"
@@ -234,20 +234,12 @@ _WINDOWS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in a Go-style duration (`1m30s`, `500ms`) or a bare number; ValueError when it is neither."""
+    """Seconds in a Go-style duration (`1m30s`, `500ms`: lint's `parse_go_duration`) or a bare number; ValueError when
+    it is neither."""
     text = text.strip()
     if _NUMBER.fullmatch(text):
         return float(text)
-    if not text:
-        raise ValueError("empty duration")
-    position, total = 0, 0.0
-    while position < len(text):
-        match = _DURATION_PART.match(text, position)
-        if match is None:
-            raise ValueError(f"bad duration {text!r}")
-        total += float(match[1]) * _UNIT_SECONDS[match[2]]
-        position = match.end()
-    return total
+    return parse_go_duration(text)
 
 
 @dataclass

@@ -44,6 +44,7 @@ from minikubelet.apiserver.upgrade import LenientWebSocketsProtocol, UpgradableH
 from minikubelet.errors import AlreadyExistsError, MinikubeletError, NotFoundError, UnavailableError
 from minikubelet.kubelet import nodestatus
 from minikubelet.kubelet.kubelet import Kubelet
+from minikubelet.kubelet.start_records import StartRecorder
 from minikubelet.kubelet.streaming import open_attach, open_exec
 from minikubelet.lint.images import ImageFiles
 from minikubelet.node.kubeconfig import write_kubeconfig
@@ -243,7 +244,7 @@ async def _run_all(config: DaemonConfig, registry: Registry, credentials: Creden
     node = store.get("Node", "", config.node_name)
     host_ip = next((a["address"] for a in node["status"].get("addresses", []) if a["type"] == "InternalIP"), "127.0.0.1")
     recorder = EventRecorder(store, component="kubelet", host=config.node_name)
-    probes = ProbeManager(store, runtime, recorder)
+    probes = ProbeManager(store, runtime, recorder, on_attempt=StartRecorder(config.paths.start_records).observe)
     kubelet = Kubelet(
         store,
         runtime,

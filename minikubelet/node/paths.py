@@ -90,6 +90,11 @@ class NodePaths:
         """`{"host": "127.0.0.1", "port": N, "pid": P}`, written by the daemon once it listens."""
         return self.home / "endpoint.json"
 
+    @property
+    def start_records(self) -> Path:
+        """How long each image's containers took to start (kubelet/start_records.py), for `minikubelet lint`."""
+        return self.home / "start-records.json"
+
     def ensure_home(self) -> Path:
         """Create the state directory as 0700, and tighten an existing one to 0700."""
         self.home.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -31,11 +31,15 @@ from minikubelet.recorder import EventRecorder
 from minikubelet.runtime.interface import ContainerID, ContainerRuntime
 from minikubelet.store import Store
 
-__all__ = ["ProbeManager"]
+__all__ = ["AttemptObserver", "ProbeManager"]
 
 # The order in which a container's workers are started.
 _KINDS = (ProbeKind.STARTUP, ProbeKind.LIVENESS, ProbeKind.READINESS)
 _RETRIES = 3
+
+#: Told of every attempt, with the container probed and a way to read its pod (kubelet/start_records.py's
+#: StartRecorder.observe, which the daemon passes); it must not raise.
+AttemptObserver = Callable[[Attempt, Container, Callable[[], Pod | None]], None]
 
 
 class ProbeManager:
@@ -47,8 +51,10 @@ class ProbeManager:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
+        on_attempt: AttemptObserver | None = None,
     ) -> None:
         self.store = store
+        self.on_attempt = on_attempt
         self.runtime = runtime
         self.recorder = recorder
         self.clock = clock
@@ -179,6 +185,10 @@ class ProbeManager:
 
     def record(self, pod_uid: str, attempt: Attempt) -> None:
         self.history.add(pod_uid, attempt)
+        found = self._workers.get((pod_uid, attempt.container, attempt.kind))
+        if self.on_attempt is not None and found is not None:
+            worker = found[0]
+            self.on_attempt(attempt, worker.container, lambda: self.pod(worker.namespace, worker.name, pod_uid))
 
     async def run(self, kind: ProbeKind, pod: Pod, container: Container, container_id: str) -> Outcome:
         outcome = Outcome(Result.UNKNOWN)

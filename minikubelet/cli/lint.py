@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,6 +17,7 @@ import typer
 from minikubelet.cli.common import eprint
 
 if TYPE_CHECKING:  # minikubelet.lint (pydantic, the schemas) is imported when the command runs
+    from minikubelet.kubelet.start_records import StartRecords
     from minikubelet.lint import Finding
 
 __all__ = ["lint_command"]
@@ -47,6 +49,15 @@ def lint_command(
             "or run; skipped when Docker does not answer).",
         ),
     ] = False,
+    records: Annotated[
+        str,
+        typer.Option(
+            "--records",
+            help="The start record to check liveness probes against (rule slow-start-image): how long each image "
+            "took to start on a node. Default: the node's own (start-records.json in $MINIKUBELET_HOME or "
+            "~/.minikubelet), when it has one.",
+        ),
+    ] = "",
     output: Annotated[Output, typer.Option("--output", "-o", help="text, or json: a list of findings.")] = Output.TEXT,
 ) -> None:
     """Check pod manifests' probes offline: kill windows, timeouts, ports, and the Kubernetes v1.37 schema."""
@@ -65,8 +76,9 @@ def lint_command(
 
         files = local_image_files()
         image_check = check_with(files) if files is not None else None
+    start_records = _start_records(records)
     sources, errors = read_sources(filenames, recursive=recursive)
-    result = lint_sources(sources, RuleOptions(starts_within=start), image_check)
+    result = lint_sources(sources, RuleOptions(starts_within=start, start_records=start_records), image_check)
     errors += result.errors
     if output is Output.JSON:
         typer.echo(json.dumps([finding.to_json() for finding in result.findings], indent=2, ensure_ascii=False))
@@ -81,6 +93,26 @@ def lint_command(
         raise typer.Exit(2)
     if any(finding.severity != "info" for finding in result.findings):
         raise typer.Exit(1)
+
+
+def _start_records(explicit: str) -> StartRecords | None:
+    """The record `--records` names (bad parameter when it cannot be read), else the node's own when it has one
+    (a warning, and no record, when it cannot be read)."""
+    from minikubelet.kubelet.start_records import StartRecordsError, load
+    from minikubelet.node.paths import NodePaths
+
+    path = Path(explicit) if explicit else NodePaths.from_env().start_records
+    try:
+        return load(path)
+    except FileNotFoundError:
+        if explicit:
+            raise typer.BadParameter(f"{explicit}: no such file", param_hint="--records") from None
+        return None
+    except StartRecordsError as exc:
+        if explicit:
+            raise typer.BadParameter(str(exc), param_hint="--records") from None
+        eprint(f"warning: the node's start record is not used (rule slow-start-image): {exc}")
+        return None
 
 
 def _print_text(objects: list[tuple[str, str]], findings: list[Finding]) -> None:

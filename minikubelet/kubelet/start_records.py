@@ -1,5 +1,5 @@
 """How long each image's containers took to start on this node: the record rule `slow-start-image` of
-`minikubelet lint` reads (docs/lint.md).
+`minikubelet lint` reads (docs/lint.md#slow-start-image).
 
 A *start* is the time from a container instance's `state.running.startedAt` to its first successful attempt of
 the probe that says it is up: its startupProbe, else its readinessProbe, else its livenessProbe. Only a start

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from minikubelet.api.pod import Container, PodSpec
 from minikubelet.api.probe import GRPCAction, HTTPGetAction, Probe, TCPSocketAction
 from minikubelet.lint.findings import Finding, Severity
-from minikubelet.lint.timing import format_seconds, kill_window, threshold_for
+from minikubelet.lint.timing import KillWindow, format_seconds, kill_window, threshold_for
+
+if TYPE_CHECKING:  # the record's types only: rules stay pure, the CLI reads the file
+    from minikubelet.kubelet.start_records import StartRecords
 
 __all__ = ["LONG_READINESS_DELAY", "RuleOptions", "containers_at", "lint_spec"]
 
@@ -24,6 +28,7 @@ LONG_READINESS_DELAY = 30
 @dataclass(frozen=True, slots=True)
 class RuleOptions:
     starts_within: float | None = None  # --starts-within, in seconds: the container's declared start time
+    start_records: StartRecords | None = None  # the node's record of how long images took to start (--records)
 
 
 def lint_spec(spec: PodSpec, path: str = "spec", options: RuleOptions | None = None) -> list[Finding]:
@@ -52,6 +57,8 @@ def _container_findings(container: Container, at: str, options: RuleOptions) -> 
     out += _liveness_as_readiness(container, at)
     out += _probe_ports(container, at)
     out += _readiness_delay(container, at)
+    if options.start_records is not None:
+        out += _slow_start(container, at, options.start_records)
     return [Finding(f.rule, f.severity, f.field, f.message, container=container.name) for f in out]
 
 
@@ -90,16 +97,21 @@ def _start_window(container: Container, at: str, start: float) -> list[Finding]:
     window = kill_window(liveness)
     if window.earliest >= start:
         return []
+    return [Finding("liveness-window", Severity.WARNING, f"{at}.livenessProbe", _startup_fix(window, start, declared))]
+
+
+def _startup_fix(window: KillWindow, start: float, before: str) -> str:
+    """A liveness probe (no startupProbe) whose earliest kill is before `start`: the arithmetic, and the startupProbe
+    that covers `start` (rules `liveness-window` and `slow-start-image`)."""
     needed = threshold_for(start, window.period)
-    message = (
-        f"can kill the container {format_seconds(window.earliest)} after it starts, before {declared}:"
+    return (
+        f"can kill the container {format_seconds(window.earliest)} after it starts, before {before}:"
         f" earliest kill = {window.earliest_arithmetic()} (the first attempt can come right at the delay;"
         f" at the latest {window.latest_arithmetic()}); add a startupProbe with the same handler,"
         f" periodSeconds {window.period} and failureThreshold {needed} = ceil({start:g} / {window.period}) + 1,"
         f" whose earliest kill ({needed} - 1) x {window.period} = {format_seconds((needed - 1) * window.period)}"
         f" is not before {format_seconds(start)}; liveness then starts only once it has succeeded"
     )
-    return [Finding("liveness-window", Severity.WARNING, f"{at}.livenessProbe", message)]
 
 
 # ------------------------------------------------------------------------------ rule 2: timeout-period
@@ -244,3 +256,31 @@ def _readiness_delay(container: Container, at: str) -> list[Finding]:
         f" Unhealthy events; {advice}"
     )
     return [Finding("readiness-delay", Severity.INFO, f"{at}.readinessProbe.initialDelaySeconds", message)]
+
+
+# ------------------------------------------------------------------------------ rule 7: slow-start-image
+
+
+def _slow_start(container: Container, at: str, records: StartRecords) -> list[Finding]:
+    """A liveness probe (no startupProbe) that can kill the container before the longest start its image had on
+    the node, as the node's start record has it (minikubelet.kubelet.start_records)."""
+    liveness = container.liveness_probe
+    if liveness is None or container.startup_probe is not None:
+        return []
+    seen = records.for_image(container.image)
+    if seen is None:
+        return []
+    longest = seen.longest
+    window = kill_window(liveness)
+    if window.earliest >= longest.seconds:
+        return []
+    recent = ", ".join(format_seconds(start.seconds) for start in seen.recent)
+    before = f"the {format_seconds(longest.seconds)} its image took to start on this node"
+    message = (
+        f"{_startup_fix(window, longest.seconds, before)}. The start record ({records.source}) has {container.image}'s"
+        f" longest start: {format_seconds(longest.seconds)} from startedAt {longest.started_at} to the first successful"
+        f" {longest.probe.lower()} probe at {longest.passed_at}, after {longest.failures} failed attempt"
+        f"{'s' if longest.failures != 1 else ''}"
+        f" (pod {longest.pod}, container {longest.container}); its last starts: {recent}"
+    )
+    return [Finding("slow-start-image", Severity.WARNING, f"{at}.livenessProbe", message)]

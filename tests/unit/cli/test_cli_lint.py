@@ -28,6 +28,12 @@ spec:
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def no_node_record(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty node state dir: the developer's own start record (rule slow-start-image) must not count here."""
+    monkeypatch.setenv("MINIKUBELET_HOME", str(tmp_path_factory.mktemp("lint-home")))
+
+
 def test_nothing_found_exits_0() -> None:
     result = runner.invoke(app, ["lint", "-f", str(MANIFESTS / "startup-probe.yml"), "--starts-within", "90s"])
     assert result.exit_code == 0, result.output

@@ -1,4 +1,5 @@
-"""The node's start record (kubelet/start_records.py): what the prober's attempts add to it, and the file it writes."""
+"""The node's start record (kubelet/start_records.py): what the prober's attempts add to it, the file it writes,
+and `minikubelet lint` reading that file afterwards (rule slow-start-image)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from minikubelet.api.wire import Container, Pod, as_container, as_pod
+from minikubelet.cli.main import app
 from minikubelet.kubelet.start_records import (
     KEEP_STARTS,
     ImageStarts,
@@ -184,6 +187,61 @@ async def test_the_probe_manager_tells_its_observer_every_attempt_with_the_conta
     finally:
         await manager.close()
         store.close()
+
+
+def test_a_record_written_by_a_run_is_what_lint_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One "run" of the node writes the record; lint, offline, reads it from the node's state dir by default."""
+    home = tmp_path / "home"
+    home.mkdir()
+    spec = container(readinessProbe=EXEC)
+    run(StartRecorder(home / "start-records.json"), spec, "c1", [(R, 1.0, "Failure"), (R, 6.5, "Success")])
+    manifest = tmp_path / "pod.yml"
+    probe = "{exec: {command: [cat, /tmp/ready]}, periodSeconds: 2, failureThreshold: 3}"
+    manifest.write_text(
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n"
+        f"    - name: app\n      image: {IMAGE}\n      livenessProbe: {probe}\n"
+    )
+    monkeypatch.setenv("MINIKUBELET_HOME", str(home))
+    result = CliRunner().invoke(app, ["lint", "-f", str(manifest), "-o", "json"])
+    assert result.exit_code == 1, result.output
+    (finding,) = json.loads(result.stdout)
+    assert (finding["rule"], finding["field"]) == ("slow-start-image", "spec.containers[0].livenessProbe")
+    message = finding["message"]
+    # 0 + (3 - 1) x 2 = 4 < 6.5; F = ceil(6.5 / 2) + 1 = 5, whose earliest kill (5 - 1) x 2 = 8 >= 6.5
+    assert message.startswith("can kill the container 4s after it starts, before the 6.5s its image took to start")
+    assert "failureThreshold 5 = ceil(6.5 / 2) + 1, whose earliest kill (5 - 1) x 2 = 8s is not before 6.5s" in message
+    assert f"The start record ({home / 'start-records.json'})" in message
+    assert (
+        "to the first successful readiness probe at 2026-01-01T12:00:06.500000Z, after 1 failed attempt (pod default/slow"
+        in message
+    )
+
+    explicit = CliRunner().invoke(app, ["lint", "-f", str(manifest), "--records", str(home / "start-records.json")])
+    assert explicit.exit_code == 1 and "slow-start-image" not in explicit.stdout  # text output names no rule
+    assert "before the 6.5s its image took to start" in explicit.stdout
+
+    monkeypatch.setenv("MINIKUBELET_HOME", str(tmp_path / "empty"))
+    silent = CliRunner().invoke(app, ["lint", "-f", str(manifest)])
+    assert silent.exit_code == 0 and silent.stdout.endswith("pod/p: nothing found\n"), "no record, no finding"
+
+
+def test_lint_with_a_record_it_cannot_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    manifest = tmp_path / "pod.yml"
+    manifest.write_text(f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers: [{{name: a, image: {IMAGE}}}]\n")
+    monkeypatch.setenv("MINIKUBELET_HOME", str(tmp_path))
+    missing = CliRunner().invoke(app, ["lint", "-f", str(manifest), "--records", str(tmp_path / "nope.json")])
+    assert missing.exit_code == 2 and "nope.json:nosuchfile" in _unboxed(missing.stderr)
+    (tmp_path / "start-records.json").write_text("[]")
+    bad = CliRunner().invoke(app, ["lint", "-f", str(manifest), "--records", str(tmp_path / "start-records.json")])
+    assert bad.exit_code == 2 and "isnotastartrecord" in _unboxed(bad.stderr)
+    default = CliRunner().invoke(app, ["lint", "-f", str(manifest)])
+    assert default.exit_code == 0, "the node's own record, broken, is only a warning"
+    assert "warning: the node's start record is not used (rule slow-start-image)" in default.stderr
+
+
+def _unboxed(text: str) -> str:
+    """typer's error box without its frame and line breaks (which may cut a long path anywhere)."""
+    return "".join(text.replace("│", "").split())
 
 
 def test_image_starts_add_keeps_the_longest() -> None:

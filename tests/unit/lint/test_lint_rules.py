@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
+from minikubelet.kubelet.start_records import ImageStarts, Start, StartRecords, image_key
 from minikubelet.lint import RuleOptions, lint_text
 from minikubelet.lint.findings import Finding, Severity
 
@@ -222,3 +223,59 @@ def test_readiness_delay_message() -> None:
 def test_human_line() -> None:
     finding = one(pod([app(readinessProbe={**HTTP, "timeoutSeconds": 10})]))
     assert finding.line().startswith("WARN  spec.containers[0].readinessProbe: timeoutSeconds 10 >= periodSeconds 10")
+
+
+# ------------------------------------------------------------------------------ rule 7: slow-start-image
+
+
+def records(image: str, *seconds: float) -> StartRecords:
+    """A start record in which `image` started in each of `seconds`, in that order."""
+    starts = [
+        Start(s, "Readiness", 2, "default/old", "app", f"c{i}", "2026-01-01T12:00:00.000000Z", f"T{i}")
+        for i, s in enumerate(seconds)
+    ]
+    entry = ImageStarts(starts[0], (starts[0],))
+    for start in starts[1:]:
+        entry = entry.add(start)
+    return StartRecords("/node/start-records.json", {image_key(image): entry})
+
+
+def slow(text: str, record: StartRecords) -> list[Finding]:
+    result = lint_text(text, "pod.yml", options=RuleOptions(start_records=record))
+    assert not result.errors, result.errors
+    return [f for f in result.findings if f.rule == "slow-start-image"]
+
+
+def test_slow_start_image_speaks_only_for_a_liveness_probe_without_startup_on_an_image_seen_slower() -> None:
+    # liveness 0 + (3 - 1) x 10 = 20s
+    record = records("i:1", 12.0, 25.5, 8.0)
+    assert [(f.severity, f.field, f.container) for f in slow(pod([app(livenessProbe=HTTP)]), record)] == [
+        (Severity.WARNING, f"{C0}.livenessProbe", "app")
+    ]
+    assert not slow(pod([app(livenessProbe=HTTP)]), records("other:1", 99.0)), "another image"
+    assert not slow(pod([app(livenessProbe=HTTP)]), records("i:1", 20.0)), "20s is not before 20s"
+    assert not slow(pod([app(livenessProbe={**HTTP, "initialDelaySeconds": 6})]), record), "6 + 20 = 26s >= 25.5s"
+    assert not slow(pod([app(livenessProbe=HTTP, startupProbe=HTTP)]), record), "a startupProbe gates liveness"
+    assert not slow(pod([app(readinessProbe=HTTP)]), record), "readiness never kills"
+    assert not found(pod([app(livenessProbe=HTTP)])), "no record: silent"
+    # the image as the record keys it: `i:1` and `docker.io/library/i:1` are one image
+    assert slow(pod([app(livenessProbe=HTTP, image="docker.io/library/i:1")]), record)
+
+
+def test_slow_start_image_message_and_its_fix_are_those_of_starts_within() -> None:
+    text = pod([app(livenessProbe=HTTP)])
+    (finding,) = slow(text, records("i:1", 12.0, 25.5, 8.0))
+    # the longest start, 25.5s: F = ceil(25.5 / 10) + 1 = 4, whose earliest kill (4 - 1) x 10 = 30s >= 25.5s
+    assert finding.message.startswith(
+        "can kill the container 20s after it starts, before the 25.5s its image took to start on this node:"
+        " earliest kill = initialDelaySeconds 0 + (failureThreshold 3 - 1) x periodSeconds 10 = 20s"
+    )
+    (declared,) = lint_text(text, "pod.yml", options=RuleOptions(starts_within=25.5)).findings
+    fix = declared.message.partition("); add a startupProbe")[2]
+    assert fix.startswith(" with the same handler, periodSeconds 10 and failureThreshold 4 = ceil(25.5 / 10) + 1")
+    assert "); add a startupProbe" + fix + ". The start record" in finding.message, "the same proposal, word for word"
+    assert finding.message.endswith(
+        "The start record (/node/start-records.json) has i:1's longest start: 25.5s from startedAt"
+        " 2026-01-01T12:00:00.000000Z to the first successful readiness probe at T1, after 2 failed attempts"
+        " (pod default/old, container app); its last starts: 12s, 25.5s, 8s"
+    )

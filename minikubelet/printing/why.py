@@ -500,7 +500,7 @@ def _flapping(spec: Container, attempts: list[Mapping[str, Any]], instances: lis
         if threshold < 2:
             continue
         mine = [a for a in attempts if _kind(a) == kind and a.get("result") != "Unknown"]
-        runs: list[tuple[float, int]] = []  # (when the run ended by a success, its length)
+        runs: list[tuple[float, int, str]] = []  # (when the run ended by a success, its length, its instance)
         run, cid = 0, ""
         for a in mine:
             if a.get("containerID") != cid:
@@ -509,12 +509,12 @@ def _flapping(spec: Container, attempts: list[Mapping[str, Any]], instances: lis
                 run = 0 if a.get("verdict") == "Failure" else run + 1
             else:
                 if run:
-                    runs.append((_seconds(a["start"]), run))
+                    runs.append((_seconds(a["start"]), run, cid))
                 run = 0
         if not runs:
             continue
-        worst = max(n for _, n in runs)
-        near = [t for t, n in runs if n == worst]
+        worst = max(n for _, n, _ in runs)
+        near = [(t, c) for t, n, c in runs if n == worst]
         if worst < threshold - 1 and len(runs) < 3:
             continue
         span = _seconds(mine[-1]["start"]) - _seconds(mine[0]["start"])
@@ -532,9 +532,13 @@ def _flapping(spec: Container, attempts: list[Mapping[str, Any]], instances: lis
             hint = f"most failures are timeouts: timeoutSeconds {timeout * 2} (now {timeout})"
         elif messages:
             hint = f"the failures say: {_answer(messages[-1], probe).removeprefix('the app answered ')}"
-        at = near[-1]
-        out.append(Finding(spec["name"], "flapping", "warning", f"{kind}Probe.failureThreshold", text, time=at,
-                           suggestion=hint))  # fmt: skip
+        at, cid = near[-1]
+        inst = next((i for i in instances if i.container_id == cid), None)  # the last near miss's instance
+        start = inst.start if inst is not None else None
+        out.append(Finding(spec["name"], "flapping", "warning", f"{kind}Probe.failureThreshold", text,
+                           container_id=cid if inst is not None else "",
+                           restart_count=inst.restart_count if inst is not None else None,
+                           time=at, offset=_off(at, start), suggestion=hint))  # fmt: skip
     return out
 
 

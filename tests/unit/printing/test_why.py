@@ -287,6 +287,19 @@ def test_a_probe_that_fails_just_under_its_threshold_is_a_warning() -> None:
     assert not diagnose(p, [], once, [transition(0, "running", "c1")], now=now(t)).findings
 
 
+def test_a_flapping_warning_says_which_instance_and_when() -> None:
+    """Found on a real node (tests/integration/test_why_docker.py): the warning named no instance and no time, so
+    its text line had no `instance #N at +T`, unlike every other finding."""
+    p = pod({"livenessProbe": LIVENESS | {"periodSeconds": 1}}, {"state": {"running": {}}, "containerID": "docker://c2"})
+    attempts = [attempt("Liveness", 5 + t, r, "c2") for t, r in enumerate(["Failure", "Failure", "Success"] * 2)]
+    transitions = [transition(0, "running", "c1"), transition(3, "terminated", "c1", exitCode=0),
+                   transition(4, "running", "c2", restartCount=1)]  # fmt: skip
+    d = diagnose(p, [], attempts, transitions, now=now(20))
+    (f,) = [f for f in d.findings if f.kind == "flapping"]
+    assert (f.container_id, f.restart_count, f.time, f.offset) == ("c2", 1, T0 + 10, 6.0), "the last near miss, on c2"
+    assert "  ! instance #1 at +6.0 s: liveness httpGet :8080/healthz failed 2 of 3 in a row 2 times in 5.0 s" in to_text(d)
+
+
 def test_hooks() -> None:
     message = 'Exec lifecycle hook ([sh -c exit 1]) for Container "app" in Pod "web_default(u)" failed - error: ...'
     waiting = {"reason": "PostStartHookError", "message": message}

@@ -37,6 +37,7 @@ from typing import Any
 
 import uvicorn
 
+from minikubelet.api.namespace import active_namespace
 from minikubelet.apiserver.admission import PodSecurityPolicy
 from minikubelet.apiserver.app import build_app
 from minikubelet.apiserver.registry import Registry
@@ -329,15 +330,7 @@ def _previous_port(paths: NodePaths) -> int | None:
 def _ensure_namespaces(store: Store) -> None:
     for name in NAMESPACES:
         with contextlib.suppress(AlreadyExistsError):
-            store.create(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Namespace",
-                    "metadata": {"name": name},
-                    "spec": {},
-                    "status": {"phase": "Active"},
-                }
-            )
+            store.create(active_namespace(name))
 
 
 def _register_node(store: Store, config: DaemonConfig) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from minikubelet.api.meta import K8sModel, ObjectMeta, Str
 
-__all__ = ["Namespace", "NamespaceSpec", "NamespaceStatus"]
+__all__ = ["Namespace", "NamespaceSpec", "NamespaceStatus", "active_namespace"]
 
 
 class NamespaceSpec(K8sModel):
@@ -25,3 +25,8 @@ class Namespace(K8sModel):
     metadata: ObjectMeta = Field(default_factory=ObjectMeta)
     spec: NamespaceSpec = Field(default_factory=NamespaceSpec)
     status: NamespaceStatus = Field(default_factory=NamespaceStatus)
+
+
+def active_namespace(name: str) -> dict[str, Any]:
+    """A Namespace as the node creates its own (`default`, `kube-system`, ...): no spec, phase Active."""
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}, "spec": {}, "status": {"phase": "Active"}}

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from minikubelet.api.namespace import active_namespace
 from minikubelet.api.podutil import container_names
 from minikubelet.api.wire import as_pod
 from minikubelet.apiserver.admission import PodSecurityPolicy
@@ -173,15 +174,7 @@ async def _simulate(
         try:
             registry = Registry(store, clock=clock.now, admission=PodSecurityPolicy())
             namespace = str((body.get("metadata") or {}).get("namespace") or "default")
-            store.create(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Namespace",
-                    "metadata": {"name": namespace},
-                    "spec": {},
-                    "status": {"phase": "Active"},
-                }
-            )
+            store.create(active_namespace(namespace))
             store.create(nodestatus.node_object(NODE_NAME, now=clock.now(), state_dir=state))
             images = [PAUSE_IMAGE, *_images(body)]
             runtime = SimRuntime(behaviours, images=images, clock=clock.now)

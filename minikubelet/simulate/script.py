@@ -10,22 +10,23 @@ has one): the kill is real, and needs a limit to happen under.
 The script, run by busybox `sh` as the container's PID 1, has this shape:
 
 1. It notes the instance's start, in hundredths of a second of /proc/uptime, in /tmp/sim-start (a restarted
-   container is a new container with a new /tmp, so it replays its behaviour from 0).
-2. It writes /tmp/sim-verdict, which prints how probe KIND would be answered now — `ok`, `refused`, `fails` or
-   `hangs`, the rules of `Behaviour.answer` with each probe's matching faults worked out in advance, and `$RANDOM`
-   for the percentages. If an httpGet probe needs it, it writes /tmp/sim-http, one HTTP exchange (started by
-   `nc -ll -p PORT -e`, one process per connection, as in the echo image): 200, 500, or no answer until after the
-   probe's timeout, per the verdict for the probe its header names (200 for a request without one). If an exec
-   probe needs it, it writes /tmp/sim-probe, the exec probes' command: exit 0, exit 1, or a sleep past the
-   timeout. Neither prints anything, so that an exec probe's failure message (its output) is empty on Docker as in
-   the simulator.
-3. It sets its SIGTERM trap: `trap 'exit 143' TERM` (the default), `trap '' TERM` (`ignores SIGTERM`: the kubelet
-   kills it after the grace period, 137) or `trap 'sleep D; exit 143' TERM` (`stops in D`).
-4. It starts, in the background, one listener per port that the httpGet and tcpSocket probes use, after `listens
+   container is a new container with a new /tmp, so it replays its behaviour from 0), and sets its SIGTERM trap:
+   `trap 'exit 143' TERM` (the default), `trap '' TERM` (`ignores SIGTERM`: the kubelet kills it after the grace
+   period, 137) or `trap 'sleep D; exit 143' TERM` (`stops in D`).
+2. It writes (with the shell's own printf: no process to start, so that the listeners come up within a few
+   milliseconds, before the kubelet's first readiness probe) /tmp/sim-verdict, which prints how probe KIND would be
+   answered now — `ok`, `refused`, `fails` or `hangs`, the rules of `Behaviour.answer` with each probe's matching
+   faults worked out in advance, and `$RANDOM` for the percentages. If an httpGet probe needs it, it writes
+   /tmp/sim-http, one HTTP exchange (run by `nc -ll -p PORT -e /bin/sh /tmp/sim-http`, one process per connection,
+   as in the echo image): 200, 500, or no answer until after the probe's timeout, per the verdict for the probe its
+   header names (200 for a request without one). If an exec probe needs it, it writes /tmp/sim-probe, the exec
+   probes' command: exit 0, exit 1, or a sleep past the timeout. Neither prints anything, so that an exec probe's
+   failure message (its output) is empty on Docker as in the simulator.
+3. It starts, in the background, one listener per port that the httpGet and tcpSocket probes use, after `listens
    after`: the HTTP server on an httpGet port; on a tcpSocket-only port `nc -ll -p PORT -e /bin/true`, or, when
    faults make it refuse connections at times, a loop that starts and kills that listener every 0.1 s as the
    verdict says.
-5. It waits — a background `sleep` and `wait`, so that a trap runs at once — until its own end: `exit CODE`, or for
+4. It waits — a background `sleep` and `wait`, so that a trap runs at once — until its own end: `exit CODE`, or for
    an OOM kill `exec tail /dev/zero` (tail keeps the never-ending line in memory until the kernel kills it: 137,
    OOMKilled), or for ever.
 
@@ -37,6 +38,7 @@ differ, and a tcpSocket probe with faults on the port of an httpGet probe.
 from __future__ import annotations
 
 import copy
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -187,7 +189,8 @@ def _verdict_script(behaviour: Behaviour, probes: list[_Probe]) -> str:
         "# sh /tmp/sim-verdict KIND: how the KIND probe is answered now (ok, refused, fails or hangs)",
         "read now _ </proc/uptime",
         "now=${now%.*}${now#*.}",
-        "t=$((now - $(cat /tmp/sim-start)))",
+        "read start </tmp/sim-start",
+        "t=$((now - start))",
         "r=$((RANDOM % 10000))",
         "case $1 in",
     ]
@@ -254,9 +257,14 @@ def _listeners(behaviour: Behaviour, probes: list[_Probe], name: str) -> list[st
         if probe.handler == "tcpSocket" and probe.port is not None:
             tcp.setdefault(probe.port, []).append(probe)
     lines: list[str] = []
-    delay = f"sleep {_seconds(behaviour.listens_after)}; " if behaviour.listens_after > 0 else ""
+
+    def listen(port: int, program: str) -> str:
+        if behaviour.listens_after > 0:
+            return f"(sleep {_seconds(behaviour.listens_after)}; exec nc -ll -p {port} -e {program}) &"
+        return f"nc -ll -p {port} -e {program} &"
+
     for port in http_ports:
-        lines.append(f"({delay}exec nc -ll -p {port} -e /tmp/sim-http) &")
+        lines.append(listen(port, "/bin/sh /tmp/sim-http"))
     for port, on_port in sorted(tcp.items()):
         faulty = [p for p in on_port if p.faults(behaviour)]
         for probe in on_port:
@@ -276,7 +284,7 @@ def _listeners(behaviour: Behaviour, probes: list[_Probe], name: str) -> list[st
         if len({p.faults(behaviour) for p in on_port}) > 1:
             raise ScriptError(f"container {name}: the tcpSocket probes on port {port} would answer differently")
         if not faulty:
-            lines.append(f"({delay}exec nc -ll -p {port} -e /bin/true) &")
+            lines.append(listen(port, "/bin/true"))
             continue
         lines += [
             f"# port {port}: listening only while the {on_port[0].kind} probe's verdict is ok",
@@ -295,8 +303,9 @@ def _listeners(behaviour: Behaviour, probes: list[_Probe], name: str) -> list[st
     return lines
 
 
-def _heredoc(path: str, text: str) -> list[str]:
-    return [f"cat >{path} <<'SIM_EOF'", text.rstrip("\n"), "SIM_EOF"]
+def _write(path: str, text: str) -> list[str]:
+    """Write `text` to `path` with the shell's own printf (no process to start: the listeners come up sooner)."""
+    return [f"printf '%s\\n' {shlex.quote(text.rstrip(chr(10)))} >{path}"]
 
 
 def busybox_command(behaviour: Behaviour, container: Mapping[str, Any]) -> list[str]:
@@ -315,16 +324,14 @@ def busybox_command(behaviour: Behaviour, container: Mapping[str, Any]) -> list[
         f"# minikubelet simulate: container {name} acting out its behaviour",
         "read now _ </proc/uptime",
         'echo "${now%.*}${now#*.}" >/tmp/sim-start',
-        *_heredoc("/tmp/sim-verdict", _verdict_script(behaviour, probes)),
+        trap,
+        *_write("/tmp/sim-verdict", _verdict_script(behaviour, probes)),
     ]
     if any(probe.handler == "httpGet" for probe in probes):
-        lines += [*_heredoc("/tmp/sim-http", _http_script(hang)), "chmod +x /tmp/sim-http"]
+        lines += _write("/tmp/sim-http", _http_script(hang))
     if any(probe.handler == "exec" for probe in probes):
-        lines += _heredoc("/tmp/sim-probe", _probe_script(hang))
-    lines += [
-        trap,
-        *_listeners(behaviour, probes, name),
-    ]
+        lines += _write("/tmp/sim-probe", _probe_script(hang))
+    lines += _listeners(behaviour, probes, name)
     end = behaviour.process_end()
     if end is None:
         lines += ["# runs until it is stopped", "while :; do sleep 3600 & wait $!; done"]

@@ -12,14 +12,18 @@ occurrence, timed from the pod's creation on its virtual clock. The comparison:
 - the messages are identical once IP addresses, container IDs, pod UIDs, node names and image sizes and pull
   durations are masked;
 - each occurrence's times differ by at most the period of the probe it reports (Unhealthy, ProbeWarning, and a
-  Killing for a failed probe), or 2 s for any other event.
+  Killing for a failed probe), or 2 s for any other event; after a crash-looping container's back-off, by half
+  that back-off more (the kubelet restarts it at a random moment up to half the back-off after its end).
+- Both sides run END_SLACK seconds longer than the scenario's duration: the occurrences within the duration on either
+  side are compared with as many on the other.
 
 Both sides run the same manifest (busybox_pod's), so that messages naming a probe's command agree. The node is
 given a few seconds before the pods arrive: in the first period after the daemon starts, the prober spreads its
-workers' first attempts at random (worker.py), which the simulator does not do for a node long up.
+workers' first attempts at random (worker.py), which the simulator does not do for a node long up. Each pod is created
+just after a whole second of the wall clock, as the simulator's are: startedAt has whole seconds, and an initial
+delay is counted from it.
 
-Until minikubelet/simulate/engine.py exists, the comparisons fail on its import; the Docker side is checked on its
-own by the last two tests. MINIKUBELET_TEST_SIMULATE_DUMP=FILE writes the Docker side's occurrences there as JSON.
+The Docker side is also checked on its own by the last two tests. MINIKUBELET_TEST_SIMULATE_DUMP=FILE writes the Docker side's occurrences there as JSON.
 """
 
 from __future__ import annotations
@@ -45,6 +49,13 @@ SETTLE_SECONDS = 6.0
 #: Between two pods' creations: fifteen pods started at once stall the daemon for a second or two (events are
 #: then delivered late, in bunches), which the simulator has no reason to copy.
 STAGGER_SECONDS = 1.0
+#: Both sides run this much longer than a scenario's duration, so that an event just inside the duration on one side
+#: finds its counterpart just outside it on the other (longer than any probe period).
+END_SLACK = 6.0
+#: A crash-looping container is restarted between the end of its back-off and half as long again after it (the pod
+#: worker's jittered requeue, random on both sides): the events after its k-th back-off (10 s, then 20 s, ...) may
+#: be apart by that much more.
+FIRST_BACK_OFF = 10.0
 NON_PROBE_TOLERANCE = 2.0
 #: A file to write the Docker side's occurrences to, as JSON, when set.
 DUMP_VARIABLE = "MINIKUBELET_TEST_SIMULATE_DUMP"
@@ -166,8 +177,10 @@ def docker_runs(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) ->
         watcher.start()
         time.sleep(max(0.0, up + SETTLE_SECONDS - time.monotonic()))  # a fixed settling time, not a poll
         for pod in pods:
+            # Just after a whole second of the wall clock, as the simulator's pods (its epoch is a whole second):
+            # a container's startedAt has whole seconds, and the initial delay is counted from it.
+            time.sleep(STAGGER_SECONDS - time.time() % 1.0 + 0.02)  # a fixed spacing, not a poll
             _create(node, pod)
-            time.sleep(STAGGER_SECONDS)  # a fixed spacing, not a poll
         deadline = time.monotonic() + 30
         while len(watcher.created) < len(SCENARIOS):
             assert time.monotonic() < deadline, f"pods never created: {set(BY_NAME) - set(watcher.created)}"
@@ -179,13 +192,13 @@ def docker_runs(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) ->
                 timer = threading.Timer(max(0.0, wait), _delete, args=(node, scenario.pod_name))
                 timer.start()
                 timers.append(timer)
-        end = max(watcher.created[s.pod_name] + s.duration for s in SCENARIOS) + 1.0
+        end = max(watcher.created[s.pod_name] + s.duration for s in SCENARIOS) + END_SLACK
         while time.monotonic() < end:
             time.sleep(0.5)
         for timer in timers:
             timer.join(timeout=30)
         runs = {
-            scenario.name: [o for o in watcher.occurrences(scenario.pod_name) if o.at <= scenario.duration]
+            scenario.name: [o for o in watcher.occurrences(scenario.pod_name) if o.at <= scenario.duration + END_SLACK]
             for scenario in SCENARIOS
         }
         if os.environ.get(DUMP_VARIABLE):  # to study a disagreement without running Docker again
@@ -200,8 +213,8 @@ def docker_runs(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) ->
 _MASKS = (
     (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b"), "<ip>"),
     (re.compile(r"\b(?:docker://)?[0-9a-f]{64}\b"), "<container-id>"),
+    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uid>"),  # before the IDs
     (re.compile(r"\b[0-9a-f]{12}\b"), "<container-id>"),
-    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uid>"),
     (re.compile(r"Image size: \d+ bytes"), "Image size: <size> bytes"),
     (re.compile(r"\bin [0-9.]+(?:ns|µs|us|ms|s|m|h)+ \([0-9.]+(?:ns|µs|us|ms|s|m|h)+ including waiting\)"), "in <duration>"),
     (re.compile(r"^(Successfully assigned \S+ to )\S+$"), r"\1<node>"),
@@ -237,25 +250,50 @@ def tolerance(scenario: Scenario, occurrence: Occurrence) -> float:
 def simulated(scenario: Scenario) -> list[Occurrence]:
     from minikubelet.simulate.engine import simulate  # lands beside behaviour.py and script.py
 
-    result = simulate(scenario.manifest(), scenario.parsed(), duration=scenario.duration, seed=0, delete_at=scenario.delete_at)
-    return [Occurrence(e.at, e.type, e.reason, e.field_path, e.message) for e in result.events if e.at <= scenario.duration]
+    result = simulate(
+        scenario.manifest(), scenario.parsed(), duration=scenario.duration + END_SLACK, seed=0, delete_at=scenario.delete_at
+    )
+    return [Occurrence(e.at, e.type, e.reason, e.field_path, e.message) for e in result.events]
 
 
 def table(occurrences: list[Occurrence]) -> str:
     return "\n".join(f"  {o}" for o in occurrences) or "  (none)"
 
 
+def back_off_allowances(occurrences: list[Occurrence]) -> list[float]:
+    """For each occurrence, the restart jitter its container's back-offs before it allow (see FIRST_BACK_OFF)."""
+    backed_off: dict[str, bool] = {}
+    allowance: dict[str, float] = {}
+    restarts: dict[str, int] = {}
+    found = []
+    for occurrence in occurrences:
+        where = occurrence.field_path
+        if occurrence.reason == "BackOff":
+            backed_off[where] = True
+        elif backed_off.get(where):  # the restart that ends a back-off: its Pulled, Created, Started and all after
+            backed_off[where] = False
+            allowance[where] = allowance.get(where, 0.0) + FIRST_BACK_OFF * 2 ** restarts.get(where, 0) / 2
+            restarts[where] = restarts.get(where, 0) + 1
+        found.append(allowance.get(where, 0.0))
+    return found
+
+
 def disagreements(scenario: Scenario, real: list[Occurrence], sim: list[Occurrence]) -> list[str]:
+    """What differs between the occurrences of both sides within the scenario's duration (each side's list may go
+    on past it, for the counterparts of its last occurrences)."""
+    compared = max(sum(o.at <= scenario.duration for o in real), sum(o.at <= scenario.duration for o in sim))
+    real, sim = real[:compared], sim[:compared]
     problems = []
     if [o.key() for o in real] != [o.key() for o in sim]:
         problems.append("the sequences of (type, reason, fieldPath) differ")
+    allowances = back_off_allowances(real)
     for number, (one, other) in enumerate(zip(real, sim, strict=False)):
         if one.key() != other.key():
             problems.append(f"#{number}: first difference: Docker {one.key()} vs simulator {other.key()}")
             break
         if mask(one.message) != mask(other.message):
             problems.append(f"#{number} {one.reason}: messages differ: {mask(one.message)!r} vs {mask(other.message)!r}")
-        allowed = tolerance(scenario, one)
+        allowed = tolerance(scenario, one) + allowances[number]
         if abs(one.at - other.at) > allowed:
             problems.append(
                 f"#{number} {one.reason}: at {one.at:.2f}s on Docker, {other.at:.2f}s simulated (more than {allowed:g}s apart)"

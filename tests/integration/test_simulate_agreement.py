@@ -23,7 +23,8 @@ workers' first attempts at random (worker.py), which the simulator does not do f
 just after a whole second of the wall clock, as the simulator's are: startedAt has whole seconds, and an initial
 delay is counted from it.
 
-The Docker side is also checked on its own by the last two tests. MINIKUBELET_TEST_SIMULATE_DUMP=FILE writes the Docker side's occurrences there as JSON.
+The Docker side is also checked on its own by the last two tests. MINIKUBELET_TEST_SIMULATE_DUMP=FILE writes the
+Docker side's occurrences there as JSON.
 """
 
 from __future__ import annotations

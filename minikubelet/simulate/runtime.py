@@ -28,7 +28,7 @@ __all__ = ["COSTS", "SimRuntime"]
 
 #: Seconds each engine call takes (Docker on a 2-core machine, roughly): the sandbox (pause container and its
 #: network), creating a container, starting it, removing one.
-COSTS = {"run_sandbox": 0.4, "create": 0.05, "start": 0.1, "remove": 0.05}
+COSTS = {"run_sandbox": 0.4, "create": 0.05, "start": 0.1, "remove": 0.05, "list": 0.005}
 
 _SLEEP = re.compile(r"^\s*sleep\s+([0-9]+(?:\.[0-9]+)?)\s*$")
 
@@ -63,6 +63,10 @@ class SimRuntime(FakeRuntime):
     async def start_container(self, container_id: ContainerID) -> None:
         await asyncio.sleep(COSTS["start"])
         await super().start_container(container_id)
+
+    async def list_containers(self, *, pod_uid: str | None = None) -> list[RuntimeContainer]:
+        await asyncio.sleep(COSTS["list"])
+        return await super().list_containers(pod_uid=pod_uid)
 
     async def remove_container(self, container_id: ContainerID) -> None:
         await asyncio.sleep(COSTS["remove"])

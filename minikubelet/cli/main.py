@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "why": ("why", "why_command"),
     "lint": ("lint", "lint_command"),
     "simulate": ("simulate", "simulate_command"),
+    "test": ("test", "test_command"),
     "up": ("node", "up_command"),
     "down": ("node", "down_command"),
     "status": ("node", "status_command"),

@@ -33,7 +33,7 @@ import typer
 
 from minikubelet.cli.common import eprint, format_status_error, parse_duration, start_node
 from minikubelet.client import ApiClient, resource_path
-from minikubelet.errors import AlreadyExistsError, MinikubeletError, NotFoundError, StatusError
+from minikubelet.errors import AlreadyExistsError, MinikubeletError, NotFoundError, StatusError, UnavailableError
 from minikubelet.node.kubeconfig import read_connection
 from minikubelet.node.paths import NodePaths
 from minikubelet.node.process import is_serving, read_pid
@@ -240,7 +240,8 @@ class _Run:
             except KeyboardInterrupt:
                 interrupted = True
             except MinikubeletError as exc:
-                node_error = format_status_error(exc) if isinstance(exc, StatusError) else str(exc)
+                status = isinstance(exc, StatusError) and not isinstance(exc, UnavailableError)
+                node_error = format_status_error(exc) if isinstance(exc, StatusError) and status else str(exc)
             finally:
                 self.stop.set()
             for test in self.tests:

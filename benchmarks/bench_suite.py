@@ -28,13 +28,14 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+import bench_verdict
 import report
 import scenarios
 from harness import RUN_ID, Cleanup, log
 from scenarios import Context, Result
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
-ORDER = ("cold-start", "pod-start", "peer", "burst", "cli", "liveness", "kubectl", "simulate", "probe-load")
+ORDER = ("cold-start", "pod-start", "peer", "burst", "cli", "liveness", "kubectl", "simulate", "test-verdict", "probe-load")
 HEAVY = ("burst", "probe-load")  # profiled over one repetition only
 
 
@@ -49,6 +50,7 @@ def runners(args: argparse.Namespace) -> dict[str, Callable[[Context], Result]]:
         "liveness": scenarios.liveness,
         "kubectl": scenarios.kubectl_waits,
         "simulate": scenarios.simulate_speed,
+        "test-verdict": bench_verdict.test_verdict,
         "probe-load": lambda ctx: scenarios.probe_load(
             ctx, probe_pods, min(args.probe_seconds, 20) if ctx.profile else args.probe_seconds
         ),

@@ -36,8 +36,9 @@ TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 _NAMESPACED = {"pods": True, "events": True, "nodes": False, "namespaces": False}
 _CHUNK = 64 * 1024
 # What a kept-alive connection the server has meanwhile closed raises on the next request: safe to send again
-# on a new connection, since the server never saw it.
-_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+# on a new connection, since the server never saw it. Over TLS the server's close of an idle connection may also
+# show as an EOF in violation of the protocol (`test --hold 60s` met it on its first request after the hold).
+_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ssl.SSLEOFError)
 
 
 def is_namespaced(resource: str) -> bool:

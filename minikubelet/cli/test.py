@@ -428,12 +428,16 @@ class _Run:
             for test in self.tests:
                 if not test.uid:
                     continue
-                with contextlib.suppress(MinikubeletError):
+                try:
                     self.client.request(
                         "DELETE",
                         resource_path("pods", test.namespace, test.name),
                         body={"gracePeriodSeconds": 0, "preconditions": {"uid": test.uid}},
                     )
+                except NotFoundError:
+                    pass  # gone already
+                except MinikubeletError as exc:
+                    eprint(f"warning: {test.label} could not be deleted: {exc}")
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)

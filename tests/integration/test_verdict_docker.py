@@ -6,6 +6,7 @@ deadline), a liveness kill, an image that cannot be pulled, a pod never Ready (t
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nodes import Node, eventually, pod_yaml
+from nodes import CLI, Node, eventually, pod_yaml
 
 pytestmark = pytest.mark.docker
 
@@ -50,6 +51,14 @@ def run(node: Node, *args: str, timeout: float = 120) -> subprocess.CompletedPro
 
 def pod_names(node: Node) -> list[str]:
     return [p["metadata"]["name"] for p in node.api("/api/v1/namespaces/default/pods")["items"]]
+
+
+def created(node: Node, name: str) -> bool:
+    """The pod exists (False while the node the command starts does not answer yet)."""
+    try:
+        return name in pod_names(node)
+    except Exception:
+        return False
 
 
 def node_containers(node: Node) -> list[str]:
@@ -180,3 +189,20 @@ def test_bad_input_applies_nothing_and_starts_no_node(node: Node, tmp_path: Path
     assert result.returncode == 2
     assert "minikubelet test runs only Pods" in result.stderr
     assert not (node.home / "daemon.lock").exists()
+
+
+def test_ctrl_c_deletes_the_pods(node: Node, tmp_path: Path) -> None:
+    path = write(tmp_path, "slow.yml", pod_yaml("slow", "sleep 3600", grace=1))
+    command = [*CLI, "test", "--home", str(node.home), "-f", path, "--hold", "120s"]
+    process = subprocess.Popen(command, env=node.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert eventually(lambda: created(node, "slow"), timeout=60)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, out + err
+    assert "interrupted: the pods were deleted" in err
+    assert pod_names(node) == []

@@ -189,3 +189,20 @@ def test_a_server_with_another_ca_is_refused(server: tuple[Connection, Seen], tm
     stranger = Connection(server=connection.server, ca_pem=other.ca_pem, token=connection.token)
     with ApiClient(stranger) as client, pytest.raises(UnavailableError, match="TLS"):
         client.get("/x")
+
+
+def test_a_kept_alive_connection_ending_in_a_tls_eof_is_replaced_by_a_new_one(server: tuple[Connection, Seen]) -> None:
+    """An idle TLS connection the server closed may fail with SSLEOFError on its next request (the server never saw
+    it): the request goes again on a new connection instead of failing."""
+    connection, seen = server
+    with ApiClient(connection) as client:
+        client.get("/api/v1/pods")
+        (idle,) = client._idle
+
+        def eof(*args: Any, **kwargs: Any) -> None:
+            raise ssl.SSLEOFError(8, "EOF occurred in violation of protocol")
+
+        idle.request = eof  # type: ignore[method-assign]
+        assert client.get("/api/v1/pods") == {"path": "/api/v1/pods"}
+        assert client._idle and client._idle[0] is not idle, "the stale connection was dropped for a new one"
+    assert len(seen.authorization) == 2

@@ -175,6 +175,13 @@ class ProbeManager:
     def now(self) -> datetime:
         return self.clock()
 
+    async def started_at(self, container_id: str) -> datetime | None:
+        """The instance's start to the engine's precision (an inspect; the worker asks once per instance)."""
+        try:
+            return (await self.runtime.inspect_container(ContainerID(container_id))).started_at
+        except ContainerRuntimeError:
+            return None
+
     def seconds_since_start(self) -> float:
         return self.monotonic() - self._started
 

@@ -68,6 +68,10 @@ class ProbeContext(Protocol):
 
     def now(self) -> datetime: ...
 
+    async def started_at(self, container_id: str) -> datetime | None:
+        """When the container instance started, to the engine's precision (None: not known)."""
+        ...
+
     def seconds_since_start(self) -> float: ...
 
     def run(self, kind: ProbeKind, pod: Pod, container: Container, container_id: str) -> Awaitable[Outcome]: ...
@@ -100,6 +104,8 @@ class Worker:
         self.probes_run = 0
         self._due: float | None = None  # the loop time the current step was scheduled for
         self._manual = False
+        self._start: datetime | None = None  # the current instance's start, to the engine's precision
+        self._start_of = ""  # ... of this container id
 
     async def run(self, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         """Probe on every tick (or manual trigger) until `step` says stop or the task is cancelled."""
@@ -166,7 +172,7 @@ class Worker:
         if pod["metadata"].get("deletionTimestamp") and self.kind is not ProbeKind.READINESS:
             cache.set(container_id, self.kind, Verdict.SUCCESS, pod_uid=self.uid)
             return False
-        if not self._initial_delay_passed(state["running"].get("startedAt")):
+        if not await self._initial_delay_passed(container_id, state["running"].get("startedAt")):
             return True
         started = bool(container_status.get("started"))
         if (self.kind is ProbeKind.STARTUP) == started:
@@ -220,11 +226,18 @@ class Worker:
             self.counter.run = 0
         return True
 
-    def _initial_delay_passed(self, started_at: str | None) -> bool:
+    async def _initial_delay_passed(self, container_id: str, started_at: str | None) -> bool:
+        """initialDelaySeconds, counted in whole seconds from the instance's start as the kubelet knows it: to the
+        engine's precision (upstream reads its status manager's cache, not the API object, whose startedAt has
+        whole seconds only); the status's startedAt when the engine does not say."""
         delay = int(self.probe.get("initialDelaySeconds", 0))
         if not delay:
             return True
-        if not started_at:
-            return False
-        started = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
+        if self._start_of != container_id:
+            self._start, self._start_of = await self.context.started_at(container_id), container_id
+        started = self._start
+        if started is None:
+            if not started_at:
+                return False
+            started = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
         return int((self.context.now() - started).total_seconds()) >= delay

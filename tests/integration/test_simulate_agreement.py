@@ -20,8 +20,8 @@ occurrence, timed from the pod's creation on its virtual clock. The comparison:
 Both sides run the same manifest (busybox_pod's), so that messages naming a probe's command agree. The node is
 given a few seconds before the pods arrive: in the first period after the daemon starts, the prober spreads its
 workers' first attempts at random (worker.py), which the simulator does not do for a node long up. Each pod is created
-just after a whole second of the wall clock, as the simulator's are: startedAt has whole seconds, and an initial
-delay is counted from it.
+just after a whole second of the wall clock, as the simulator's are (its clock starts on a whole second): the
+status's times have whole seconds, which then read the same on both sides.
 
 The Docker side is also checked on its own by the last two tests. MINIKUBELET_TEST_SIMULATE_DUMP=FILE writes the
 Docker side's occurrences there as JSON.

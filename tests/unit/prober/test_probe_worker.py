@@ -30,6 +30,7 @@ class Context:
         self.pod_obj: dict[str, Any] = pod()
         self.history = ProbeHistory(limit=5)
         self.ran = asyncio.Event()
+        self.starts: dict[str, datetime] = {}  # the engine's precise starts, by container id
 
     @property
     def changes(self) -> list[str]:
@@ -43,6 +44,9 @@ class Context:
 
     def now(self) -> datetime:
         return self.clock
+
+    async def started_at(self, container_id: str) -> datetime | None:
+        return self.starts.get(container_id)
 
     def seconds_since_start(self) -> float:
         return 1e9

@@ -2,7 +2,7 @@
 
 Why it is shaped this way (docs/kubelet.md#probe-workers, docs/kubelet.md#one-probe-step):
 - ticks are anchored at the worker's creation (pod admission), not at the container's start, and
-  `initialDelaySeconds` is checked on each tick against the container's startedAt in whole seconds;
+  `initialDelaySeconds` is checked on each tick, in whole seconds since the instance's start as the engine has it;
 - each new container instance starts from the kind's initial verdict (readiness Failure, liveness
   Success, startup Unknown), and a liveness failure puts the worker on hold until a new instance appears;
 - results change the cache only at the thresholds, and only a change wakes the kubelet;

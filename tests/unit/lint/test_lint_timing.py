@@ -109,6 +109,9 @@ class FailingContext:
     def now(self) -> datetime:
         return self.clock
 
+    async def started_at(self, container_id: str) -> datetime | None:
+        return STARTED  # the engine's start, to the sub-second: STARTED itself
+
     def seconds_since_start(self) -> float:
         return 1e9
 

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -47,7 +47,6 @@ from minikubelet.kubelet import nodestatus
 from minikubelet.kubelet.kubelet import Kubelet
 from minikubelet.kubelet.start_records import StartRecorder
 from minikubelet.kubelet.streaming import open_attach, open_exec
-from minikubelet.lint.images import ImageFiles
 from minikubelet.node.kubeconfig import write_kubeconfig
 from minikubelet.node.paths import NodePaths, cannot_write, write_private
 from minikubelet.node.process import (
@@ -69,6 +68,9 @@ from minikubelet.scheduler import Scheduler
 from minikubelet.store import Store
 
 __all__ = ["DaemonConfig", "foreground_config", "main", "serve"]
+
+if TYPE_CHECKING:  # lint is imported by `lint --check-images`, not by the daemon's start
+    from minikubelet.lint.images import ImageFiles
 
 log = logging.getLogger("minikubelet")
 

@@ -720,7 +720,7 @@ async def probe_http(
     user_agent: str = USER_AGENT,
 ) -> Outcome:
     """pkg/probe/http: GET `scheme://host:port/path`; `timeout` covers dial, redirects, headers and body."""
-    await _load("httpx")
+    await _load("httpx", "minikubelet.prober.http1")
     import httpx
 
     shown = _format_url(scheme, host, port, path)
@@ -744,8 +744,13 @@ async def probe_http(
 def _client() -> httpx.AsyncClient:
     import httpx
 
+    from minikubelet.prober.http1 import ProbeTransport
+
     # No proxy from the environment, no TLS verification, no redirects or timeouts of httpx's own: we do those.
-    return httpx.AsyncClient(verify=_insecure_tls(), trust_env=False, follow_redirects=False, timeout=None)
+    # Plain HTTP to an IP literal goes the short way (http1.py); the rest through httpx's transport as configured
+    # here.
+    transport = ProbeTransport(verify=_insecure_tls(), trust_env=False)
+    return httpx.AsyncClient(transport=transport, trust_env=False, follow_redirects=False, timeout=None)
 
 
 # --- httpGet as a lifecycle hook sends it ------------------------------------------------------------------------
@@ -829,7 +834,7 @@ async def send_hook_request(
     plain HTTP server answered is sent again over HTTP without the Authorization header; when that one gets a
     response the hook succeeded (and the kubelet says so in a `LifecycleHTTPFallback` warning). `timeout` bounds
     each exchange; None sets no bound (upstream's own client has none: the caller's context ends the hook)."""
-    await _load("httpx")
+    await _load("httpx", "minikubelet.prober.http1")
     base = _probe_headers(headers, user_agent)
     error, plain_http = await _hook_get(scheme, host, port, path, base, timeout)
     if not plain_http or scheme.lower() != "https":

@@ -42,6 +42,8 @@ from minikubelet.printing.durations import go_duration
 if TYPE_CHECKING:
     import httpx
 
+    from minikubelet.prober.http1 import ProbeClient
+
 __all__ = [
     "USER_AGENT",
     "HookRequest",
@@ -573,7 +575,7 @@ class _Hop:
 class _Exchange:
     """One probe's GET with Go's redirect policy; remembers the current hop so that a deadline can be worded."""
 
-    client: httpx.AsyncClient
+    client: ProbeClient
     headers: _ProbeHeaders
     hop: _Hop
     reading_body: bool = False
@@ -741,16 +743,12 @@ async def probe_http(
             return exchange.deadline_outcome()
 
 
-def _client() -> httpx.AsyncClient:
-    import httpx
-
-    from minikubelet.prober.http1 import ProbeTransport
+def _client() -> ProbeClient:
+    from minikubelet.prober.http1 import ProbeClient
 
     # No proxy from the environment, no TLS verification, no redirects or timeouts of httpx's own: we do those.
-    # Plain HTTP to an IP literal goes the short way (http1.py); the rest through httpx's transport as configured
-    # here.
-    transport = ProbeTransport(verify=_insecure_tls(), trust_env=False)
-    return httpx.AsyncClient(transport=transport, trust_env=False, follow_redirects=False, timeout=None)
+    # Plain HTTP to an IP literal goes the short way (http1.py); the rest through an httpx client made so.
+    return ProbeClient(verify=_insecure_tls(), trust_env=False, follow_redirects=False, timeout=None)
 
 
 # --- httpGet as a lifecycle hook sends it ------------------------------------------------------------------------

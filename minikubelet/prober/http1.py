@@ -1,18 +1,20 @@
-"""The probe client's transport: one HTTP/1.1 exchange per connection, straight on an asyncio protocol and h11.
+"""The probe's HTTP client: one HTTP/1.1 exchange per connection, straight on an asyncio protocol and h11.
 
-Why: httpx's own transport (httpcore's pool on anyio) cost ~1 ms of CPU per probe, most of it in layers a probe
-has no use for (a pool, locks and events for keep-alive, happy eyeballs in a task group, and a failed `import
-sniffio` several times per request), where the exchange itself (connect, one write, parse, close) costs a tenth
-of it. At 110 pods probed every second that was the daemon's largest cost (issue 20).
+Why: httpx's AsyncClient and transport (httpcore's pool on anyio) cost ~1 ms of CPU per probe, most of it in
+layers a probe has no use for (a client with a cookie jar per exchange, a pool, locks and events for keep-alive,
+happy eyeballs in a task group, a failed `import sniffio` several times per request), where the exchange itself
+(connect, one write, parse, close) costs a fraction of it. At 110 pods probed every second that was the daemon's
+largest cost (issue 20).
 
-What stays the same: this transport does exactly what httpcore does for a plain-HTTP request to an IP literal,
-with the same h11 state machine fed the same bytes (request head from the request's raw headers, response read in
-64 KiB pieces, 100 KiB at most for an incomplete event, informational responses skipped, the connection aborted
-when the response is closed), and it raises the same httpx exceptions with the same texts and the same OSError at
-the root of their chain, so that handlers.py words every failure as before. The trace extension hears
-`connection.connect_tcp.complete` with the connected transport as its `return_value` (handlers.py sets SO_LINGER
-and marks the hop connected there). Anything else — HTTPS, a host name (resolution and happy eyeballs), another
-scheme (httpcore's UnsupportedProtocol) — goes to httpx's own transport, unchanged.
+What stays the same: for a plain-HTTP request to an IP literal, ProbeClient does exactly what AsyncClient.send and
+httpcore do, with the same h11 state machine fed the same bytes (request head from the request's raw headers,
+response read in 64 KiB pieces, 100 KiB at most for an incomplete event, informational responses skipped, the
+connection aborted when the response is closed, a bad Location refused), and raises the same httpx exceptions with
+the same texts and the same OSError at the root of their chain, so that handlers.py words every failure as before.
+The trace extension hears `connection.connect_tcp.complete` with the connected transport as its `return_value`
+(handlers.py sets SO_LINGER and marks the hop connected there). Anything else — HTTPS, a host name (resolution and
+happy eyeballs), user info in the URL (Basic auth), another scheme (UnsupportedProtocol) — goes through a real
+httpx.AsyncClient, unchanged. tests/unit/prober/test_probe_http1.py holds the two side by side.
 """
 
 from __future__ import annotations
@@ -26,15 +28,16 @@ from typing import Any
 import h11
 import httpx
 
-__all__ = ["ProbeTransport"]
+__all__ = ["ProbeClient"]
 
 READ_NUM_BYTES = 64 * 1024  # httpcore's AsyncHTTP11Connection.READ_NUM_BYTES
 MAX_INCOMPLETE_EVENT_SIZE = 100 * 1024  # and its MAX_INCOMPLETE_EVENT_SIZE
 
 
 def _lean(url: httpx.URL) -> bool:
-    """Whether this transport takes the request itself: plain HTTP to an IP literal (no zone)."""
-    if url.scheme != "http" or "%" in url.host:
+    """Whether ProbeClient sends the request itself: plain HTTP to an IP literal (no zone), no user info (httpx
+    would add Basic auth from it)."""
+    if url.scheme != "http" or "%" in url.host or url.username or url.password:
         return False
     try:
         ipaddress.ip_address(url.host)
@@ -43,28 +46,62 @@ def _lean(url: httpx.URL) -> bool:
     return True
 
 
-class ProbeTransport(httpx.AsyncBaseTransport):
-    """A one-shot transport for one probe exchange (its redirects included); `fallback` is httpx's own."""
+class ProbeClient:
+    """What a probe exchange uses of httpx.AsyncClient (`async with`, `send(request, stream=True)`), for one
+    exchange and its redirects. A request `_lean` accepts is sent here, with what AsyncClient.send does for it when
+    the client has no auth, hooks, cookies or redirect following (the redirect target is still worked out, as it
+    raises for a bad Location); any other goes through a real AsyncClient made with `options` on first use."""
 
-    def __init__(self, fallback: httpx.AsyncBaseTransport | None = None, **fallback_options: Any) -> None:
-        self._fallback = fallback
-        self._fallback_options = fallback_options
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._client: httpx.AsyncClient | None = None
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def __aenter__(self) -> ProbeClient:
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        if self._client is not None:
+            await self._client.__aexit__(*exc_info)
+
+    async def send(self, request: httpx.Request, *, stream: bool = True) -> httpx.Response:
+        assert stream, "a probe reads the body itself"
         if not _lean(request.url):
-            if self._fallback is None:
-                self._fallback = httpx.AsyncHTTPTransport(**self._fallback_options)
-            return await self._fallback.handle_async_request(request)
+            if self._client is None:
+                self._client = httpx.AsyncClient(**self._options)
+                await self._client.__aenter__()
+            return await self._client.send(request, stream=True)
         connection = await _connect(request)
         try:
-            return await connection.exchange(request)
+            response = await connection.exchange(request)
         except BaseException:
             connection.close()
             raise
+        response.request = request
+        if response.has_redirect_location:
+            try:
+                _redirect_url(request, response)
+            except BaseException:
+                await response.aclose()
+                raise
+        return response
 
-    async def aclose(self) -> None:
-        if self._fallback is not None:
-            await self._fallback.aclose()
+
+def _redirect_url(request: httpx.Request, response: httpx.Response) -> httpx.URL:
+    """AsyncClient._redirect_url (httpx 0.28/0.29), which `send` runs on every redirect answer even when it does
+    not follow it: a Location that is no URL is a RemoteProtocolError there (handlers.py reports it as it would
+    any error after connecting). The target itself is handlers.py's to work out."""
+    location = response.headers["Location"]
+    try:
+        url = httpx.URL(location)
+    except httpx.InvalidURL as exc:
+        raise httpx.RemoteProtocolError(f"Invalid URL in location header: {exc}.", request=request) from None
+    if url.scheme and not url.host:
+        url = url.copy_with(host=request.url.host)
+    if url.is_relative_url:
+        url = request.url.join(url)
+    if request.url.fragment and not url.fragment:
+        url = url.copy_with(fragment=request.url.fragment)
+    return url
 
 
 class _Protocol(asyncio.Protocol):

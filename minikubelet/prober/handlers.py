@@ -855,28 +855,31 @@ def answered(
     be refused) or accepts and never answers (`hangs`), in the same words as the handlers above, built by their
     own helpers. For `minikubelet simulate`, which probes no network (exec probes run `probe_exec` itself)."""
     address = _join_host_port(host, port)
-    refused = _dial_error(host, port, ConnectionRefusedError(errno.ECONNREFUSED, os.strerror(errno.ECONNREFUSED)))
+
+    def refused() -> str:  # worded only when needed: a simulation asks this for every probe attempt
+        return _dial_error(host, port, ConnectionRefusedError(errno.ECONNREFUSED, os.strerror(errno.ECONNREFUSED)))
+
     if handler == "httpGet":
-        url = _format_url(scheme, host, port, path)
         if answer == "ok":
             return _classify(200, b"")
+        url = _format_url(scheme, host, port, path)
         if answer == "fails":
             return _classify(500, b"")
         if answer == "refused":
-            return Outcome(Result.FAILURE, f'Get "{url}": {refused}')
+            return Outcome(Result.FAILURE, f'Get "{url}": {refused()}')
         return Outcome(Result.FAILURE, f'Get "{url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)')
     if handler == "tcpSocket":
         if answer == "ok":
             return Outcome(Result.SUCCESS)
         if answer == "hangs":
             return Outcome(Result.FAILURE, f"dial tcp {address}: i/o timeout")
-        return Outcome(Result.FAILURE, refused)
+        return Outcome(Result.FAILURE, refused())
     if handler == "grpc":
         if answer == "ok":
             return Outcome(Result.SUCCESS, "service healthy")
         if answer == "fails":
             return Outcome(Result.FAILURE, f'service unhealthy (responded with "{_SERVING_STATUS_NAMES[2]}")')
         if answer == "refused":
-            return Outcome(Result.FAILURE, f"error: failed to connect service at {json.dumps(address)}: {refused}")
+            return Outcome(Result.FAILURE, f"error: failed to connect service at {json.dumps(address)}: {refused()}")
         return Outcome(Result.FAILURE, f"timeout: health rpc did not complete within {go_duration(timeout)}")
     raise ValueError(f"no network handler {handler!r}")

@@ -67,7 +67,7 @@ def simulate_command(
     """Run pods on a virtual clock with the real kubelet and prober, and print what would happen."""
     from minikubelet.lint.timing import parse_go_duration
     from minikubelet.manifest import read_manifests
-    from minikubelet.simulate.behaviour import BehaviourError, parse_behaviours
+    from minikubelet.simulate.behaviour import BehaviourError, container_of, parse_behaviours
 
     def seconds(text: str, option: str) -> float:
         try:
@@ -87,10 +87,13 @@ def simulate_command(
             eprint("error: no objects passed to simulate")
         raise typer.Exit(2)
     runs = []
-    for loaded in result.objects:
-        names = [c.name for c in [*loaded.obj.spec.init_containers, *loaded.obj.spec.containers]]
+    pods = [[c.name for c in [*loaded.obj.spec.init_containers, *loaded.obj.spec.containers]] for loaded in result.objects]
+    anywhere = {name for names in pods for name in names}
+    for loaded, names in zip(result.objects, pods, strict=True):
+        # With several pods, a value naming a container of another pod only is for that pod.
+        mine = [spec for spec in behaviours if container_of(spec) in (None, *names) or container_of(spec) not in anywhere]
         try:
-            parsed = parse_behaviours(behaviours, names)
+            parsed = parse_behaviours(mine, names)
         except BehaviourError as exc:
             eprint(f"error: {exc}")
             raise typer.Exit(2) from None

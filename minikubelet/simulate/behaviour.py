@@ -70,6 +70,7 @@ __all__ = [
     "BehaviourError",
     "Fault",
     "Window",
+    "container_of",
     "parse_behaviours",
     "parse_duration",
 ]
@@ -375,6 +376,12 @@ def _percent(clause: _Clause, draft: _Draft, number: str, key: str) -> None:
     if float(number) > 100:
         raise clause.error(f"percentage {number}% is outside 0-100")
     draft.set(clause, f"N% of probes {'time out' if key == 'timeouts' else 'fail'}", **{key: float(number) / 100})
+
+
+def container_of(spec: str) -> str | None:
+    """The container a `--behaviour` value names by its prefix (`app: ...` -> "app"), None without a prefix."""
+    prefix = _PREFIX.fullmatch(spec)
+    return None if prefix is None else prefix[1]
 
 
 def parse_behaviours(specs: Sequence[str], containers: Sequence[str]) -> dict[str, Behaviour]:

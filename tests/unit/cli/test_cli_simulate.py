@@ -87,3 +87,14 @@ def test_bad_input_is_named_and_exits_2(tmp_path: Path) -> None:
     invalid.write_text(POD.format(name="web").replace("periodSeconds: 5", "periodSeconds: -1"))
     refused = runner.invoke(app, ["simulate", "-f", str(invalid)])
     assert refused.exit_code == 2 and "periodSeconds" in refused.stderr and "Traceback" not in refused.output
+
+
+def test_with_several_pods_a_behaviour_goes_to_the_pod_with_that_container(tmp_path: Path) -> None:
+    path = tmp_path / "pods.yml"
+    path.write_text(POD.format(name="a") + "---\n" + POD.format(name="b").replace("name: app", "name: web"))
+    result = runner.invoke(app, ["simulate", "-f", str(path), "--for", "40s", "-o", "json", "-b", "web: exits 3 at 5s"])
+    assert result.exit_code == 0, result.output
+    a, b = json.loads(result.stdout)
+    assert a["containers"][0]["exitCodes"] == [] and 3 in b["containers"][0]["exitCodes"]
+    nowhere = runner.invoke(app, ["simulate", "-f", str(path), "-b", "db: exits 3 at 5s"])
+    assert nowhere.exit_code == 2 and 'unknown container "db"' in nowhere.stderr

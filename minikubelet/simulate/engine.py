@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from minikubelet.api.namespace import active_namespace
-from minikubelet.api.podutil import container_names
+from minikubelet.api.podutil import all_containers, container_names
 from minikubelet.api.wire import as_pod
 from minikubelet.apiserver.admission import PodSecurityPolicy
 from minikubelet.apiserver.registry import RESOURCES, Registry
@@ -176,7 +176,7 @@ async def _simulate(
             namespace = str((body.get("metadata") or {}).get("namespace") or "default")
             store.create(active_namespace(namespace))
             store.create(nodestatus.node_object(NODE_NAME, now=clock.now(), state_dir=state))
-            images = [PAUSE_IMAGE, *_images(body)]
+            images = [PAUSE_IMAGE, *(c["image"] for c in all_containers(as_pod(body)) if c.get("image"))]
             runtime = SimRuntime(behaviours, images=images, clock=clock.now)
             recorder = _RecordingRecorder(store, component="kubelet", host=NODE_NAME, clock=clock, sink=occurrences)
             prober = SimProber(store, runtime, recorder, clock=clock.now, monotonic=clock.monotonic, seed=seed)
@@ -257,11 +257,6 @@ async def _simulate(
 
 def _keep(uid: str) -> None:
     """A history's `forget`, in a simulation: nothing is forgotten."""
-
-
-def _images(pod: Mapping[str, Any]) -> list[str]:
-    spec = pod.get("spec") or {}
-    return [str(c.get("image", "")) for key in ("initContainers", "containers") for c in spec.get(key) or [] if c.get("image")]
 
 
 async def _delete_later(registry: Registry, namespace: str, name: str, at: float, grace: int | None) -> None:

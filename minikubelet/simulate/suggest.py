@@ -20,8 +20,10 @@ import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from minikubelet.api.podutil import find_container
+from minikubelet.api.wire import as_pod
 from minikubelet.simulate.behaviour import Behaviour
 from minikubelet.simulate.engine import Simulation, simulate
 
@@ -161,12 +163,8 @@ def _run_setting(run: Callable[[Callable[[dict[str, Any]], None]], Simulation], 
 
 
 def _container(pod: Mapping[str, Any], name: str) -> dict[str, Any] | None:
-    spec = pod.get("spec") or {}
-    for key in ("initContainers", "containers"):
-        for container in spec.get(key) or []:
-            if container.get("name") == name:
-                return container  # type: ignore[no-any-return]
-    return None
+    """The pod's container `name` as the dict it is in `pod` (podutil's lookup), for the search to change."""
+    return cast("dict[str, Any] | None", find_container(as_pod(pod), name))
 
 
 def _without_liveness_and_startup(container: dict[str, Any]) -> None:
